@@ -1,0 +1,39 @@
+import Foundation
+import PackagePlugin
+
+/// Compiles every `Scripts/*.eliza` of the package into Swift tables with `elizac compile`, plus one
+/// index file that lists them, and adds the results to the target the plugin is applied to.
+///
+/// Output names follow one rule: `Scripts/NAME.eliza` → `NAME.eliza.swift`. Every command lists the
+/// `elizac` executable as an input, so a compiler change regenerates the tables.
+@main
+struct ElizaScriptPlugin: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let elizac = try context.tool(named: "elizac").url
+        let scriptsDirectory = context.package.directoryURL.appending(path: "Scripts")
+        let names = try FileManager.default.contentsOfDirectory(atPath: scriptsDirectory.path)
+            .filter { $0.hasSuffix(".eliza") }
+            .sorted()
+        let output = context.pluginWorkDirectoryURL
+        var commands: [Command] = names.map { fileName in
+            let script = scriptsDirectory.appending(path: fileName)
+            let generated = output.appending(path: "\(fileName).swift")
+            return .buildCommand(
+                displayName: "Compiling ELIZA script \(fileName)",
+                executable: elizac,
+                arguments: ["compile", script.path, "--output", generated.path, "--source-name", "Scripts/\(fileName)"],
+                inputFiles: [script, elizac],
+                outputFiles: [generated]
+            )
+        }
+        let index = output.appending(path: "ScriptIndex.swift")
+        commands.append(.buildCommand(
+            displayName: "Indexing ELIZA scripts",
+            executable: elizac,
+            arguments: ["index", "--output", index.path] + names,
+            inputFiles: [elizac] + names.map { scriptsDirectory.appending(path: $0) },
+            outputFiles: [index]
+        ))
+        return commands
+    }
+}

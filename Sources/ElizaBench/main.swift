@@ -1,0 +1,3 @@
+import ElizaVM
+
+print("bench")

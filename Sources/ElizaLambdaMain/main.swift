@@ -1,0 +1,3 @@
+import LambdaFunction
+
+LambdaFunction.main()

@@ -1,0 +1,7 @@
+import ElizaVM
+import ElizaScripts
+
+/// Placeholder entry point.
+public enum LambdaFunction {
+    public static func main() {}
+}
