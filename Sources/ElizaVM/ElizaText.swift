@@ -1,0 +1,107 @@
+/// Input normalisation and word splitting (items 5–6 of ../shared/docs/eliza-1966.md).
+///
+/// 1966 input was already upper-case 7094 BCD; everything here is the **[modern]** handling of text
+/// that 1966 users could not type (lower case, typographic quotes, Unicode), after Hay's recreation.
+public enum ElizaText {
+    /// Normalises and upper-cases every character of `text` (item 5); no splitting.
+    ///
+    /// Used on script symbols as well as on user input, so that keywords such as `DÉSOLÉ` match.
+    public static func normalize(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            appendNormalized(scalar, to: &out)
+        }
+        return String(out)
+    }
+
+    /// Splits user input into ELIZA's words (item 6), normalising each character first (item 5).
+    ///
+    /// Every whitespace character separates words (a documented departure: the reference recreation
+    /// splits on the space character only, but chat messages are often several lines long). Every
+    /// `,` and `.` is a word of its own wherever it occurs, so `E.G.` gives `E . G .`.
+    public static func words(_ input: String) -> [String] {
+        var words: [String] = []
+        var current = String.UnicodeScalarView()
+        var mapped = String.UnicodeScalarView()
+        func flush() {
+            if !current.isEmpty {
+                words.append(String(current))
+                current = String.UnicodeScalarView()
+            }
+        }
+        for scalar in input.unicodeScalars {
+            mapped.removeAll(keepingCapacity: true)
+            appendNormalized(scalar, to: &mapped)
+            for m in mapped {
+                if m.value < 0x80 ? (m.value == 0x20 || (0x09...0x0D).contains(m.value)) : m.properties.isWhitespace {
+                    flush()
+                } else if m == "," || m == "." {
+                    flush()
+                    words.append(m == "," ? "," : ".")
+                } else {
+                    current.append(m)
+                }
+            }
+        }
+        flush()
+        return words
+    }
+
+    /// Appends the normalised, upper-cased form of one scalar (item 5, `cpp:eliza_uppercase`).
+    @inline(__always)
+    static func appendNormalized(_ scalar: Unicode.Scalar, to out: inout String.UnicodeScalarView) {
+        let v = scalar.value
+        if v < 0x80 {
+            switch v {
+            case 0x61...0x7A: out.append(Unicode.Scalar(UInt8(v - 0x20)))   // a-z
+            case 0x3F, 0x21: out.append(".")                                  // ? !
+            case 0x3A, 0x3B: out.append(",")                                  // : ;
+            case 0x60, 0x22: out.append(" ")                                  // ` "
+            default: out.append(scalar)
+            }
+            return
+        }
+        switch v {
+        case 0x2019: out.append("'")                                          // ’
+        case 0xAB, 0xBB, 0x2018, 0x201A, 0x201B, 0x201C, 0x201D, 0x201E, 0x201F,
+             0x2039, 0x203A, 0xA1, 0xBF:
+            out.append(" ")                                                   // « » ‘ ‚ ‛ “ ” „ ‟ ‹ › ¡ ¿
+        case 0x2013, 0x2014: out.append(",")                                  // en and em dash
+        case 0xDF: out.append("S"); out.append("S")                           // ß
+        case 0xFB00: out.append("F"); out.append("F")                         // ﬀ
+        case 0xFB01: out.append("F"); out.append("I")                         // ﬁ
+        case 0xFB02: out.append("F"); out.append("L")                         // ﬂ
+        case 0xFB03: out.append("F"); out.append("F"); out.append("I")        // ﬃ
+        case 0xFB04: out.append("F"); out.append("F"); out.append("L")        // ﬄ
+        case 0xFB05, 0xFB06: out.append("S"); out.append("T")                 // ﬅ ﬆ
+        default: out.append(upper(scalar))
+        }
+    }
+
+    /// A fixed one-to-one upper-case mapping (item 5: ISO/IEC 30112 WD10, not full Unicode casing).
+    ///
+    /// Approximated from the Unicode simple case mappings as of Unicode 7.0, the version that WD10
+    /// tracks: a scalar maps only when its single-scalar upper-case (or, for iota-subscript letters,
+    /// title-case) form existed then. So U+A7B7 (Unicode 8.0) stays lower case, combining marks stay
+    /// as they are, and nothing is normalised.
+    static func upper(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        let properties = scalar.properties
+        guard properties.changesWhenUppercased, isUnicode7(properties) else { return scalar }
+        if let single = singleScalar(properties.uppercaseMapping) ?? singleScalar(properties.titlecaseMapping),
+           single != scalar, isUnicode7(single.properties) {
+            return single
+        }
+        return scalar
+    }
+
+    private static func isUnicode7(_ properties: Unicode.Scalar.Properties) -> Bool {
+        guard let age = properties.age else { return false }
+        return age.major < 7 || (age.major == 7 && age.minor == 0)
+    }
+
+    private static func singleScalar(_ text: String) -> Unicode.Scalar? {
+        var iterator = text.unicodeScalars.makeIterator()
+        guard let first = iterator.next(), iterator.next() == nil else { return nil }
+        return first
+    }
+}

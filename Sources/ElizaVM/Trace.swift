@@ -1,0 +1,54 @@
+/// Receives the VM's trace events (what `elizac chat --trace` prints).
+public protocol Tracer {
+    /// Records one event; implementations that discard events never evaluate the autoclosure.
+    mutating func record(_ event: @autoclosure () -> TraceEvent)
+}
+
+/// A tracer that records nothing; the VM's fast path.
+public struct NoTracer: Tracer {
+    public init() {}
+    @inline(__always)
+    public mutating func record(_ event: @autoclosure () -> TraceEvent) {}
+}
+
+/// A tracer that keeps every event.
+public struct CollectingTracer: Tracer {
+    public private(set) var events: [TraceEvent] = []
+    public init() {}
+    public mutating func record(_ event: @autoclosure () -> TraceEvent) { events.append(event()) }
+}
+
+/// One step of the VM's work on an input.
+public enum TraceEvent: Sendable, Equatable, CustomStringConvertible {
+    case input(words: [String], limit: Int)
+    case scanned(text: [String], keystack: [String])
+    case keyword(String, line: Int)
+    case decomposition(keyword: String, index: Int, pattern: String)
+    case reassembly(keyword: String, decomposition: Int, index: Int, of: Int)
+    case newKey(remaining: [String])
+    case link(to: String)
+    case pre(text: [String], to: String)
+    case memoryLaid(hash: Int, memory: String)
+    case memoryNotLaid(hash: Int)
+    case memoryRecalled(String, remaining: Int)
+    case none
+    case noMatch(limit: Int)
+
+    public var description: String {
+        switch self {
+        case let .input(words, limit): "input: \(words.joined(separator: " ")) (LIMIT \(limit))"
+        case let .scanned(text, keystack): "text: \(text.joined(separator: " ")) | keystack: \(keystack.isEmpty ? "(empty)" : keystack.joined(separator: " "))"
+        case let .keyword(keyword, line): "keyword \(keyword) (line \(line))"
+        case let .decomposition(keyword, index, pattern): "  decomposition \(index + 1) of \(keyword) matched: \(pattern)"
+        case let .reassembly(keyword, decomposition, index, count): "  reassembly \(index + 1) of \(count) (\(keyword) decomposition \(decomposition + 1))"
+        case let .newKey(remaining): "  NEWKEY; keystack: \(remaining.isEmpty ? "(empty)" : remaining.joined(separator: " "))"
+        case let .link(target): "  link to \(target)"
+        case let .pre(text, target): "  PRE: \(text.joined(separator: " ")) then \(target)"
+        case let .memoryLaid(hash, memory): "  MEMORY: HASH \(hash) laid down: \(memory)"
+        case let .memoryNotLaid(hash): "  MEMORY: HASH \(hash) transformation did not match; nothing laid down"
+        case let .memoryRecalled(memory, remaining): "memory recalled: \(memory) (\(remaining) left)"
+        case .none: "NONE"
+        case let .noMatch(limit): "no decomposition matched: built-in message for LIMIT \(limit)"
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// A position in a script file: 1-based line and column (columns count Unicode scalars).
+struct SourceLocation: Sendable, Equatable, Comparable, CustomStringConvertible {
+    var line: Int
+    var column: Int
+
+    static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.line, a.column) < (b.line, b.column)
+    }
+
+    var description: String { "\(line):\(column)" }
+}
+
+/// One compiler message, printed like compiler output so editors make it clickable:
+/// `Scripts/doctor.eliza:12:5: error: message`.
+struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
+    enum Severity: String, Sendable {
+        case error, warning, note
+    }
+
+    var severity: Severity
+    var location: SourceLocation
+    var message: String
+    /// The file name shown in front of the location.
+    var file: String = "<script>"
+
+    var description: String { "\(file):\(location.line):\(location.column): \(severity.rawValue): \(message)" }
+}
+
+/// The compiler's error: the diagnostics that made a script fail to load.
+struct ScriptError: Error, Sendable, CustomStringConvertible {
+    enum Code: Sendable {
+        /// The script has at least one error diagnostic.
+        case invalidScript
+        /// The file could not be read.
+        case unreadable(String)
+    }
+
+    var code: Code
+    var diagnostics: [Diagnostic]
+
+    var description: String {
+        switch code {
+        case .invalidScript: diagnostics.map(\.description).joined(separator: "\n")
+        case .unreadable(let reason): reason
+        }
+    }
+}
