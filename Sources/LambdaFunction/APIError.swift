@@ -1,0 +1,104 @@
+/// An error answered to the caller as an OpenAI error object. HTTP-facing errors map to a status
+/// and an error `type` here and nowhere else (see ../shared/docs/openai-and-litellm.md, point 2).
+public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, which fixes the HTTP status and the OpenAI error `type`.
+    public enum Code: Sendable, Equatable {
+        case badRequest            // 400
+        case unauthorized          // 401
+        case forbidden             // 403
+        case notFound              // 404
+        case methodNotAllowed(allow: String)  // 405
+        case requestTimeout        // 408
+        case lengthRequired        // 411
+        case payloadTooLarge       // 413
+        case unprocessable         // 422
+        case headersTooLarge       // 431
+        case serverError           // 500
+    }
+
+    public var code: Code
+    /// A plain sentence saying what was wrong and where, e.g. `messages[2].content must be a string
+    /// or a list of parts`. Avoid the words "rate limit" and "context length" (litellm maps error text).
+    public var message: String
+    /// The request field at fault, when there is one.
+    public var param: String?
+
+    public init(_ code: Code, _ message: String, param: String? = nil) {
+        self.code = code
+        self.message = message
+        self.param = param
+    }
+
+    /// The HTTP status.
+    public var status: Int {
+        switch code {
+        case .badRequest: 400
+        case .unauthorized: 401
+        case .forbidden: 403
+        case .notFound: 404
+        case .methodNotAllowed: 405
+        case .requestTimeout: 408
+        case .lengthRequired: 411
+        case .payloadTooLarge: 413
+        case .unprocessable: 422
+        case .headersTooLarge: 431
+        case .serverError: 500
+        }
+    }
+
+    /// The OpenAI error `type` for the status.
+    public var type: String {
+        switch code {
+        case .badRequest, .payloadTooLarge, .unprocessable, .lengthRequired, .headersTooLarge, .requestTimeout:
+            "invalid_request_error"
+        case .unauthorized: "authentication_error"
+        case .forbidden: "permission_error"
+        case .notFound: "not_found_error"
+        case .methodNotAllowed: "method_not_allowed"
+        case .serverError: "server_error"
+        }
+    }
+
+    /// A short machine-readable code for the `code` field.
+    public var codeName: String {
+        switch code {
+        case .badRequest: "bad_request"
+        case .unauthorized: "invalid_api_key"
+        case .forbidden: "caller_not_allowed"
+        case .notFound: "not_found"
+        case .methodNotAllowed: "method_not_allowed"
+        case .requestTimeout: "request_timeout"
+        case .lengthRequired: "length_required"
+        case .payloadTooLarge: "request_too_large"
+        case .unprocessable: "step_budget_exhausted"
+        case .headersTooLarge: "headers_too_large"
+        case .serverError: "server_error"
+        }
+    }
+
+    public var description: String { "\(status) \(type): \(message)" }
+
+    /// The OpenAI error object: `{"error":{"message":…,"type":…,"param":…,"code":…}}`.
+    public var jsonBody: [UInt8] {
+        var json = JSONWriter()
+        json.object {
+            $0.key("error")
+            $0.object {
+                $0.field("message", message)
+                $0.field("type", type)
+                $0.key("param")
+                if let param { $0.string(param) } else { $0.null() }
+                $0.field("code", codeName)
+            }
+        }
+        return json.bytes
+    }
+
+    /// The complete HTTP response for this error.
+    public var response: HTTPResponse {
+        var headers = [HTTPHeader("content-type", "application/json")]
+        if case .methodNotAllowed(let allow) = code { headers.append(HTTPHeader("allow", allow)) }
+        if case .unauthorized = code { headers.append(HTTPHeader("www-authenticate", "Bearer")) }
+        return HTTPResponse(status: status, headers: headers, body: jsonBody)
+    }
+}

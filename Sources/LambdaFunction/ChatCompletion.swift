@@ -1,0 +1,184 @@
+import ElizaVM
+
+/// Turns a chat-completion request into ELIZA's answer (transport-independent).
+///
+/// Stateless: every request replays the conversation's user messages, in order, through a fresh
+/// `Session`; the reply to the last one is the answer. Identical requests give identical answers.
+public struct ChatCompletion: Sendable {
+    /// The text ELIZA answered with (after any `max_tokens` cut).
+    public var content: String
+    /// `stop`, or `length` when the reply was cut at `max_tokens`.
+    public var finishReason: String
+    public var promptTokens: Int
+    public var completionTokens: Int
+
+    /// Answers a request with the given script.
+    ///
+    /// - Throws: `APIError` 422 when the script exhausts its step budget on this conversation.
+    public static func answer(_ request: ChatCompletionRequest, script: Script, budget: StepBudget = .default) throws(APIError) -> ChatCompletion {
+        var session = Session(script: script, budget: budget)
+        // No user message at all: the script's greeting (item 1).
+        var reply = script.greetingText
+        var promptTokens = 0
+        for (index, message) in request.messages.enumerated() {
+            guard let text = message.text else { continue }
+            promptTokens += wordCount(text)
+            // system, developer, assistant and tool messages are not spoken to ELIZA.
+            guard message.role == .user else { continue }
+            switch session.respond(to: text) {
+            case .reply(let text):
+                reply = text
+            case let .budgetExhausted(limit, transformations):
+                throw APIError(.unprocessable,
+                               "messages[\(index)]: the \(script.name) script found no reply within its step budget (\(limit.rawValue) limit reached after \(transformations) transformations); the script loops on this input",
+                               param: "messages[\(index)].content")
+            }
+        }
+        var finishReason = "stop"
+        var completionTokens = wordCount(reply)
+        if let maxTokens = request.maxTokens, completionTokens > maxTokens {
+            reply = words(reply).prefix(maxTokens).joined(separator: " ")
+            completionTokens = maxTokens
+            finishReason = "length"
+        }
+        return ChatCompletion(content: reply, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens)
+    }
+
+    /// Whitespace-separated words: the deterministic "token" count used for `usage`.
+    static func wordCount(_ text: String) -> Int {
+        var count = 0
+        var inWord = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                inWord = false
+            } else if !inWord {
+                inWord = true
+                count += 1
+            }
+        }
+        return count
+    }
+
+    static func words(_ text: String) -> [Substring] {
+        text.split(whereSeparator: { $0.isWhitespace })
+    }
+
+    /// The non-stream response body (`chat.completion`).
+    public func jsonBody(id: String, created: Int, model: String, choices: Int) -> [UInt8] {
+        var json = JSONWriter(capacity: 384 + content.utf8.count * choices)
+        json.object {
+            $0.field("id", id)
+            $0.field("object", "chat.completion")
+            $0.field("created", created)
+            $0.field("model", model)
+            $0.field("system_fingerprint", ChatCompletion.systemFingerprint)
+            $0.key("choices")
+            $0.array {
+                for index in 0..<choices {
+                    $0.object {
+                        $0.field("index", index)
+                        $0.key("message")
+                        $0.object {
+                            $0.field("role", "assistant")
+                            $0.field("content", content)
+                        }
+                        $0.field("finish_reason", finishReason)
+                        $0.key("logprobs")
+                        $0.null()
+                    }
+                }
+            }
+            $0.key("usage")
+            usage(&$0)
+        }
+        return json.bytes
+    }
+
+    /// The `text/event-stream` body: a role chunk, one chunk per word, the finish chunk, a usage
+    /// chunk when asked for, then `[DONE]` — each event `data: …` followed by a blank line.
+    public func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(512 + content.utf8.count * 8 * choices)
+        func event(_ body: (inout JSONWriter) -> Void) {
+            var json = JSONWriter()
+            json.object {
+                $0.field("id", id)
+                $0.field("object", "chat.completion.chunk")
+                $0.field("created", created)
+                $0.field("model", model)
+                $0.field("system_fingerprint", ChatCompletion.systemFingerprint)
+                body(&$0)
+            }
+            out.append(contentsOf: "data: ".utf8)
+            out.append(contentsOf: json.bytes)
+            out.append(contentsOf: "\n\n".utf8)
+        }
+        func chunk(_ index: Int, _ delta: (inout JSONWriter) -> Void, finish: String?) {
+            event {
+                $0.key("choices")
+                $0.array {
+                    $0.object {
+                        $0.field("index", index)
+                        $0.key("delta")
+                        $0.object(delta)
+                        $0.key("finish_reason")
+                        if let finish { $0.string(finish) } else { $0.null() }
+                    }
+                }
+            }
+        }
+        let pieces = ChatCompletion.streamPieces(content)
+        for index in 0..<choices {
+            chunk(index, { $0.field("role", "assistant"); $0.field("content", "") }, finish: nil)
+            for piece in pieces {
+                chunk(index, { $0.field("content", piece) }, finish: nil)
+            }
+            chunk(index, { _ in }, finish: finishReason)
+        }
+        if includeUsage {
+            event {
+                $0.key("choices")
+                $0.array { _ in }
+                $0.key("usage")
+                usage(&$0)
+            }
+        }
+        out.append(contentsOf: "data: [DONE]\n\n".utf8)
+        return out
+    }
+
+    /// The reply cut into one piece per word, each carrying the spaces before it, so the pieces
+    /// concatenate to exactly `content` (replies can hold runs of spaces, item 24).
+    static func streamPieces(_ content: String) -> [String] {
+        var pieces: [String] = []
+        var current = ""
+        var sawWord = false
+        var afterSpace = false
+        for character in content {
+            if character.isWhitespace {
+                afterSpace = true
+            } else {
+                if sawWord && afterSpace {
+                    pieces.append(current)
+                    current = ""
+                }
+                sawWord = true
+                afterSpace = false
+            }
+            current.append(character)
+        }
+        if !current.isEmpty { pieces.append(current) }
+        return pieces
+    }
+
+    private func usage(_ json: inout JSONWriter) {
+        json.object {
+            $0.field("prompt_tokens", promptTokens)
+            $0.field("completion_tokens", completionTokens)
+            $0.field("total_tokens", promptTokens + completionTokens)
+        }
+    }
+
+    /// Identifies the backend; changes only when replies could change.
+    public static let systemFingerprint = "fp_eliza1966_v1"
+}
