@@ -80,18 +80,14 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The OpenAI error object: `{"error":{"message":…,"type":…,"param":…,"code":…}}`.
     public var jsonBody: [UInt8] {
-        var json = JSONWriter()
-        json.object {
-            $0.key("error")
-            $0.object {
-                $0.field("message", message)
-                $0.field("type", type)
-                $0.key("param")
-                if let param { $0.string(param) } else { $0.null() }
-                $0.field("code", codeName)
-            }
+        var json = JSONText()
+        json.object("error") {
+            $0.string("message", message)
+            $0.string("type", type)
+            if let param { $0.string("param", param) } else { $0.null("param") }
+            $0.string("code", codeName)
         }
-        return json.bytes
+        return json.finishUTF8()
     }
 
     /// The complete HTTP response for this error.

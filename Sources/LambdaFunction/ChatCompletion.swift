@@ -65,33 +65,27 @@ public struct ChatCompletion: Sendable {
 
     /// The non-stream response body (`chat.completion`).
     public func jsonBody(id: String, created: Int, model: String, choices: Int) -> [UInt8] {
-        var json = JSONWriter(capacity: 384 + content.utf8.count * choices)
-        json.object {
-            $0.field("id", id)
-            $0.field("object", "chat.completion")
-            $0.field("created", created)
-            $0.field("model", model)
-            $0.field("system_fingerprint", ChatCompletion.systemFingerprint)
-            $0.key("choices")
-            $0.array {
-                for index in 0..<choices {
-                    $0.object {
-                        $0.field("index", index)
-                        $0.key("message")
-                        $0.object {
-                            $0.field("role", "assistant")
-                            $0.field("content", content)
-                        }
-                        $0.field("finish_reason", finishReason)
-                        $0.key("logprobs")
-                        $0.null()
+        var json = JSONText(reservingCapacity: 384 + content.utf8.count * choices)
+        json.string("id", id)
+        json.string("object", "chat.completion")
+        json.int("created", created)
+        json.string("model", model)
+        json.string("system_fingerprint", ChatCompletion.systemFingerprint)
+        json.array("choices") { list in
+            for index in 0..<choices {
+                list.object {
+                    $0.int("index", index)
+                    $0.object("message") {
+                        $0.string("role", "assistant")
+                        $0.string("content", content)
                     }
+                    $0.string("finish_reason", finishReason)
+                    $0.null("logprobs")
                 }
             }
-            $0.key("usage")
-            usage(&$0)
         }
-        return json.bytes
+        usage(&json)
+        return json.finishUTF8()
     }
 
     /// The `text/event-stream` body: a role chunk, one chunk per word, the finish chunk, a usage
@@ -99,47 +93,40 @@ public struct ChatCompletion: Sendable {
     public func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512 + content.utf8.count * 8 * choices)
-        func event(_ body: (inout JSONWriter) -> Void) {
-            var json = JSONWriter()
-            json.object {
-                $0.field("id", id)
-                $0.field("object", "chat.completion.chunk")
-                $0.field("created", created)
-                $0.field("model", model)
-                $0.field("system_fingerprint", ChatCompletion.systemFingerprint)
-                body(&$0)
-            }
+        func event(_ body: (inout JSONText) -> Void) {
+            var json = JSONText()
+            json.string("id", id)
+            json.string("object", "chat.completion.chunk")
+            json.int("created", created)
+            json.string("model", model)
+            json.string("system_fingerprint", ChatCompletion.systemFingerprint)
+            body(&json)
             out.append(contentsOf: "data: ".utf8)
-            out.append(contentsOf: json.bytes)
+            out.append(contentsOf: json.finishUTF8())
             out.append(contentsOf: "\n\n".utf8)
         }
-        func chunk(_ index: Int, _ delta: (inout JSONWriter) -> Void, finish: String?) {
+        func chunk(_ index: Int, _ delta: (inout JSONText) -> Void, finish: String?) {
             event {
-                $0.key("choices")
-                $0.array {
-                    $0.object {
-                        $0.field("index", index)
-                        $0.key("delta")
-                        $0.object(delta)
-                        $0.key("finish_reason")
-                        if let finish { $0.string(finish) } else { $0.null() }
+                $0.array("choices") { list in
+                    list.object {
+                        $0.int("index", index)
+                        $0.object("delta", delta)
+                        if let finish { $0.string("finish_reason", finish) } else { $0.null("finish_reason") }
                     }
                 }
             }
         }
         let pieces = ChatCompletion.streamPieces(content)
         for index in 0..<choices {
-            chunk(index, { $0.field("role", "assistant"); $0.field("content", "") }, finish: nil)
+            chunk(index, { $0.string("role", "assistant"); $0.string("content", "") }, finish: nil)
             for piece in pieces {
-                chunk(index, { $0.field("content", piece) }, finish: nil)
+                chunk(index, { $0.string("content", piece) }, finish: nil)
             }
             chunk(index, { _ in }, finish: finishReason)
         }
         if includeUsage {
             event {
-                $0.key("choices")
-                $0.array { _ in }
-                $0.key("usage")
+                $0.array("choices") { _ in }
                 usage(&$0)
             }
         }
@@ -171,11 +158,11 @@ public struct ChatCompletion: Sendable {
         return pieces
     }
 
-    private func usage(_ json: inout JSONWriter) {
-        json.object {
-            $0.field("prompt_tokens", promptTokens)
-            $0.field("completion_tokens", completionTokens)
-            $0.field("total_tokens", promptTokens + completionTokens)
+    private func usage(_ json: inout JSONText) {
+        json.object("usage") {
+            $0.int("prompt_tokens", promptTokens)
+            $0.int("completion_tokens", completionTokens)
+            $0.int("total_tokens", promptTokens + completionTokens)
         }
     }
 

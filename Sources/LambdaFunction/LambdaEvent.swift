@@ -107,32 +107,27 @@ public enum LambdaEvent: Sendable, Equatable {
 
     /// An API Gateway proxy response object: `statusCode`, `headers`, string `body`.
     static func proxyResponse(_ response: HTTPResponse, multiValue: Bool) -> [UInt8] {
-        var json = JSONWriter(capacity: response.body.count + 256)
+        var json = JSONText(reservingCapacity: response.body.count + 256)
         let text = String(validating: response.body, as: UTF8.self)
-        json.object {
-            $0.field("statusCode", response.status)
-            $0.key("headers")
-            $0.object {
-                for header in response.headers { $0.field(header.name, header.value) }
-            }
-            if multiValue {
-                $0.key("multiValueHeaders")
-                $0.object {
-                    for header in response.headers {
-                        $0.key(header.name)
-                        $0.array { $0.string(header.value) }
-                    }
+        json.int("statusCode", response.status)
+        json.object("headers") {
+            for header in response.headers { $0.string(header.name, header.value) }
+        }
+        if multiValue {
+            json.object("multiValueHeaders") {
+                for header in response.headers {
+                    $0.array(header.name) { $0.string(header.value) }
                 }
             }
-            if let text {
-                $0.field("body", text)
-                $0.field("isBase64Encoded", false)
-            } else {
-                $0.field("body", Data(response.body).base64EncodedString())
-                $0.field("isBase64Encoded", true)
-            }
         }
-        return json.bytes
+        if let text {
+            json.string("body", text)
+            json.bool("isBase64Encoded", false)
+        } else {
+            json.string("body", Data(response.body).base64EncodedString())
+            json.bool("isBase64Encoded", true)
+        }
+        return json.finishUTF8()
     }
 
     /// The fields of all known event shapes; every one optional.

@@ -27,21 +27,18 @@ public struct ModelCatalog: Sendable {
 
     /// The `GET /v1/models` body.
     public var listBody: [UInt8] {
-        var json = JSONWriter(capacity: 512)
-        json.object {
-            $0.field("object", "list")
-            $0.key("data")
-            $0.array {
-                for model in models {
-                    $0.object {
-                        $0.field("id", model.id)
-                        $0.field("object", "model")
-                        $0.field("created", 0)
-                        $0.field("owned_by", "eliza-lambda")
-                    }
+        var json = JSONText(reservingCapacity: 512)
+        json.string("object", "list")
+        json.array("data") { list in
+            for model in models {
+                list.object {
+                    $0.string("id", model.id)
+                    $0.string("object", "model")
+                    $0.int("created", 0)
+                    $0.string("owned_by", "eliza-lambda")
                 }
             }
         }
-        return json.bytes
+        return json.finishUTF8()
     }
 }
