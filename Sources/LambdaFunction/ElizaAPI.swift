@@ -39,19 +39,22 @@ public struct ElizaAPI: Sendable {
     }
 
     /// Answers one request and writes its access log line.
-    public func respond(to request: HTTPRequest, context: Context) -> HTTPResponse {
+    ///
+    /// - Parameter trusted: True for callers already authorised by other means (direct Lambda
+    ///   invocations, authorised by IAM): the allow-list and the API key are not applied.
+    public func respond(to request: HTTPRequest, context: Context, trusted: Bool = false) -> HTTPResponse {
         let start = ContinuousClock.now
-        let outcome = handle(request)
+        let outcome = handle(request, trusted: trusted)
         let elapsed = ContinuousClock.now - start
         logAccess(request, outcome, context: context, elapsed: elapsed)
         return outcome.response
     }
 
     /// Answers one request (no logging).
-    public func handle(_ request: HTTPRequest) -> Outcome {
+    public func handle(_ request: HTTPRequest, trusted: Bool = false) -> Outcome {
         // The allow-list is checked first, before the body is read, on the caller IP the transport
         // vouches for (never X-Forwarded-For).
-        guard configuration.allowList.allows(request.callerIP) else {
+        guard trusted || configuration.allowList.allows(request.callerIP) else {
             let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
             let error = APIError(.forbidden, "this caller is not allowed to use this service")
             return Outcome(response: error.response, denialReason: reason, errorMessage: error.message)
@@ -62,7 +65,7 @@ public struct ElizaAPI: Sendable {
         case .success(let found): route = found
         case .failure(let error): return Outcome(response: error.response, errorMessage: error.message)
         }
-        if route != .health, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
+        if !trusted, route != .health, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
             let error = APIError(.unauthorized, request.header("authorization") == nil
                 ? "missing API key: send Authorization: Bearer <key>"
                 : "incorrect API key provided")
