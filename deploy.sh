@@ -89,23 +89,9 @@ EOF
   fi
 fi
 
-# Prints a command as it could be pasted into a shell, with the API key masked.
-show() {
-  local shown="" arg
-  for arg in "$@"; do
-    if [ -n "$api_key" ]; then arg="${arg//"$api_key"/***}"; fi
-    if [[ ! "$arg" =~ ^[A-Za-z0-9_./:=,@+%-]+$ ]]; then arg="'${arg//\'/\'\\\'\'}'"; fi
-    shown+=" $arg"
-  done
-  # Dry run: the command list is the output. Real run: like `set -x`, on stderr.
-  if [ "$dry_run" -eq 1 ]; then echo "+${shown}"; else echo "+${shown}" >&2; fi
-}
-
-# Shows a command and runs it; with --dry-run only shows it.
-run() {
-  show "$@"
-  if [ "$dry_run" -eq 0 ]; then "$@"; fi
-}
+secret="$api_key"
+# shellcheck source=scripts/lib/commands.sh
+. scripts/lib/commands.sh
 
 # SAM's Key="value" form keeps an empty value (Key= alone is rejected) and commas inside one value.
 parameter_overrides=(
