@@ -2,6 +2,7 @@
 and a directory of fake `aws` / `sam` / `curl` commands that record every call instead of reaching AWS."""
 
 import os
+import shutil
 import stat
 import textwrap
 from pathlib import Path
@@ -78,6 +79,15 @@ def make_fakes(directory: Path, names=("aws", "sam", "curl")) -> Path:
     return directory
 
 
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def require_no_system_sam():
+    """Tests of the missing-sam path need a PATH without sam besides the fakes."""
+    if shutil.which("sam", path=SYSTEM_PATH):
+        pytest.skip(f"sam is installed in {SYSTEM_PATH}")
+
+
 def clean_env(tmp_path: Path, fake_bin: Path, **extra: str) -> dict:
     """An environment with no AWS credentials or region and the fakes first on PATH."""
     env = {
@@ -86,7 +96,7 @@ def clean_env(tmp_path: Path, fake_bin: Path, **extra: str) -> dict:
         if not k.startswith(("AWS_", "ELIZA_", "FAKE_", "SAM_", "SMOKE_"))
     }
     env.update(
-        PATH=f"{fake_bin}:/usr/local/bin:/usr/bin:/bin",
+        PATH=f"{fake_bin}:{SYSTEM_PATH}",
         HOME=str(tmp_path / "home"),
         AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"),

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, calls, clean_env, make_fakes
+from conftest import ROOT, calls, clean_env, make_fakes, require_no_system_sam
 
 DEPLOY = str(ROOT / "deploy.sh")
 KEY = "sk-test_Secret123"
@@ -97,6 +97,7 @@ def test_real_run_against_fakes_runs_build_deploy_and_reads_the_outputs(tmp_path
 
 
 def test_without_sam_exits_2_with_the_install_hint(tmp_path):
+    require_no_system_sam()
     fake_bin = make_fakes(tmp_path / "bin", names=("aws",))
     env = clean_env(tmp_path, fake_bin)
     result = deploy(env, "--region", "us-east-1")

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import ROOT, calls, clean_env, make_fakes
+from conftest import ROOT, calls, clean_env, make_fakes, require_no_system_sam
 
 SMOKE = ROOT / "scripts" / "smoke-aws.sh"
 KEY = "smoke-Key_123"
@@ -39,6 +39,7 @@ def test_without_credentials_exits_2_in_one_line_and_creates_nothing(tmp_path, f
 
 
 def test_without_sam_exits_2(tmp_path):
+    require_no_system_sam()
     fake_bin = make_fakes(tmp_path / "bin", names=("aws", "curl"))
     env = clean_env(tmp_path, fake_bin, FAKE_AWS_CREDENTIALS="1")
     result = smoke(env, "--region", "us-east-1")
