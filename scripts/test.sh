@@ -1,5 +1,43 @@
 #!/usr/bin/env bash
-# Placeholder: runs the Swift test suite. To be replaced by the project's full test script.
+# The project's whole test run: what the README's `make test` and CI's .ci/run execute.
+#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), elizac over Scripts/.
+#   Lambda: the static release `bootstrap` and its zip (make lambda).
+#   Python: real clients (openai, litellm, the LiteLLM proxy), the bootstrap end-to-end checks, the
+#   SAM template checks, deploy/smoke script checks; installed from PyPI into .build/venv.
+# Any failure stops the run with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Two environments: the clients (openai, litellm[proxy]) and the AWS SAM CLI pin conflicting
+# versions of shared dependencies, so resolving them together makes pip backtrack for a long time.
+VENV="${ELIZA_VENV:-.build/venv}"
+SAM_VENV="${ELIZA_SAM_VENV:-.build/venv-sam}"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "swift build"
+swift build
+
+step "swift test"
 swift test
+
+step "elizac: check every Scripts/*.eliza"
+"$(swift build --show-bin-path)/elizac"
+
+step "make lambda: static release bootstrap and zip"
+make lambda
+
+step "Python virtual environments ($VENV, $SAM_VENV)"
+for env in "$VENV" "$SAM_VENV"; do
+  [ -x "$env/bin/python" ] || python3 -m venv "$env"
+done
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt &
+clients=$!
+"$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-sam.txt &
+sam=$!
+wait "$clients"
+wait "$sam"
+
+step "pytest tests/python"
+export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" VIRTUAL_ENV="$PWD/$VENV" SAM_CLI_TELEMETRY=0
+export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
+"$VENV/bin/python" -m pytest -q tests/python
