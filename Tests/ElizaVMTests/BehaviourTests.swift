@@ -192,6 +192,21 @@ struct BehaviourTests {
         #expect(Matcher.match([.never("(I)"), .any], ["I"]) == nil)
     }
 
+    @Test("item 12: a count no text can have fails to match instead of overflowing")
+    func hugeCount() throws {
+        let script = try Self.compile("""
+            (K
+                ((K 0 9223372036854775807 0) (NEVER))
+                ((K 9223372036854775807 9223372036854775807) (NEVER))
+                ((0 K 99999999999999999999) (NEVER))
+                ((0) (FINE 1)))
+            """)
+        #expect(Self.replies(script, ["K A B"]) == ["FINE K A B"])
+        #expect(Matcher.match([.word("A"), .any, .count(.max), .any], ["A", "B"]) == nil)
+        #expect(Matcher.match([.count(.max), .count(.max)], ["A"]) == nil)
+        #expect(Matcher.match([.any, .count(-1), .any], ["A"]) == nil)
+    }
+
     @Test("item 13: each 0 takes the fewest words: (0 YOUR 0 (*FATHER MOTHER) 0)")
     func fewestWords() throws {
         let pattern: [PatternElement] = [.any, .word("YOUR"), .any, .oneOf(["FATHER", "MOTHER"]), .any]
