@@ -26,6 +26,11 @@ enum Matcher {
             var runEnd = element
             var runWidth = 0
             while runEnd < pattern.count, let width = pattern[runEnd].width {
+                // Script numbers are unbounded (section G: `number = digit {digit}`), so `n` may be
+                // huge; a run wider than the whole text cannot match (item 12: `n` takes exactly n
+                // words), and failing here keeps every later sum below 2 × words.count, so nothing
+                // overflows. A negative count can only come from hand-built tables; it never matches.
+                guard width >= 0, width <= words.count - runWidth else { return nil }
                 runWidth += width
                 runEnd += 1
             }

@@ -11,7 +11,13 @@ public struct Session: Sendable {
     /// `ANN 000120`, `ANN 000510–000520`).
     public private(set) var limit = 1
     /// Memories laid down and not yet recalled, oldest first (items 19–20).
-    public private(set) var memories: [String] = []
+    ///
+    /// Computed from the queue's live part: the queue itself keeps recalled entries in front of
+    /// `memoryHead` until it compacts, and those must not show here (item 20: a recalled memory is
+    /// removed from the queue, `ANN 001130`).
+    public var memories: [String] { Array(memoryQueue[memoryHead...]) }
+    /// The FIFO queue of memories; entries before `memoryHead` have been recalled already.
+    private var memoryQueue: [String] = []
     private var memoryHead = 0
     /// Next reassembly index of every decomposition rule, by `Decomposition.id` (item 17).
     private var cursors: [Int]
@@ -47,14 +53,14 @@ public struct Session: Sendable {
         if keystack.isEmpty {
             // No keyword: a memory when LIMIT is 4 and one is queued, else NONE [CACM 1966 p.41 (f)],
             // items 20–21, `ANN 001130`.
-            if limit == 4, memoryHead < memories.count {
-                let memory = memories[memoryHead]
+            if limit == 4, memoryHead < memoryQueue.count {
+                let memory = memoryQueue[memoryHead]
                 memoryHead += 1
-                if memoryHead > 32, memoryHead * 2 > memories.count {
-                    memories.removeFirst(memoryHead)
+                if memoryHead > 32, memoryHead * 2 > memoryQueue.count {
+                    memoryQueue.removeFirst(memoryHead)
                     memoryHead = 0
                 }
-                tracer.record(.memoryRecalled(memory, remaining: memories.count - memoryHead))
+                tracer.record(.memoryRecalled(memory, remaining: memoryQueue.count - memoryHead))
                 return .reply(memory)
             }
             tracer.record(.none)
@@ -222,7 +228,7 @@ public struct Session: Sendable {
             return
         }
         let memory = Self.reassemble(transformation.reassembly, text, ranges).joined(separator: " ")
-        memories.append(memory)
+        memoryQueue.append(memory)
         tracer.record(.memoryLaid(hash: hash, memory: memory))
     }
 }

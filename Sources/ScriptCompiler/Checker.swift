@@ -13,6 +13,9 @@ struct Checker {
         var tags: [String] = []
         var transformations: [RawTransformation] = []
         var link: (name: String, location: SourceLocation)?
+        /// The rule had an error of its own. It still names a keyword, so that duplicates, links and
+        /// MEMORY can find it without reporting consequences of that one error as new ones.
+        var failed = false
     }
 
     private struct RawTransformation {
@@ -29,10 +32,13 @@ struct Checker {
     }
 
     private struct RawMemory {
-        var keyword: String
+        /// Nil when the rule did not name its keyword (already reported).
+        var keyword: String?
         var keywordLocation: SourceLocation
         var location: SourceLocation
         var transformations: [(pattern: [Node], reassembly: [Node], location: SourceLocation)]
+        /// The rule had an error of its own; it still counts as a MEMORY rule (no "missing MEMORY").
+        var failed = false
     }
 
     /// Checks a script and builds its tables.
@@ -72,10 +78,14 @@ struct Checker {
                 error(elements[0].location, "a rule must start with its keyword, found '\(elements[0].text)'")
                 continue
             }
+            // Rules with errors are kept, marked failed, so that the whole-script checks of section G
+            // ("Load errors") do not report their absence as well: an error inside K used to add a
+            // false "MEMORY names K, but the script has no keyword K" or "link to K" error, and a
+            // MEMORY rule with three transformations a false "no MEMORY rule".
             if keyword == "MEMORY" {
-                if let memory = memoryRule(elements, node.location) { memories.append(memory) }
-            } else if let rule = keywordRule(keyword, elements, node.location) {
-                rules.append(rule)
+                memories.append(memoryRule(elements, node.location))
+            } else {
+                rules.append(keywordRule(keyword, elements, node.location))
             }
         }
         guard wholeScript else { return nil }
@@ -93,11 +103,12 @@ struct Checker {
         }
     }
 
-    private mutating func keywordRule(_ keyword: String, _ elements: [Node], _ location: SourceLocation) -> RawRule? {
+    private mutating func keywordRule(_ keyword: String, _ elements: [Node], _ location: SourceLocation) -> RawRule {
         var rule = RawRule(keyword: keyword, location: location)
         if elements.count == 1 {
             error(location, "the rule for \(keyword) is empty; give it '= word', a precedence, DLIST(…), transformations or a link")
-            return nil
+            rule.failed = true
+            return rule
         }
         var failed = false
         var i = 1
@@ -162,7 +173,8 @@ struct Checker {
                 failed = true
             }
         }
-        return failed ? nil : rule
+        rule.failed = failed
+        return rule
     }
 
     private mutating func tags(_ list: [Node], keyword: String) -> [String] {
@@ -247,10 +259,10 @@ struct Checker {
         return true
     }
 
-    private mutating func memoryRule(_ elements: [Node], _ location: SourceLocation) -> RawMemory? {
+    private mutating func memoryRule(_ elements: [Node], _ location: SourceLocation) -> RawMemory {
         guard elements.count >= 2, let keyword = elements[1].symbol else {
             error(location, "MEMORY must name its keyword first: (MEMORY KEYWORD (0 YOUR 0 = …) …)")
-            return nil
+            return RawMemory(keyword: nil, keywordLocation: location, location: location, transformations: [], failed: true)
         }
         var memory = RawMemory(keyword: keyword, keywordLocation: elements[1].location, location: location, transformations: [])
         var failed = false
@@ -276,7 +288,8 @@ struct Checker {
             error(location, "MEMORY needs exactly four transformations, found \(memory.transformations.count) [CACM 1966 p.41]")
             failed = true
         }
-        return failed ? nil : memory
+        memory.failed = failed
+        return memory
     }
 
     // MARK: Pass 2: names, indices and tables
@@ -302,6 +315,8 @@ struct Checker {
                 error(location, "link to \(target), but the script has no keyword \(target)")
                 return nil
             }
+            // The target's own error is reported already; whether it has transformations is unknown.
+            if raw[position].failed { return nil }
             guard !raw[position].transformations.isEmpty else {
                 error(location, "link to \(target), but \(target) has no transformations")
                 return nil
@@ -352,8 +367,8 @@ struct Checker {
                 note(memories[0].location, "the first MEMORY rule is here")
             }
             let memory = memories[0]
-            if index[memory.keyword] == nil || memory.keyword == "NONE" {
-                error(memory.keywordLocation, "MEMORY names \(memory.keyword), but the script has no keyword \(memory.keyword)")
+            if let keyword = memory.keyword, index[keyword] == nil || keyword == "NONE" {
+                error(memory.keywordLocation, "MEMORY names \(keyword), but the script has no keyword \(keyword)")
             }
             let transformations = memory.transformations.map { transformation in
                 let pattern = transformation.pattern.map { patternElement($0, tagged: tagged) }
@@ -361,7 +376,9 @@ struct Checker {
                 return MemoryTransformation(pattern: pattern,
                                             reassembly: reassemblyTokens(transformation.reassembly, pattern: patternNode, count: pattern.count))
             }
-            memoryRule = MemoryRule(keyword: memory.keyword, transformations: transformations)
+            if let keyword = memory.keyword, !memory.failed {
+                memoryRule = MemoryRule(keyword: keyword, transformations: transformations)
+            }
         }
 
         guard !diagnostics.contains(where: { $0.severity == .error }), let noneRule, let memoryRule else { return nil }
