@@ -29,6 +29,11 @@ struct APIHarness {
     }
 }
 
+/// A parsed allow-list; deny-all if the text does not parse, so a typo fails the test loudly.
+func allowList(_ text: String) -> CallerAllowList {
+    (try? CallerAllowList.parse(text).list) ?? CallerAllowList(blocks: [])
+}
+
 extension HTTPRequest {
     /// A chat-completion request from an allowed documentation address (203.0.113.0/24).
     static func chat(_ body: String, path: String = "/v1/chat/completions", headers: [HTTPHeader] = [],
