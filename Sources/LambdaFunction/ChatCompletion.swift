@@ -84,7 +84,7 @@ public struct ChatCompletion: Sendable {
                 }
             }
         }
-        usage(&json)
+        usage(&json, choices: choices)
         return json.finishUTF8()
     }
 
@@ -127,7 +127,7 @@ public struct ChatCompletion: Sendable {
         if includeUsage {
             event {
                 $0.array("choices") { _ in }
-                usage(&$0)
+                usage(&$0, choices: choices)
             }
         }
         out.append(contentsOf: "data: [DONE]\n\n".utf8)
@@ -158,11 +158,13 @@ public struct ChatCompletion: Sendable {
         return pieces
     }
 
-    private func usage(_ json: inout JSONText) {
+    /// As OpenAI counts it: the prompt once, the completion once per choice.
+    private func usage(_ json: inout JSONText, choices: Int) {
+        let completion = completionTokens * choices
         json.object("usage") {
             $0.int("prompt_tokens", promptTokens)
-            $0.int("completion_tokens", completionTokens)
-            $0.int("total_tokens", promptTokens + completionTokens)
+            $0.int("completion_tokens", completion)
+            $0.int("total_tokens", promptTokens + completion)
         }
     }
 

@@ -161,15 +161,15 @@ private struct Wire: Decodable {
         }
         let maxTokens = try Self.positive(container, .max_tokens)
         let maxCompletionTokens = try Self.positive(container, .max_completion_tokens)
-        let n = try container.decodeIfPresent(Int.self, forKey: .n) ?? 1
+        let n = try Self.number(Int.self, container, .n) ?? 1
         guard (1...ChatCompletionRequest.maxChoices).contains(n) else {
             throw ChatCompletionRequest.invalid([Key.n], "must be between 1 and \(ChatCompletionRequest.maxChoices)")
         }
         // Known fields ELIZA does not use are still type-checked, as the OpenAI API does.
         for key in [Key.temperature, .top_p, .presence_penalty, .frequency_penalty] {
-            _ = try container.decodeIfPresent(Double.self, forKey: key)
+            _ = try Self.number(Double.self, container, key)
         }
-        _ = try container.decodeIfPresent(Int.self, forKey: .seed)
+        _ = try Self.number(Int.self, container, .seed)
         _ = try container.decodeIfPresent(String.self, forKey: .user)
         _ = try container.decodeIfPresent(Stop.self, forKey: .stop)
         _ = try container.decodeIfPresent(AnyArray.self, forKey: .tools)
@@ -182,9 +182,22 @@ private struct Wire: Decodable {
     }
 
     private static func positive(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> Int? {
-        guard let value = try container.decodeIfPresent(Int.self, forKey: key) else { return nil }
+        guard let value = try number(Int.self, container, key) else { return nil }
         guard value >= 1 else { throw ChatCompletionRequest.invalid([key], "must be at least 1") }
         return value
+    }
+
+    /// A number field. For a number that does not fit the type (`1.5` or `1e30` as an `Int`, `1e400`
+    /// as a `Double`) swift-foundation throws its internal `JSONError`, which `JSONDecoder` reports as
+    /// "not valid JSON" with no coding path; name the field instead. (The body has already parsed.)
+    private static func number<T: Decodable>(_ type: T.Type, _ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> T? {
+        do {
+            return try container.decodeIfPresent(type, forKey: key)
+        } catch let error as DecodingError {
+            throw error
+        } catch {
+            throw ChatCompletionRequest.invalid([key], expectation(for: [key]))
+        }
     }
 }
 
