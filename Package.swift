@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(
             name: "LambdaFunctionTests",
             dependencies: ["LambdaFunction", "ElizaVM", "ElizaScripts"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]
