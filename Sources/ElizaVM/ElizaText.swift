@@ -7,11 +7,12 @@ public enum ElizaText {
     ///
     /// Used on script symbols as well as on user input, so that keywords such as `DÉSOLÉ` match.
     public static func normalize(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
             appendNormalized(scalar, to: &out)
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Splits user input into ELIZA's words (item 6), normalising each character first (item 5).
@@ -19,62 +20,84 @@ public enum ElizaText {
     /// Every whitespace character separates words (a documented departure: the reference recreation
     /// splits on the space character only, but chat messages are often several lines long). Every
     /// `,` and `.` is a word of its own wherever it occurs, so `E.G.` gives `E . G .`.
+    ///
+    /// Words are built as UTF-8 bytes: appending scalars to a `String.UnicodeScalarView` went through
+    /// unspecialised generic code and dominated the time of a DOCTOR reply.
     public static func words(_ input: String) -> [String] {
         var words: [String] = []
-        var current = String.UnicodeScalarView()
-        var mapped = String.UnicodeScalarView()
-        func flush() {
+        var current: [UInt8] = []
+        current.reserveCapacity(32)
+        @inline(__always) func flush() {
             if !current.isEmpty {
-                words.append(String(current))
-                current = String.UnicodeScalarView()
+                words.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
             }
         }
+        var mapped: [UInt8] = []
         for scalar in input.unicodeScalars {
-            mapped.removeAll(keepingCapacity: true)
-            appendNormalized(scalar, to: &mapped)
-            for m in mapped {
-                if m.value < 0x80 ? (m.value == 0x20 || (0x09...0x0D).contains(m.value)) : m.properties.isWhitespace {
-                    flush()
-                } else if m == "," || m == "." {
-                    flush()
-                    words.append(m == "," ? "," : ".")
-                } else {
-                    current.append(m)
-                }
+            let value = scalar.value
+            let byte: UInt8
+            if value < 0x80 {
+                byte = asciiMap[Int(value)]
+            } else {
+                // Whitespace has no case, so testing the input scalar is testing its upper case.
+                if scalar.properties.isWhitespace { flush(); continue }
+                mapped.removeAll(keepingCapacity: true)
+                appendNormalized(scalar, to: &mapped)
+                // The special cases map to ASCII (a space, `,`, `'`, or letters); a single ASCII
+                // byte may be a separator or punctuation, so it goes through the switch below.
+                guard mapped.count == 1 else { current.append(contentsOf: mapped); continue }
+                byte = mapped[0]
+            }
+            switch byte {
+            case 0x20, 0x09...0x0D:
+                flush()
+            case UInt8(ascii: ","):
+                flush()
+                words.append(",")
+            case UInt8(ascii: "."):
+                flush()
+                words.append(".")
+            default:
+                current.append(byte)
             }
         }
         flush()
         return words
     }
 
-    /// Appends the normalised, upper-cased form of one scalar (item 5, `cpp:eliza_uppercase`).
-    @inline(__always)
-    static func appendNormalized(_ scalar: Unicode.Scalar, to out: inout String.UnicodeScalarView) {
+    /// Item 5 for ASCII: a-z upper-cased, `?` `!` → `.`, `:` `;` → `,`, `` ` `` `"` → space.
+    private static let asciiMap: [UInt8] = (0..<128).map { (value: Int) -> UInt8 in
+        switch value {
+        case 0x61...0x7A: UInt8(value - 0x20)   // a-z
+        case 0x3F, 0x21: UInt8(ascii: ".")       // ? !
+        case 0x3A, 0x3B: UInt8(ascii: ",")       // : ;
+        case 0x60, 0x22: UInt8(ascii: " ")       // ` "
+        default: UInt8(value)
+        }
+    }
+
+    /// Appends the UTF-8 of the normalised, upper-cased form of one scalar (item 5, `cpp:eliza_uppercase`).
+    static func appendNormalized(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
         let v = scalar.value
         if v < 0x80 {
-            switch v {
-            case 0x61...0x7A: out.append(Unicode.Scalar(UInt8(v - 0x20)))   // a-z
-            case 0x3F, 0x21: out.append(".")                                  // ? !
-            case 0x3A, 0x3B: out.append(",")                                  // : ;
-            case 0x60, 0x22: out.append(" ")                                  // ` "
-            default: out.append(scalar)
-            }
+            out.append(asciiMap[Int(v)])
             return
         }
         switch v {
-        case 0x2019: out.append("'")                                          // ’
+        case 0x2019: out.append(UInt8(ascii: "'"))                            // ’
         case 0xAB, 0xBB, 0x2018, 0x201A, 0x201B, 0x201C, 0x201D, 0x201E, 0x201F,
              0x2039, 0x203A, 0xA1, 0xBF:
-            out.append(" ")                                                   // « » ‘ ‚ ‛ “ ” „ ‟ ‹ › ¡ ¿
-        case 0x2013, 0x2014: out.append(",")                                  // en and em dash
-        case 0xDF: out.append("S"); out.append("S")                           // ß
-        case 0xFB00: out.append("F"); out.append("F")                         // ﬀ
-        case 0xFB01: out.append("F"); out.append("I")                         // ﬁ
-        case 0xFB02: out.append("F"); out.append("L")                         // ﬂ
-        case 0xFB03: out.append("F"); out.append("F"); out.append("I")        // ﬃ
-        case 0xFB04: out.append("F"); out.append("F"); out.append("L")        // ﬄ
-        case 0xFB05, 0xFB06: out.append("S"); out.append("T")                 // ﬅ ﬆ
-        default: out.append(upper(scalar))
+            out.append(UInt8(ascii: " "))                                     // « » ‘ ‚ ‛ “ ” „ ‟ ‹ › ¡ ¿
+        case 0x2013, 0x2014: out.append(UInt8(ascii: ","))                    // en and em dash
+        case 0xDF: out.append(contentsOf: "SS".utf8)                          // ß
+        case 0xFB00: out.append(contentsOf: "FF".utf8)                        // ﬀ
+        case 0xFB01: out.append(contentsOf: "FI".utf8)                        // ﬁ
+        case 0xFB02: out.append(contentsOf: "FL".utf8)                        // ﬂ
+        case 0xFB03: out.append(contentsOf: "FFI".utf8)                       // ﬃ
+        case 0xFB04: out.append(contentsOf: "FFL".utf8)                       // ﬄ
+        case 0xFB05, 0xFB06: out.append(contentsOf: "ST".utf8)                // ﬅ ﬆ
+        default: UTF8.encode(upper(scalar)) { out.append($0) }
         }
     }
 

@@ -11,7 +11,16 @@ enum Matcher {
     ///
     /// - Returns: One half-open word range per pattern element (component k is `ranges[k-1]`), or nil.
     static func match(_ pattern: [PatternElement], _ words: [String]) -> [Range<Int>]? {
-        var ranges = [Range<Int>](repeating: 0..<0, count: pattern.count)
+        var ranges: [Range<Int>] = []
+        return match(pattern, words, into: &ranges) ? ranges : nil
+    }
+
+    /// `match(_:_:)` writing the ranges into a caller's buffer, so that failed attempts allocate nothing.
+    ///
+    /// - Returns: Whether the pattern matched; `ranges` is meaningful only then.
+    static func match(_ pattern: [PatternElement], _ words: [String], into ranges: inout [Range<Int>]) -> Bool {
+        ranges.removeAll(keepingCapacity: true)
+        ranges.append(contentsOf: repeatElement(0..<0, count: pattern.count))
         var position = 0
         var element = 0
         var openAny: Int? = nil          // index of a pending `0` whose width is still to be fixed
@@ -30,7 +39,7 @@ enum Matcher {
                 // huge; a run wider than the whole text cannot match (item 12: `n` takes exactly n
                 // words), and failing here keeps every later sum below 2 × words.count, so nothing
                 // overflows. A negative count can only come from hand-built tables; it never matches.
-                guard width >= 0, width <= words.count - runWidth else { return nil }
+                guard width >= 0, width <= words.count - runWidth else { return false }
                 runWidth += width
                 runEnd += 1
             }
@@ -39,17 +48,17 @@ enum Matcher {
                 if runEnd == pattern.count {
                     // The last run is anchored at the end of the text.
                     let anchored = words.count - runWidth
-                    guard anchored >= position, runMatches(pattern, element..<runEnd, words, at: anchored) else { return nil }
+                    guard anchored >= position, runMatches(pattern, element..<runEnd, words, at: anchored) else { return false }
                     start = anchored
                 } else {
-                    guard let found = earliest(pattern, element..<runEnd, runWidth, words, from: position) else { return nil }
+                    guard let found = earliest(pattern, element..<runEnd, runWidth, words, from: position) else { return false }
                     start = found
                 }
                 ranges[any] = position..<start
                 openAny = nil
             } else {
                 // No `0` before this run: it must start exactly here.
-                guard position + runWidth <= words.count, runMatches(pattern, element..<runEnd, words, at: position) else { return nil }
+                guard position + runWidth <= words.count, runMatches(pattern, element..<runEnd, words, at: position) else { return false }
                 start = position
             }
             var cursor = start
@@ -64,14 +73,33 @@ enum Matcher {
         if let any = openAny {
             ranges[any] = position..<words.count
         } else if position != words.count {
-            return nil   // the pattern must cover all the words (item 12)
+            return false   // the pattern must cover all the words (item 12)
         }
-        return ranges
+        return true
     }
 
     private static func earliest(_ pattern: [PatternElement], _ run: Range<Int>, _ width: Int, _ words: [String], from position: Int) -> Int? {
+        // Most runs hold a literal word (`(0 1 ' A ' 1 0)` in the Turing machines). Test it first in
+        // a tight loop, and the whole run only where it matches: scanning is most of a machine step.
+        var anchor: (offset: Int, word: String)? = nil
+        var offset = 0
+        for k in run {
+            if case .word(let literal) = pattern[k] {
+                anchor = (offset, literal)
+                break
+            }
+            offset += pattern[k].width ?? 0
+        }
         var start = position
-        while start + width <= words.count {
+        let last = words.count - width
+        if let (offset, word) = anchor {
+            while start <= last {
+                if words[start + offset] == word, runMatches(pattern, run, words, at: start) { return start }
+                start += 1
+            }
+            return nil
+        }
+        while start <= last {
             if runMatches(pattern, run, words, at: start) { return start }
             start += 1
         }

@@ -21,12 +21,15 @@ public struct Session: Sendable {
     private var memoryHead = 0
     /// Next reassembly index of every decomposition rule, by `Decomposition.id` (item 17).
     private var cursors: [Int]
+    /// Index of the MEMORY keyword's rule, so that applying it is recognised without comparing strings.
+    private let memoryRule: Int?
 
     /// Starts a conversation.
     public init(script: Script, budget: StepBudget = .default) {
         self.script = script
         self.budget = budget
         self.cursors = Array(repeating: 0, count: script.decompositionCount)
+        self.memoryRule = script.keywords[script.memory.keyword]
     }
 
     /// The built-in no-match messages, indexed by LIMIT (item 23, `P2 §3`, `ANN 002200–002270`).
@@ -122,6 +125,7 @@ public struct Session: Sendable {
         var current = first
         var transformations = 0
         var wordOperations = 0
+        var ranges: [Range<Int>] = []   // reused by every match attempt of this reply
         while true {
             transformations += 1
             if transformations > budget.transformations {
@@ -129,15 +133,15 @@ public struct Session: Sendable {
             }
             let rule = script.rules[current]
             tracer.record(.keyword(rule.keyword, line: rule.line))
-            if rule.keyword == script.memory.keyword && current != script.noneRule {
+            if current == memoryRule {
                 layDownMemory(text, tracer: &tracer)
             }
 
-            var selected: (decomposition: Decomposition, number: Int, ranges: [Range<Int>])? = nil
-            for (number, decomposition) in rule.decompositions.enumerated() {
+            var selected: Int? = nil
+            for number in rule.decompositions.indices {
                 wordOperations += text.count + 1
-                if let ranges = Matcher.match(decomposition.pattern, text) {
-                    selected = (decomposition, number, ranges)
+                if Matcher.match(rule.decompositions[number].pattern, text, into: &ranges) {
+                    selected = number
                     break
                 }
             }
@@ -145,7 +149,7 @@ public struct Session: Sendable {
                 return .budgetExhausted(.wordOperations, transformations: transformations)
             }
 
-            guard let (decomposition, number, ranges) = selected else {
+            guard let number = selected else {
                 if let link = rule.link {
                     tracer.record(.link(to: script.rules[link].keyword))
                     current = link
@@ -158,6 +162,7 @@ public struct Session: Sendable {
                 tracer.record(.noMatch(limit: limit))
                 return .reply(Self.noMatchMessages[limit - 1])
             }
+            let decomposition = rule.decompositions[number]
             tracer.record(.decomposition(keyword: rule.keyword, index: number, pattern: decomposition.source))
 
             // Each decomposition cycles through its reassemblies; the cursor advances every time the
@@ -209,7 +214,11 @@ public struct Session: Sendable {
                 out.append(word)
             case .component(let n):
                 // Checked when the script is loaded; guarded so that no table can trap the VM.
-                if n >= 1 && n <= ranges.count { out.append(contentsOf: words[ranges[n - 1]]) }
+                // Element by element: `append(contentsOf:)` of a slice copied through the runtime's
+                // generic value witnesses, a large part of a Turing-machine step.
+                if n >= 1 && n <= ranges.count {
+                    for i in ranges[n - 1] { out.append(words[i]) }
+                }
             }
         }
         return out

@@ -116,6 +116,37 @@ struct BehaviourTests {
         #expect(ElizaText.words(" \t ") == [])
     }
 
+    @Test("items 5–6: splitting agrees with normalising and then splitting, on random mixed text")
+    func splittingAgreesWithNormalize() {
+        let pieces = ["a", "Z", "q", " ", "  ", "\t", "\n", "\r\n", ",", ".", "?", "!", ":", ";", "'", "-", "1", "’", "“", "«",
+                      "\u{2014}", "ß", "\u{FB03}", "é", "e\u{301}", "\u{A0}", "\u{3000}", "ж", "\u{A7B7}", "Ω", "\u{1F600}", "ǆ"]
+        var random = XorShift(seed: 5_6)
+        for _ in 0..<2000 {
+            let input = (0..<random.next(below: 12)).map { _ in pieces[random.next(below: pieces.count)] }.joined()
+            let words = ElizaText.words(input)
+            #expect(words.map(Self.scalars) == Self.referenceSplit(ElizaText.normalize(input)).map(Self.scalars), "input: \(input.debugDescription)")
+            #expect(words.allSatisfy { !$0.isEmpty })
+        }
+    }
+
+    /// Item 6 on already normalised text: whitespace separates; `,` and `.` are words of their own.
+    static func referenceSplit(_ normalized: String) -> [String] {
+        var words: [String] = []
+        var current = String.UnicodeScalarView()
+        for scalar in normalized.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                if !current.isEmpty { words.append(String(current)); current = String.UnicodeScalarView() }
+            } else if scalar == "," || scalar == "." {
+                if !current.isEmpty { words.append(String(current)); current = String.UnicodeScalarView() }
+                words.append(String(scalar))
+            } else {
+                current.append(scalar)
+            }
+        }
+        if !current.isEmpty { words.append(String(current)) }
+        return words
+    }
+
     // MARK: C. Keyword scan
 
     @Test("item 7: delimiters , . BUT; before the first keyword the clause is deleted, after it the rest")
