@@ -99,6 +99,11 @@ public struct Configuration: Sendable {
         if let (value, source) = setting("--host", ["ELIZA_HOST"]) {
             let host = value.trimmingSpaces
             guard !host.isEmpty else { throw Error(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
+            // An address literal only: the static binary has no resolver, and a bad host should fail
+            // here, naming the variable, not later at bind time.
+            guard IPAddress(host) != nil else {
+                throw Error(code: .invalidValue, message: "\(source)='\(value)' is not an IP address; give one such as 127.0.0.1 or 0.0.0.0")
+            }
             config.host = host
         }
         if let (value, source) = setting("--port", ["ELIZA_PORT"]) {
@@ -125,12 +130,15 @@ public struct Configuration: Sendable {
                 throw Error(code: .invalidValue, message: error.description)
             }
         }
-        if let (value, source) = setting("--log-level", [LogLevel.lambdaVariable, LogLevel.fallbackVariable]) {
-            do {
-                config.logLevel = try LogLevel.parse(value, variable: source)
-            } catch {
-                throw Error(code: .invalidValue, message: error.description)
+        do {
+            if let value = flags["--log-level"] {
+                config.logLevel = try LogLevel.parse(value, variable: "--log-level")
+            } else {
+                // A blank variable counts as unset, as `LogLevel.fromEnvironment` documents.
+                config.logLevel = try LogLevel.fromEnvironment { environment[$0] }
             }
+        } catch {
+            throw Error(code: .invalidValue, message: error.description)
         }
         if let value = environment["ELIZA_LOG_PREVIEW_CHARS"] {
             guard let chars = Int(value.trimmingSpaces), chars >= 0, chars <= 10_000 else {

@@ -1,0 +1,161 @@
+import ElizaVM
+@testable import LambdaFunction
+import Testing
+
+/// `Configuration.load(arguments:environment:)`: flags over environment over defaults; a bad value is
+/// an error naming the variable or flag and the value, never a silent default.
+@Suite struct ConfigurationTests {
+    @Test func defaults() throws {
+        let config = try Configuration.load(arguments: [], environment: [:])
+        #expect(config.host == "127.0.0.1")
+        #expect(config.port == 5005)
+        #expect(config.apiKey == nil)
+        #expect(config.maxBodyBytes == 1_048_576)
+        #expect(config.allowList.isAllowAll)
+        #expect(config.allowListWarnings.isEmpty)
+        #expect(config.logLevel == .info)
+        #expect(config.logPreviewChars == 80)
+        #expect(config.budget == StepBudget.default)
+        #expect(config.runtimeAPI == nil)
+    }
+
+    static let environment = [
+        "ELIZA_HOST": "0.0.0.0", "ELIZA_PORT": "6000", "ELIZA_API_KEY": "env-key", "ELIZA_MAX_BODY_BYTES": "2048",
+        "ALLOWED_CALLER_CIDRS": "10.0.0.0/8", "LOG_LEVEL": "debug", "ELIZA_LOG_PREVIEW_CHARS": "0",
+        "ELIZA_MAX_TRANSFORMATIONS": "50", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+    ]
+
+    @Test func environmentIsRead() throws {
+        let config = try Configuration.load(arguments: [], environment: Self.environment)
+        #expect(config.host == "0.0.0.0")
+        #expect(config.port == 6000)
+        #expect(config.apiKey == "env-key")
+        #expect(config.maxBodyBytes == 2048)
+        #expect(config.allowList.description == "10.0.0.0/8")
+        #expect(config.logLevel == .debug)
+        #expect(config.logPreviewChars == 0)
+        #expect(config.budget.transformations == 50)
+        #expect(config.runtimeAPI == "127.0.0.1:9001")
+    }
+
+    @Test func flagsWinOverTheEnvironment() throws {
+        let config = try Configuration.load(arguments: ["--host", "127.0.0.2", "--port", "7000", "--api-key", "flag-key",
+                                                        "--max-body-bytes=4096", "--allowed-caller-cidrs", "203.0.113.0/24,2001:db8::/32",
+                                                        "--log-level=ERROR"],
+                                            environment: Self.environment)
+        #expect(config.host == "127.0.0.2")
+        #expect(config.port == 7000)
+        #expect(config.apiKey == "flag-key")
+        #expect(config.maxBodyBytes == 4096)
+        #expect(config.allowList.description == "203.0.113.0/24,2001:db8::/32")
+        #expect(config.logLevel == .error)
+    }
+
+    @Test func lastFlagWins() throws {
+        #expect(try Configuration.load(arguments: ["--port", "1", "--port=2"], environment: [:]).port == 2)
+    }
+
+    @Test(arguments: [["--port", "0"], ["--port=0"]])
+    func portZeroMeansAnyFreePort(arguments: [String]) throws {
+        #expect(try Configuration.load(arguments: arguments, environment: ["ELIZA_PORT": "5005"]).port == 0)
+        #expect(try Configuration.load(arguments: [], environment: ["ELIZA_PORT": "0"]).port == 0)
+    }
+
+    @Test func surroundingSpacesAreTolerated() throws {
+        let config = try Configuration.load(arguments: [], environment: ["ELIZA_PORT": " 8080\t", "ELIZA_MAX_BODY_BYTES": " 4096 ",
+                                                                          "LOG_LEVEL": " warn "])
+        #expect(config.port == 8080)
+        #expect(config.maxBodyBytes == 4096)
+        #expect(config.logLevel == .warn)
+    }
+
+    @Test func awsLambdaLogLevelWinsOverLogLevel() throws {
+        let config = try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_LOG_LEVEL": "WARN", "LOG_LEVEL": "trace"])
+        #expect(config.logLevel == .warn)
+    }
+
+    /// As `LogLevel.fromEnvironment` documents: a variable that is set but blank counts as unset.
+    @Test func blankLogLevelVariableCountsAsUnset() throws {
+        #expect(try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_LOG_LEVEL": " ", "LOG_LEVEL": "trace"]).logLevel == .trace)
+        #expect(try Configuration.load(arguments: [], environment: ["LOG_LEVEL": ""]).logLevel == .info)
+    }
+
+    @Test func emptyAPIKeyMeansNoKey() throws {
+        #expect(try Configuration.load(arguments: [], environment: ["ELIZA_API_KEY": ""]).apiKey == nil)
+        #expect(try Configuration.load(arguments: ["--api-key="], environment: ["ELIZA_API_KEY": "env-key"]).apiKey == nil)
+        #expect(try Configuration.load(arguments: [], environment: ["ELIZA_API_KEY": "k"]).apiKey == "k")
+    }
+
+    @Test func blankAllowListAllowsEveryoneAndHostBitsWarn() throws {
+        #expect(try Configuration.load(arguments: [], environment: ["ALLOWED_CALLER_CIDRS": " , "]).allowList.isAllowAll)
+        let config = try Configuration.load(arguments: [], environment: ["ALLOWED_CALLER_CIDRS": "203.0.113.7/24"])
+        #expect(config.allowList.description == "203.0.113.0/24")
+        #expect(config.allowListWarnings.count == 1)
+        #expect(config.allowListWarnings.first?.contains("203.0.113.7/24") == true)
+    }
+
+    @Test func emptyRuntimeAPIIsUnset() throws {
+        #expect(try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_RUNTIME_API": ""]).runtimeAPI == nil)
+    }
+
+    // MARK: Bad values
+
+    @Test(arguments: [
+        ([], ["ELIZA_PORT": "http"], ["ELIZA_PORT", "'http'"]),
+        ([], ["ELIZA_PORT": ""], ["ELIZA_PORT", "''"]),
+        ([], ["ELIZA_PORT": "65536"], ["ELIZA_PORT", "65536"]),
+        (["--port", "-1"], [:], ["--port", "-1"]),
+        (["--port=80.5"], ["ELIZA_PORT": "8080"], ["--port", "80.5"]),
+        ([], ["ELIZA_HOST": ""], ["ELIZA_HOST"]),
+        ([], ["ELIZA_HOST": "   "], ["ELIZA_HOST"]),
+        ([], ["ELIZA_HOST": "example.com"], ["ELIZA_HOST", "example.com"]),
+        (["--host", "127.0.0.1:8080"], [:], ["--host", "127.0.0.1:8080"]),
+        (["--host", "256.0.0.1"], [:], ["--host", "256.0.0.1"]),
+        ([], ["ELIZA_MAX_BODY_BYTES": "1MB"], ["ELIZA_MAX_BODY_BYTES", "1MB"]),
+        ([], ["ELIZA_MAX_BODY_BYTES": "100"], ["ELIZA_MAX_BODY_BYTES", "100"]),
+        (["--max-body-bytes", "7000000"], [:], ["--max-body-bytes", "7000000"]),
+        ([], ["LOG_LEVEL": "loud"], ["LOG_LEVEL", "loud"]),
+        ([], ["AWS_LAMBDA_LOG_LEVEL": "verbose", "LOG_LEVEL": "debug"], ["AWS_LAMBDA_LOG_LEVEL", "verbose"]),
+        (["--log-level", "chatty"], ["LOG_LEVEL": "debug"], ["--log-level", "chatty"]),
+        ([], ["ELIZA_LOG_PREVIEW_CHARS": "-1"], ["ELIZA_LOG_PREVIEW_CHARS", "-1"]),
+        ([], ["ELIZA_LOG_PREVIEW_CHARS": "lots"], ["ELIZA_LOG_PREVIEW_CHARS", "lots"]),
+        ([], ["ELIZA_LOG_PREVIEW_CHARS": "10001"], ["ELIZA_LOG_PREVIEW_CHARS", "10001"]),
+        ([], ["ALLOWED_CALLER_CIDRS": "10.0.0.0/33"], ["ALLOWED_CALLER_CIDRS", "10.0.0.0/33"]),
+        ([], ["ALLOWED_CALLER_CIDRS": "203.0.113.0/24, office.example.com"], ["ALLOWED_CALLER_CIDRS", "office.example.com"]),
+        (["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"], [:], ["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"]),
+        ([], ["ELIZA_MAX_TRANSFORMATIONS": "0"], ["ELIZA_MAX_TRANSFORMATIONS", "0"]),
+    ] as [([String], [String: String], [String])])
+    func badValueNamesTheVariableAndTheValue(arguments: [String], environment: [String: String], fragments: [String]) {
+        let error = #expect(throws: Configuration.Error.self) {
+            try Configuration.load(arguments: arguments, environment: environment)
+        }
+        #expect(error?.code == .invalidValue)
+        for fragment in fragments {
+            #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "no error") should mention \(fragment)")
+        }
+        #expect(error?.description == error?.message)
+    }
+
+    @Test(arguments: [
+        (["--verbose"], "--verbose"),
+        (["--port"], "--port"),
+        (["serve"], "serve"),
+        (["-p", "8080"], "-p"),
+        (["--port", "8080", "extra"], "extra"),
+        (["--ports=8080"], "--ports=8080"),
+    ])
+    func unknownFlagIsAUsageError(arguments: [String], named: String) {
+        let error = #expect(throws: Configuration.Error.self) {
+            try Configuration.load(arguments: arguments, environment: [:])
+        }
+        #expect(error?.code == .usage)
+        #expect(error?.message.contains(named) == true, "\(error?.message ?? "no error")")
+    }
+
+    @Test func helpNamesEveryFlagAndVariable() {
+        for name in ["--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level",
+                     "ELIZA_HOST", "ELIZA_PORT", "ELIZA_API_KEY", "ELIZA_MAX_BODY_BYTES", "ALLOWED_CALLER_CIDRS", "AWS_LAMBDA_LOG_LEVEL"] {
+            #expect(Configuration.help.contains(name), "\(name)")
+        }
+    }
+}
