@@ -121,17 +121,17 @@ public final class HTTPClient: Sendable {
     }
 
     private func serializeRequest(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws(HTTPClientError) -> [UInt8] {
-        guard !method.isEmpty, method.utf8.allSatisfy(\.isTokenCharacter) else {
+        guard !method.isEmpty, method.utf8.allSatisfy(HTTPSyntax.isToken) else {
             throw HTTPClientError(.invalidRequest, "invalid method '\(method)'")
         }
-        guard !path.isEmpty, path.utf8.allSatisfy(\.isVisibleASCII) else {
+        guard !path.isEmpty, path.utf8.allSatisfy(HTTPSyntax.isVisible) else {
             throw HTTPClientError(.invalidRequest, "invalid request path '\(path)'")
         }
         var text = "\(method) \(path) HTTP/1.1\r\nhost: \(host):\(port)\r\n"
         for header in headers {
             let name = header.name.lowercased()
-            guard !name.isEmpty, name.utf8.allSatisfy(\.isTokenCharacter),
-                !header.value.utf8.contains(where: \.isControlCharacter)
+            guard !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isToken),
+                !header.value.utf8.contains(where: HTTPSyntax.isControl)
             else { throw HTTPClientError(.invalidRequest, "invalid header field '\(header.name)'") }
             if ["host", "content-length", "transfer-encoding"].contains(name) { continue }
             text += "\(name): \(header.value)\r\n"
@@ -325,9 +325,9 @@ struct ClientConnection: ~Copyable {
     private mutating func takeLine(deadline: Int64?, limit: Int) throws(HTTPClientError) -> [UInt8] {
         var searchFrom = bufferStart
         while true {
-            if let newline = buffer[searchFrom...].firstIndex(of: .lf) {
+            if let newline = buffer[searchFrom...].firstIndex(of: HTTPSyntax.lf) {
                 var line = buffer[bufferStart..<newline]
-                if line.last == .cr { line = line.dropLast() }
+                if line.last == HTTPSyntax.cr { line = line.dropLast() }
                 bufferStart = newline + 1
                 return Array(line)
             }
@@ -349,8 +349,7 @@ struct ClientConnection: ~Copyable {
                 if status == 101 { throw HTTPClientError(.malformedResponse, "unexpected 101 Switching Protocols") }
                 continue
             }
-            let connectionTokens = headers.filter { $0.name == "connection" }
-                .flatMap { $0.value.lowercased().split(separator: ",").map { $0.filter { $0 != " " && $0 != "\t" } } }
+            let connectionTokens = headers.filter { $0.name == "connection" }.flatMap { HTTPSyntax.tokens($0.value) }
             var keepAlive = !connectionTokens.contains("close") && (!isHTTP10 || connectionTokens.contains("keep-alive"))
             let body: [UInt8]
             let transferEncoding = headers.last { $0.name == "transfer-encoding" }?.value.lowercased()
@@ -360,7 +359,7 @@ struct ClientConnection: ~Copyable {
             } else if let transferEncoding, transferEncoding.hasSuffix("chunked") {
                 body = try readChunkedBody(deadline: deadline, maxBodyBytes: maxBodyBytes)
             } else if let first = lengths.first {
-                guard !first.isEmpty, first.utf8.allSatisfy(\.isDigit), let length = Int(first),
+                guard !first.isEmpty, first.utf8.allSatisfy(HTTPSyntax.isDigit), let length = Int(first),
                     lengths.allSatisfy({ $0 == first })
                 else { throw HTTPClientError(.malformedResponse, "invalid content-length in response") }
                 guard length <= maxBodyBytes else { throw Self.tooLarge(maxBodyBytes) }
@@ -385,9 +384,9 @@ struct ClientConnection: ~Copyable {
     private mutating func readHead(deadline: Int64?) throws(HTTPClientError) -> (status: Int, isHTTP10: Bool, headers: [HTTPHeader]) {
         let statusLine = try takeLine(deadline: deadline, limit: Self.maxHeadBytes)
         // HTTP/1.x SP 3DIGIT [SP reason]
-        guard statusLine.count >= 12, statusLine.starts(with: "HTTP/1.".utf8), statusLine[7].isDigit,
-            statusLine[8] == .space, statusLine[9...11].allSatisfy(\.isDigit),
-            statusLine.count == 12 || statusLine[12] == .space,
+        guard statusLine.count >= 12, statusLine.starts(with: "HTTP/1.".utf8), HTTPSyntax.isDigit(statusLine[7]),
+            statusLine[8] == HTTPSyntax.space, statusLine[9...11].allSatisfy(HTTPSyntax.isDigit),
+            statusLine.count == 12 || statusLine[12] == HTTPSyntax.space,
             let status = Int(String(decoding: statusLine[9...11], as: UTF8.self))
         else {
             throw HTTPClientError(.malformedResponse, "malformed status line '\(String(decoding: statusLine.prefix(80), as: UTF8.self))'")
@@ -402,12 +401,10 @@ struct ClientConnection: ~Copyable {
                 throw HTTPClientError(.malformedResponse, "response header section exceeds \(Self.maxHeadBytes) bytes")
             }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
-                line[..<colon].allSatisfy(\.isTokenCharacter)
+                line[..<colon].allSatisfy(HTTPSyntax.isToken)
             else { throw HTTPClientError(.malformedResponse, "malformed response header field") }
-            let name = String(decoding: line[..<colon].map(\.asciiLowercased), as: UTF8.self)
-            var value = line[(colon + 1)...]
-            while let first = value.first, first == .space || first == .tab { value = value.dropFirst() }
-            while let last = value.last, last == .space || last == .tab { value = value.dropLast() }
+            let name = String(decoding: line[..<colon].map(HTTPSyntax.lowercased), as: UTF8.self)
+            let value = HTTPSyntax.trimmingWhitespace(line[(colon + 1)...])
             headers.append(HTTPHeader(name, String(decoding: value, as: UTF8.self)))
         }
         return (status, statusLine[7] == UInt8(ascii: "0"), headers)
@@ -418,7 +415,7 @@ struct ClientConnection: ~Copyable {
         while true {
             let line = try takeLine(deadline: deadline, limit: 1024)
             // chunk-size [; extensions]
-            let digits = line.prefix { $0 != UInt8(ascii: ";") && $0 != .space && $0 != .tab }
+            let digits = line.prefix { $0 != UInt8(ascii: ";") && !HTTPSyntax.isWhitespace($0) }
             guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
             else { throw HTTPClientError(.malformedResponse, "malformed chunk size") }
             if size == 0 { break }

@@ -243,7 +243,16 @@ final class HTTPEventLoop {
     /// Answers every complete request in the input, in order, then writes what it can.
     private func process(_ connection: HTTPConnection) {
         parsing: while !connection.closeAfterFlush && connection.inputStart < connection.input.count {
-            if connection.requestStartedAt == nil { connection.requestStartedAt = Socket.monotonicNanoseconds() }
+            if connection.requestStartedAt == nil {
+                // Blank lines between requests (some clients send CRLF after a body) start no request,
+                // so they must not start the read timeout of an otherwise idle connection.
+                if connection.input[connection.inputStart...].starts(with: [HTTPSyntax.cr, HTTPSyntax.lf]) {
+                    connection.inputStart += 2
+                    continue
+                }
+                if connection.input[connection.inputStart...].elementsEqual([HTTPSyntax.cr]) { break parsing }
+                connection.requestStartedAt = Socket.monotonicNanoseconds()
+            }
             switch connection.parser.parse(connection.input[connection.inputStart...]) {
             case .needMoreBytes:
                 break parsing
@@ -398,8 +407,8 @@ final class HTTPEventLoop {
         for header in response.headers {
             let name = header.name.lowercased()
             guard !["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"].contains(name),
-                !name.isEmpty, name.utf8.allSatisfy(\.isTokenCharacter),
-                !header.value.utf8.contains(where: \.isControlCharacter)
+                !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isToken),
+                !header.value.utf8.contains(where: HTTPSyntax.isControl)
             else { continue }
             head += "\(name): \(header.value)\r\n"
         }

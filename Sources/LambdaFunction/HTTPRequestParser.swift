@@ -114,10 +114,10 @@ public struct HTTPRequestParser: Sendable {
                 return .invalid(status: 431, message: "request header section exceeds \(limits.maxHeaderBytes) bytes")
             }
             let byte = bytes[base + i]
-            if byte == .lf { return .invalid(status: 400, message: "bare LF in request header section") }
-            if byte == .cr {
+            if byte == HTTPSyntax.lf { return .invalid(status: 400, message: "bare LF in request header section") }
+            if byte == HTTPSyntax.cr {
                 guard i + 1 < bytes.count else { break }
-                guard bytes[base + i + 1] == .lf else {
+                guard bytes[base + i + 1] == HTTPSyntax.lf else {
                     return .invalid(status: 400, message: "bare CR in request header section")
                 }
                 if i + 2 > limits.maxHeaderBytes {
@@ -146,34 +146,34 @@ public struct HTTPRequestParser: Sendable {
             case .leadingBlankLines:
                 scan.phase = .method
                 scan.requestLineStart = i
-                guard byte.isTokenCharacter else { return .invalid(status: 400, message: "malformed request line") }
+                guard HTTPSyntax.isToken(byte) else { return .invalid(status: 400, message: "malformed request line") }
             case .method:
-                if byte == .space {
+                if byte == HTTPSyntax.space {
                     scan.phase = .target
-                } else if !byte.isTokenCharacter {
+                } else if !HTTPSyntax.isToken(byte) {
                     return .invalid(status: 400, message: "invalid character in request method")
                 }
             case .target:
-                if byte == .space {
-                    guard bytes[base + i - 1] != .space else {
+                if byte == HTTPSyntax.space {
+                    guard bytes[base + i - 1] != HTTPSyntax.space else {
                         return .invalid(status: 400, message: "malformed request line")
                     }
                     scan.phase = .version(0)
-                } else if !byte.isVisibleASCII {
+                } else if !HTTPSyntax.isVisible(byte) {
                     return .invalid(status: 400, message: "invalid character in request target")
                 }
             case .version(let k):
                 let valid =
                     switch k {
                     case 0..<5: byte == Self.httpSlash[k]
-                    case 5, 7: byte.isDigit
+                    case 5, 7: HTTPSyntax.isDigit(byte)
                     case 6: byte == UInt8(ascii: ".")
                     default: false
                     }
                 guard valid else { return .invalid(status: 400, message: "malformed HTTP version") }
                 scan.phase = .version(k + 1)
             case .fields:
-                if byte.isControlCharacter {
+                if HTTPSyntax.isControl(byte) {
                     return .invalid(status: 400, message: "control character in request header section")
                 }
             }
@@ -214,7 +214,7 @@ public struct HTTPRequestParser: Sendable {
     ) -> Result<Head, Failure> {
         let base = bytes.startIndex
         let line = bytes[(base + requestLineStart)..<(base + requestLineEnd)]
-        let parts = line.split(separator: .space, omittingEmptySubsequences: false)
+        let parts = line.split(separator: HTTPSyntax.space, omittingEmptySubsequences: false)
         // scanHead guarantees METHOD SP target SP HTTP/d.d; check anyway rather than index blindly.
         guard parts.count == 3, let version = parts.last, version.count == 8 else {
             return .failure(Failure(400, "malformed request line"))
@@ -239,27 +239,25 @@ public struct HTTPRequestParser: Sendable {
         var expectsContinue = false
         // Field lines lie between the request line's CRLF and the final blank line.
         let fieldBytes = bytes[(base + requestLineEnd + 2)..<(base + headEnd - 2)]
-        var lines = fieldBytes.split(separator: .lf, omittingEmptySubsequences: true).makeIterator()
+        var lines = fieldBytes.split(separator: HTTPSyntax.lf, omittingEmptySubsequences: true).makeIterator()
         while var fieldLine = lines.next() {
-            if fieldLine.last == .cr { fieldLine = fieldLine.dropLast() }
+            if fieldLine.last == HTTPSyntax.cr { fieldLine = fieldLine.dropLast() }
             guard let first = fieldLine.first else { continue }
-            if first == .space || first == .tab {
+            if HTTPSyntax.isWhitespace(first) {
                 return .failure(Failure(400, "obsolete line folding in header fields is not allowed"))
             }
             guard let colon = fieldLine.firstIndex(of: UInt8(ascii: ":")) else {
                 return .failure(Failure(400, "header field without a colon"))
             }
             let nameBytes = fieldLine[..<colon]
-            guard !nameBytes.isEmpty, nameBytes.allSatisfy(\.isTokenCharacter) else {
+            guard !nameBytes.isEmpty, nameBytes.allSatisfy(HTTPSyntax.isToken) else {
                 return .failure(Failure(400, "invalid header field name"))
             }
-            var valueBytes = fieldLine[(colon + 1)...]
-            while let b = valueBytes.first, b == .space || b == .tab { valueBytes = valueBytes.dropFirst() }
-            while let b = valueBytes.last, b == .space || b == .tab { valueBytes = valueBytes.dropLast() }
-            guard !valueBytes.contains(where: \.isControlCharacter) else {
+            let valueBytes = HTTPSyntax.trimmingWhitespace(fieldLine[(colon + 1)...])
+            guard !valueBytes.contains(where: HTTPSyntax.isControl) else {
                 return .failure(Failure(400, "control character in header field value"))
             }
-            let name = String(decoding: nameBytes.map(\.asciiLowercased), as: UTF8.self)
+            let name = String(decoding: nameBytes.map(HTTPSyntax.lowercased), as: UTF8.self)
             let value = String(decoding: valueBytes, as: UTF8.self)
             headers.append(HTTPHeader(name, value))
 
@@ -277,7 +275,7 @@ public struct HTTPRequestParser: Sendable {
             case "host":
                 hostCount += 1
             case "connection":
-                for token in Self.tokens(value) {
+                for token in HTTPSyntax.tokens(value) {
                     if token == "close" { wantsClose = true }
                     if token == "keep-alive" { wantsKeepAlive = true }
                 }
@@ -316,7 +314,7 @@ public struct HTTPRequestParser: Sendable {
         var rest = target
         if rest.first != UInt8(ascii: "/") {
             if method == "OPTIONS" && rest.elementsEqual("*".utf8) { return "*" }
-            let lowered = rest.prefix(8).map(\.asciiLowercased)
+            let lowered = rest.prefix(8).map(HTTPSyntax.lowercased)
             let scheme: Int
             if lowered.starts(with: "http://".utf8) {
                 scheme = 7
@@ -340,7 +338,7 @@ public struct HTTPRequestParser: Sendable {
         guard !value.isEmpty else { return nil }
         var result = 0
         for byte in value {
-            guard byte.isDigit else { return nil }
+            guard HTTPSyntax.isDigit(byte) else { return nil }
             let (times10, overflow1) = result.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
             if overflow1 || overflow2 { return nil }
@@ -348,33 +346,46 @@ public struct HTTPRequestParser: Sendable {
         }
         return result
     }
-
-    /// The lower-cased, trimmed elements of a comma-separated header value.
-    private static func tokens(_ value: String) -> [String] {
-        value.lowercased().split(separator: ",").map { element in
-            String(element.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-        }
-    }
 }
 
-extension UInt8 {
+/// Byte classes and delimiters of HTTP/1.1 syntax (RFC 9110 §5.6, RFC 9112 §2).
+enum HTTPSyntax {
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
     static let space = UInt8(ascii: " ")
     static let tab = UInt8(ascii: "\t")
 
-    var isDigit: Bool { self >= UInt8(ascii: "0") && self <= UInt8(ascii: "9") }
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-    var isVisibleASCII: Bool { self >= 0x21 && self <= 0x7E }
+    static func isVisible(_ byte: UInt8) -> Bool { byte >= 0x21 && byte <= 0x7E }
+
+    static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
+    /// `bytes` without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
+    static func trimmingWhitespace(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        guard let first = bytes.firstIndex(where: { !isWhitespace($0) }),
+            let last = bytes.lastIndex(where: { !isWhitespace($0) })
+        else { return bytes[bytes.endIndex...] }
+        return bytes[first...last]
+    }
 
     /// Control characters not allowed in field values: C0 except HTAB, and DEL (RFC 9110 §5.5).
-    var isControlCharacter: Bool { (self < 0x20 && self != .tab) || self == 0x7F }
+    static func isControl(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != tab) || byte == 0x7F }
 
-    var asciiLowercased: UInt8 { self >= UInt8(ascii: "A") && self <= UInt8(ascii: "Z") ? self | 0x20 : self }
+    static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
 
-    /// `tchar` of RFC 9110 §5.6.2: the characters of methods and field names.
-    var isTokenCharacter: Bool {
-        switch self {
+    /// The lower-cased, trimmed elements of a comma-separated field value such as `Connection`.
+    static func tokens(_ value: String) -> [String] {
+        Array(value.lowercased().utf8).split(separator: UInt8(ascii: ",")).map {
+            String(decoding: trimmingWhitespace($0), as: UTF8.self)
+        }
+    }
+
+    /// `tchar` (RFC 9110 §5.6.2): the characters of methods and field names.
+    static func isToken(_ byte: UInt8) -> Bool {
+        switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),

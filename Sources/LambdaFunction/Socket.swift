@@ -49,7 +49,7 @@ package enum Socket {
         guard let colon = text.lastIndex(of: ":") else { return nil }
         let host = String(text[..<colon])
         let portText = text[text.index(after: colon)...]
-        guard !host.isEmpty, !portText.isEmpty, portText.count <= 5, portText.allSatisfy(\.isASCII),
+        guard !host.isEmpty, !portText.isEmpty, portText.count <= 5, portText.utf8.allSatisfy(HTTPSyntax.isDigit),
             let port = Int(portText), (1...65535).contains(port)
         else { return nil }
         return (host, port)

@@ -67,7 +67,7 @@ public final class TerminationSignals: Sendable {
     }
 
     /// Restores the handlers that were in place before `install` and ends the watcher thread.
-    /// Safe to call more than once.
+    /// Safe to call more than once, and from the action.
     public func cancel() {
         let restore = previous.withLock { previous in
             defer { previous = [:] }
@@ -77,7 +77,12 @@ public final class TerminationSignals: Sendable {
         guard let thread = watcher.withLock({ watcher in defer { watcher = nil }; return watcher }) else { return }
         var byte = stopWatcherByte
         _ = write(signalPipeWrite.load(ordering: .relaxed), &byte, 1)
-        pthread_join(thread, nil)
+        // Called from the action itself, the watcher cannot wait for its own end.
+        if pthread_equal(thread, pthread_self()) != 0 {
+            pthread_detach(thread)
+        } else {
+            pthread_join(thread, nil)
+        }
         signalsInstalled.store(false, ordering: .releasing)
     }
 

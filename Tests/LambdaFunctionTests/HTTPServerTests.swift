@@ -174,6 +174,19 @@ extension Loopback {
             }
         }
 
+        /// A CRLF after a body (sent by some clients) is not the start of a request that can time out.
+        @Test func ignoresBlankLinesBetweenRequests() throws {
+            let limits = HTTPServerLimits(idleTimeout: .seconds(10), readTimeout: .milliseconds(200))
+            try withEchoServer(limits: limits) { _, port in
+                let connection = try RawConnection(port: port)
+                connection.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi\r\n")
+                #expect(connection.readResponse()?.bodyText == "hi")
+                sleep(milliseconds: 400)
+                connection.send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(connection.readResponse()?.bodyText == "GET /next")
+            }
+        }
+
         @Test func refusesOversizedBodyWith413BeforeReadingIt() throws {
             try withEchoServer { _, port in
                 // The header alone is enough: no body byte is sent.
