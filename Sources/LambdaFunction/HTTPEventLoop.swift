@@ -8,10 +8,13 @@ import Musl
 
 /// What the event loops of one server share; immutable apart from two atomics.
 final class HTTPServerContext: Sendable {
+    /// The listening socket every loop accepts from.
     let listenFD: Int32
     let limits: HTTPServerLimits
     let handler: HTTPServer.Handler
+    /// Set by `HTTPServer.stop()`; each loop checks it after every wake-up.
     let stopping = Atomic<Bool>(false)
+    /// Open connections across all loops, against `limits.maxConnections`.
     let connectionCount = Atomic<Int>(0)
     /// Timeouts in monotonic nanoseconds.
     let idleTimeout: Int64
@@ -21,6 +24,7 @@ final class HTTPServerContext: Sendable {
     /// How often the loops look for expired connections.
     let sweepInterval: Int64
 
+    /// Derives the timeouts in nanoseconds from `limits`.
     init(listenFD: Int32, limits: HTTPServerLimits, handler: @escaping HTTPServer.Handler) {
         self.listenFD = listenFD
         self.limits = limits
@@ -94,6 +98,7 @@ final class HTTPEventLoop {
     /// on a listener that stays readable.
     private static let acceptPause: Int64 = 100_000_000
 
+    /// This loop's epoll instance; its descriptor is closed by `HTTPServer` after the thread ends.
     let epoll: Epoll
     /// A pipe whose write end `HTTPServer.stop()` writes to, to wake the loop.
     let wakeRead: Int32

@@ -350,15 +350,19 @@ public struct HTTPRequestParser: Sendable {
 
 /// Byte classes and delimiters of HTTP/1.1 syntax (RFC 9110 §5.6, RFC 9112 §2).
 enum HTTPSyntax {
+    /// Carriage return, line feed, space and horizontal tab.
     static let cr = UInt8(ascii: "\r")
     static let lf = UInt8(ascii: "\n")
     static let space = UInt8(ascii: " ")
     static let tab = UInt8(ascii: "\t")
 
+    /// `DIGIT`: 0-9.
     static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
+    /// `VCHAR`: visible US-ASCII, as in a request target.
     static func isVisible(_ byte: UInt8) -> Bool { byte >= 0x21 && byte <= 0x7E }
 
+    /// Space or horizontal tab.
     static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
 
     /// `bytes` without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
@@ -372,6 +376,7 @@ enum HTTPSyntax {
     /// Control characters not allowed in field values: C0 except HTAB, and DEL (RFC 9110 §5.5).
     static func isControl(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != tab) || byte == 0x7F }
 
+    /// ASCII lower case; other bytes unchanged (field names are case-insensitive).
     static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }

@@ -129,23 +129,22 @@ public final class HTTPServer: Sendable {
             } catch {
                 throw HTTPServerError(.systemError, "cannot listen on \(host):\(port): \(error)")
             }
-            let context = HTTPServerContext(listenFD: listener.fd, limits: limits, handler: handler)
-            var loops: [HTTPEventLoop] = []
-            var threads: [pthread_t] = []
+            var running = Running(
+                context: HTTPServerContext(listenFD: listener.fd, limits: limits, handler: handler),
+                port: listener.port, threads: [], loopDescriptors: [])
             do throws(Socket.SystemError) {
-                for _ in 0..<threadCount { loops.append(try HTTPEventLoop(context: context)) }
-                for loop in loops { threads.append(try Self.spawnThread(running: loop)) }
+                var loops: [HTTPEventLoop] = []
+                for _ in 0..<threadCount {
+                    let loop = try HTTPEventLoop(context: running.context)
+                    loops.append(loop)
+                    running.loopDescriptors.append((loop.epoll.fd, loop.wakeRead, loop.wakeWrite))
+                }
+                for loop in loops { running.threads.append(try Self.spawnThread(running: loop)) }
             } catch {
-                let running = Running(
-                    context: context, port: listener.port, threads: threads,
-                    loopDescriptors: loops.map { ($0.epoll.fd, $0.wakeRead, $0.wakeWrite) })
                 Self.shutDown(running)
                 throw HTTPServerError(.systemError, "cannot start the server: \(error)")
             }
-            state = .running(
-                Running(
-                    context: context, port: listener.port, threads: threads,
-                    loopDescriptors: loops.map { ($0.epoll.fd, $0.wakeRead, $0.wakeWrite) }))
+            state = .running(running)
             return listener.port
         }
     }
@@ -155,12 +154,13 @@ public final class HTTPServer: Sendable {
     /// call more than once and from any thread except an event-loop thread (that is, not from the
     /// handler).
     public func stop() {
-        let running: Running? = state.withLock { state in
-            guard case .running(let running) = state else { return nil }
+        // Shut down under the lock (the loops never take it), so that a concurrent second caller
+        // also returns only once the threads have ended.
+        state.withLock { state in
+            guard case .running(let running) = state else { return }
+            Self.shutDown(running)
             state = .stopped(boundPort: running.port)
-            return running
         }
-        if let running { Self.shutDown(running) }
     }
 
     private static func shutDown(_ running: Running) {

@@ -19,7 +19,8 @@ extension Loopback {
             kill(getpid(), SIGTERM)
             kill(getpid(), SIGINT)
             for _ in 0..<100 where received.value.count < 2 { sleep(milliseconds: 20) }
-            #expect(received.value == [SIGTERM, SIGINT])
+            // Pending together, Linux delivers the lower-numbered signal first: compare as sets.
+            #expect(received.value.sorted() == [SIGINT, SIGTERM].sorted())
             #expect([SIGTERM, SIGINT].map(handlerAddress) != handlersBefore)
             signals.cancel()
             #expect([SIGTERM, SIGINT].map(handlerAddress) == handlersBefore)
