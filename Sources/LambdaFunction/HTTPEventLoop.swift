@@ -53,7 +53,7 @@ final class HTTPConnection {
     var interest: UInt32
     /// When the first byte of the request now being received arrived.
     var requestStartedAt: Int64?
-    /// The last successful read or write (or the accept).
+    /// The last successful write (or the accept): idle and write-stall timeouts count from it.
     var lastActivity: Int64
     /// Set once the final response is sent and our side is shut: input is drained until then.
     var lingerDeadline: Int64?
@@ -233,8 +233,9 @@ final class HTTPEventLoop {
     private func receive(_ connection: HTTPConnection) {
         let received = readBuffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
         if received > 0 {
+            // Deliberately not `lastActivity`: bytes that start no request (blank lines) must not
+            // keep a connection from its idle timeout; a started request has the read timeout.
             connection.input.append(contentsOf: readBuffer[0..<received])
-            connection.lastActivity = Socket.monotonicNanoseconds()
         } else if received == 0 {
             connection.peerClosed = true
         } else {

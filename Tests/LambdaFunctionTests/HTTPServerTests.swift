@@ -187,6 +187,25 @@ extension Loopback {
             }
         }
 
+        /// Nor do blank lines keep a connection from its idle timeout.
+        @Test func closesIdleConnectionsThatOnlySendBlankLines() throws {
+            let limits = HTTPServerLimits(idleTimeout: .milliseconds(200), readTimeout: .seconds(5))
+            try withEchoServer(limits: limits) { _, port in
+                let connection = try RawConnection(port: port, timeout: .seconds(3))
+                var closed = false
+                let elapsed = measure {
+                    for _ in 0..<40 where !closed {
+                        sleep(milliseconds: 50)
+                        closed = !connection.send("\r\n")
+                        var ready = pollfd(fd: connection.fd, events: Int16(POLLIN), revents: 0)
+                        if poll(&ready, 1, 0) > 0 { closed = connection.isClosedByServer() }
+                    }
+                }
+                #expect(closed)
+                #expect(elapsed < .seconds(1))
+            }
+        }
+
         @Test func refusesOversizedBodyWith413BeforeReadingIt() throws {
             try withEchoServer { _, port in
                 // The header alone is enough: no body byte is sent.
