@@ -55,3 +55,74 @@ public struct HTTPResponse: Sendable, Equatable {
         headers.first { $0.name == name }?.value
     }
 }
+
+extension HTTPResponse {
+    /// An OpenAI-style error response (`{"error":{"message":…,"type":…,"param":null,"code":null}}`)
+    /// with `content-type: application/json`; the shape both OpenAI SDKs and LiteLLM read.
+    /// - Parameters:
+    ///   - status: The HTTP status code.
+    ///   - message: Plain text for the caller; escaped here.
+    ///   - type: The OpenAI error type, e.g. `invalid_request_error` or `server_error`.
+    /// - Returns: The response, ready for any transport.
+    public static func openAIError(status: Int, message: String, type: String = "invalid_request_error") -> HTTPResponse {
+        let json = #"{"error":{"message":"# + jsonQuoted(message) + #","type":"# + jsonQuoted(type)
+            + #","param":null,"code":null}}"#
+        return HTTPResponse(
+            status: status, headers: [HTTPHeader("content-type", "application/json")], body: Array(json.utf8))
+    }
+
+    /// The standard reason phrase of a status code (RFC 9110 §15); empty for codes it does not know.
+    /// - Parameter status: The HTTP status code.
+    /// - Returns: For example `Not Found` for 404.
+    public static func reasonPhrase(for status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: ""
+        }
+    }
+
+    /// `text` as a JSON string literal, quotes included (RFC 8259 §7).
+    private static func jsonQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

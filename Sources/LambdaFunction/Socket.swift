@@ -1,0 +1,231 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+// Hidden by the Glibc module (it needs _GNU_SOURCE); bound by symbol name like the epoll calls (see
+// Epoll.swift): integer and pointer arguments only.
+@_silgen_name("accept4")
+private func c_accept4(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32) -> Int32
+
+/// Thin wrappers over the POSIX socket calls the HTTP server and client share: numeric IPv4 addresses
+/// only (no resolver, so a static binary needs no NSS), every descriptor close-on-exec, every call
+/// retried on EINTR.
+package enum Socket {
+    /// A failed system call: its name and `errno`.
+    package struct SystemError: Error, CustomStringConvertible {
+        package var call: String
+        package var code: Int32
+
+        package init(_ call: String, _ code: Int32 = errno) {
+            self.call = call
+            self.code = code
+        }
+
+        package var description: String { "\(call): \(Socket.errorText(code))" }
+    }
+
+    /// The text of an `errno` value.
+    package static func errorText(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
+    }
+
+    /// Parses a numeric IPv4 address; `localhost` means 127.0.0.1.
+    /// - Parameter host: Dotted-quad text such as `127.0.0.1`.
+    /// - Returns: The address in network byte order, or nil for anything else.
+    package static func ipv4Address(_ host: String) -> in_addr? {
+        let text = host == "localhost" ? "127.0.0.1" : host
+        var address = in_addr()
+        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
+        return address
+    }
+
+    /// Splits `host:port` (the form of `AWS_LAMBDA_RUNTIME_API`) into its parts.
+    /// - Parameter text: For example `127.0.0.1:9001`.
+    /// - Returns: The host text and a port in 1...65535, or nil when malformed.
+    package static func splitHostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        let host = String(text[..<colon])
+        let portText = text[text.index(after: colon)...]
+        guard !host.isEmpty, !portText.isEmpty, portText.count <= 5, portText.utf8.allSatisfy(HTTPSyntax.isDigit),
+            let port = Int(portText), (1...65535).contains(port)
+        else { return nil }
+        return (host, port)
+    }
+
+    /// A `sockaddr_in` for an IPv4 address and port.
+    package static func socketAddress(_ address: in_addr, port: Int) -> sockaddr_in {
+        var socketAddress = sockaddr_in()
+        socketAddress.sin_family = sa_family_t(AF_INET)
+        socketAddress.sin_port = UInt16(truncatingIfNeeded: port).bigEndian
+        socketAddress.sin_addr = address
+        return socketAddress
+    }
+
+    /// Creates a non-blocking, close-on-exec TCP socket.
+    package static func makeTCPSocket() throws(SystemError) -> Int32 {
+        let fd = socket(AF_INET, socketStream | socketNonBlocking | socketCloseOnExec, 0)
+        guard fd >= 0 else { throw SystemError("socket") }
+        return fd
+    }
+
+    /// Opens a non-blocking listening socket.
+    /// - Parameters:
+    ///   - address: The IPv4 address to bind.
+    ///   - port: The port; 0 lets the kernel pick a free one.
+    ///   - backlog: The accept queue length.
+    /// - Returns: The descriptor and the port actually bound.
+    /// - Throws: `SystemError` naming the call that failed; nothing is left open.
+    package static func makeListener(address: in_addr, port: Int, backlog: Int32) throws(SystemError) -> (fd: Int32, port: Int) {
+        let fd = try makeTCPSocket()
+        do throws(SystemError) {
+            var on: Int32 = 1
+            guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+                throw SystemError("setsockopt(SO_REUSEADDR)")
+            }
+            var socketAddress = Self.socketAddress(address, port: port)
+            let bound = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else { throw SystemError("bind") }
+            guard listen(fd, backlog) == 0 else { throw SystemError("listen") }
+            guard let boundPort = localPort(fd) else { throw SystemError("getsockname") }
+            return (fd, boundPort)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    /// Accepts a connection as a non-blocking, close-on-exec socket.
+    /// - Parameter listenFD: A listening socket.
+    /// - Returns: The descriptor (negative with `errno` set on failure) and the peer's address.
+    package static func accept(_ listenFD: Int32) -> (fd: Int32, peer: sockaddr_storage) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let fd = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                c_accept4(listenFD, $0, &length, socketNonBlocking | socketCloseOnExec)
+            }
+        }
+        return (fd, storage)
+    }
+
+    /// Creates a close-on-exec pipe.
+    /// - Parameters:
+    ///   - nonBlockingRead: Whether reads return EAGAIN instead of waiting.
+    ///   - nonBlockingWrite: Whether writes return EAGAIN instead of waiting.
+    /// - Returns: The read and write ends.
+    package static func makePipe(nonBlockingRead: Bool, nonBlockingWrite: Bool) throws(SystemError) -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw SystemError("pipe") }
+        guard fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0,
+            setNonBlocking(fds[0], nonBlockingRead), setNonBlocking(fds[1], nonBlockingWrite)
+        else {
+            let error = SystemError("fcntl")
+            close(fds[0])
+            close(fds[1])
+            throw error
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// The local port a socket is bound to.
+    package static func localPort(_ fd: Int32) -> Int? {
+        var socketAddress = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let result = withUnsafeMutablePointer(to: &socketAddress) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        return Int(UInt16(bigEndian: socketAddress.sin_port))
+    }
+
+    /// The textual address of a peer: dotted quad for IPv4, RFC 5952 text for IPv6.
+    package static func addressText(_ storage: sockaddr_storage) -> String? {
+        var storage = storage
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        let converted: UnsafePointer<CChar>? = withUnsafePointer(to: &storage) { pointer in
+            switch Int32(pointer.pointee.ss_family) {
+            case AF_INET:
+                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
+                    withUnsafePointer(to: inet.pointee.sin_addr) {
+                        inet_ntop(AF_INET, $0, &text, socklen_t(text.count))
+                    }
+                }
+            case AF_INET6:
+                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet6 in
+                    withUnsafePointer(to: inet6.pointee.sin6_addr) {
+                        inet_ntop(AF_INET6, $0, &text, socklen_t(text.count))
+                    }
+                }
+            default:
+                nil
+            }
+        }
+        guard converted != nil else { return nil }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Sets an integer socket option, ignoring failure (used for best-effort tuning only).
+    package static func setOption(_ fd: Int32, level: Int32, name: Int32, value: Int32) {
+        var value = value
+        _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Switches a descriptor between blocking and non-blocking mode.
+    @discardableResult
+    package static func setNonBlocking(_ fd: Int32, _ nonBlocking: Bool) -> Bool {
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0 else { return false }
+        return fcntl(fd, F_SETFL, nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) == 0
+    }
+
+    /// Waits until `fd` is ready for `events` (`POLLIN`/`POLLOUT`).
+    /// - Parameters:
+    ///   - fd: The descriptor.
+    ///   - events: The poll events to wait for.
+    ///   - deadline: A `monotonicNanoseconds()` instant, or nil to wait forever.
+    /// - Returns: The returned events, or nil when the deadline passed first.
+    package static func wait(_ fd: Int32, for events: Int16, until deadline: Int64?) throws(SystemError) -> Int16? {
+        while true {
+            var timeout: Int32 = -1
+            if let deadline {
+                let remaining = deadline - monotonicNanoseconds()
+                if remaining <= 0 { return nil }
+                timeout = Int32(clamping: (remaining + 999_999) / 1_000_000)
+            }
+            var descriptor = pollfd(fd: fd, events: events, revents: 0)
+            let ready = poll(&descriptor, 1, timeout)
+            if ready > 0 { return descriptor.revents }
+            // On a timeout the loop re-checks the deadline; on EINTR it simply waits again.
+            if ready < 0 && errno != EINTR { throw SystemError("poll") }
+        }
+    }
+
+    /// Nanoseconds on the monotonic clock (not wall time; unaffected by clock changes).
+    package static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
+    }
+}
+
+// Constants whose imported types differ between Glibc (enums) and Musl (plain macros).
+#if canImport(Glibc)
+package let socketStream = Int32(SOCK_STREAM.rawValue)
+package let socketNonBlocking = Int32(SOCK_NONBLOCK.rawValue)
+package let socketCloseOnExec = Int32(SOCK_CLOEXEC.rawValue)
+package let shutdownWrite = Int32(SHUT_WR)
+package let shutdownBoth = Int32(SHUT_RDWR)
+#elseif canImport(Musl)
+package let socketStream = Int32(SOCK_STREAM)
+package let socketNonBlocking = Int32(SOCK_NONBLOCK)
+package let socketCloseOnExec = Int32(SOCK_CLOEXEC)
+package let shutdownWrite = Int32(SHUT_WR)
+package let shutdownBoth = Int32(SHUT_RDWR)
+#endif
