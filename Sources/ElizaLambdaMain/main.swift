@@ -1,3 +1,3 @@
 import LambdaFunction
 
-LambdaFunction.main()
+Entry.main()

@@ -139,18 +139,17 @@ public struct ChatCompletion: Sendable {
     static func streamPieces(_ content: String) -> [String] {
         var pieces: [String] = []
         var current = ""
-        var sawWord = false
-        var afterSpace = false
+        var inWord = false
         for character in content {
             if character.isWhitespace {
-                afterSpace = true
-            } else {
-                if sawWord && afterSpace {
+                // Whitespace after a word starts the next piece: "IN", " WHAT", " WAY".
+                if inWord {
                     pieces.append(current)
                     current = ""
                 }
-                sawWord = true
-                afterSpace = false
+                inWord = false
+            } else {
+                inWord = true
             }
             current.append(character)
         }

@@ -97,12 +97,13 @@ public struct Configuration: Sendable {
         }
 
         if let (value, source) = setting("--host", ["ELIZA_HOST"]) {
-            let host = value.trimmingSpaces
+            // `localhost` is the one name accepted: it always means the IPv4 loopback address.
+            let host = value.trimmingSpaces.lowercased() == "localhost" ? "127.0.0.1" : value.trimmingSpaces
             guard !host.isEmpty else { throw Error(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
             // An address literal only: the static binary has no resolver, and a bad host should fail
             // here, naming the variable, not later at bind time.
-            guard IPAddress(host) != nil else {
-                throw Error(code: .invalidValue, message: "\(source)='\(value)' is not an IP address; give one such as 127.0.0.1 or 0.0.0.0")
+            guard case .v4? = IPAddress(host) else {
+                throw Error(code: .invalidValue, message: "\(source)='\(value)' is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0")
             }
             config.host = host
         }

@@ -377,3 +377,12 @@ import Testing
         #expect(wrongKey.status == 200)
     }
 }
+
+@Test("stream pieces carry the spaces before each word, as in the wire doc, and concatenate exactly")
+func streamPiecesLeadWithSpaces() {
+    #expect(ChatCompletion.streamPieces("IN WHAT WAY") == ["IN", " WHAT", " WAY"])
+    #expect(ChatCompletion.streamPieces("A  B ") == ["A", "  B", " "])
+    #expect(ChatCompletion.streamPieces("").isEmpty)
+    let french = "JE  VOUS  ÉCOUTE "
+    #expect(ChatCompletion.streamPieces(french).joined() == french)
+}

@@ -1,7 +1,0 @@
-import ElizaVM
-import ElizaScripts
-
-/// Placeholder entry point.
-public enum LambdaFunction {
-    public static func main() {}
-}
