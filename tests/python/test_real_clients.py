@@ -221,7 +221,8 @@ def test_litellm_proxy_with_example_config(server, tmp_path):
     litellm_bin = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "litellm"
     command = [str(litellm_bin) if litellm_bin.exists() else "litellm", "--config", str(config_file),
                "--host", "127.0.0.1", "--port", str(port)]
-    env = dict(os.environ, ELIZA_API_KEY="sk-dummy", LITELLM_LOCAL_MODEL_COST_MAP="True",
+    master_key = "sk-proxy-test-" + os.urandom(8).hex()
+    env = dict(os.environ, ELIZA_API_KEY="sk-dummy", LITELLM_MASTER_KEY=master_key, LITELLM_LOCAL_MODEL_COST_MAP="True",
                LITELLM_TELEMETRY="False", DISABLE_SCHEMA_UPDATE="True")
     log = (tmp_path / "proxy.log").open("w")
     proxy = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
@@ -238,7 +239,7 @@ def test_litellm_proxy_with_example_config(server, tmp_path):
                 break
             time.sleep(0.5)
         assert ready, "the LiteLLM proxy did not start: " + (tmp_path / "proxy.log").read_text()[-3000:]
-        via_proxy = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="anything", timeout=30,
+        via_proxy = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=master_key, timeout=30,
                                   max_retries=0)
         reply = via_proxy.chat.completions.create(
             model="eliza", messages=[{"role": "system", "content": "You are a therapist."},
