@@ -1,0 +1,196 @@
+"""The real release `bootstrap` (built by `make lambda`) against a fake Lambda Runtime API on 127.0.0.1.
+
+Checks what provided.al2023 needs: a static binary (no NEEDED entry, so no glibc newer than AL2023's
+2.34 can be required), a zip under 6 MB with `bootstrap` mode 755 at its root, an init error naming
+the variable for bad configuration, and correct answers to the recorded event fixtures.
+"""
+
+import json
+import os
+import queue
+import subprocess
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_DIR = ROOT / ".build" / "lambda"
+BOOTSTRAP = Path(os.environ.get("ELIZA_BOOTSTRAP", LAMBDA_DIR / "bootstrap"))
+FIXTURES = ROOT / "Tests" / "LambdaFunctionTests" / "Fixtures"
+ALLOW = "203.0.113.0/24, 2001:db8::/32"
+
+
+@pytest.fixture(scope="module")
+def bootstrap():
+    assert BOOTSTRAP.exists(), f"{BOOTSTRAP} is missing: run `make lambda` first (scripts/test.sh does)"
+    return BOOTSTRAP
+
+
+def test_bootstrap_is_static(bootstrap):
+    dynamic = subprocess.run(["readelf", "-d", str(bootstrap)], capture_output=True, text=True, check=True).stdout
+    assert "NEEDED" not in dynamic, "bootstrap has dynamic dependencies:\n" + dynamic
+    symbols = subprocess.run(["objdump", "-T", str(bootstrap)], capture_output=True, text=True).stdout
+    versions = {tuple(int(x) for x in v.split("_")[1].split(".")) for v in symbols.split() if v.startswith("GLIBC_2.")}
+    assert all(v <= (2, 34) for v in versions), f"needs glibc newer than Amazon Linux 2023's 2.34: {sorted(versions)}"
+
+
+def test_zip_is_small_with_an_executable_bootstrap_at_the_root(bootstrap):
+    archive = LAMBDA_DIR / "bootstrap.zip"
+    assert archive.stat().st_size <= 6 * 1024 * 1024, f"bootstrap.zip is {archive.stat().st_size} bytes"
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        assert names == ["bootstrap"]
+        mode = (z.getinfo("bootstrap").external_attr >> 16) & 0o777
+        assert mode == 0o755
+
+
+class FakeRuntimeAPI:
+    """Runtime API 2018-06-01: hands out events on /next and records every answer."""
+
+    def __init__(self, events):
+        self.pending = queue.Queue()
+        for event in events:
+            self.pending.put(event)
+        self.answers = {}
+        self.errors = {}
+        self.init_errors = []
+        self.next_calls = []
+        self.done = threading.Event()
+        runtime = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path != "/2018-06-01/runtime/invocation/next":
+                    return self.reply(404)
+                runtime.next_calls.append(time.monotonic())
+                try:
+                    request_id, event = runtime.pending.get(timeout=30)
+                except queue.Empty:
+                    return self.reply(500)
+                if request_id is None:
+                    runtime.done.set()
+                    # Hold the long poll until the test ends.
+                    time.sleep(30)
+                    return self.reply(500)
+                deadline = int(time.time() * 1000) + 10_000
+                self.reply(200, event, [("Lambda-Runtime-Aws-Request-Id", request_id),
+                                        ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+                                        ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:eliza"),
+                                        ("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")])
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                parts = self.path.split("/")
+                if self.path == "/2018-06-01/runtime/init/error":
+                    runtime.init_errors.append((dict(self.headers), json.loads(body)))
+                elif len(parts) == 6 and parts[4] in runtime.answers:
+                    return self.reply(400)
+                elif len(parts) == 6 and parts[5] == "response":
+                    runtime.answers[parts[4]] = body
+                elif len(parts) == 6 and parts[5] == "error":
+                    runtime.errors[parts[4]] = json.loads(body)
+                else:
+                    return self.reply(404)
+                self.reply(202, b'{"status":"OK"}', [("Content-Type", "application/json")])
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_bootstrap(bootstrap, runtime, extra_env=None, wait=20):
+    env = {"PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": runtime.address, "ALLOWED_CALLER_CIDRS": ALLOW,
+           "AWS_LAMBDA_FUNCTION_NAME": "eliza", "AWS_LAMBDA_LOG_FORMAT": "JSON"}
+    env.update(extra_env or {})
+    start = time.monotonic()
+    proc = subprocess.Popen([str(bootstrap)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return proc, start
+
+
+EXPECTED = {
+    "http-api-v2-chat.json": 200, "http-api-v2-base64.json": 200, "http-api-v2-malformed-json.json": 400,
+    "http-api-v2-missing-messages.json": 400, "http-api-v2-empty-body.json": 400, "http-api-v2-ipv6-caller.json": 200,
+    "http-api-v2-disallowed-caller.json": 403, "http-api-v2-spoofed-xff.json": 403, "http-api-v2-stage-prefix.json": 200,
+    "http-api-v2-models.json": 200, "http-api-v2-unknown-path.json": 404, "http-api-v2-wrong-method.json": 405,
+    "http-api-v2-stream.json": 200, "rest-api-v1-chat.json": 200, "function-url-chat.json": 200,
+    "unknown-event.json": 400,
+}
+
+
+def test_answers_every_fixture(bootstrap):
+    names = sorted(EXPECTED) + ["direct-invocation.json"]
+    events = [(f"req-{i:03d}-{name.split('.')[0]}", (FIXTURES / name).read_bytes()) for i, name in enumerate(names)]
+    runtime = FakeRuntimeAPI(events + [(None, b"")])
+    proc, start = run_bootstrap(bootstrap, runtime)
+    try:
+        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
+        first_next = runtime.next_calls[0] - start
+        print(f"\nstart to first /next: {first_next * 1000:.1f} ms")
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+        runtime.close()
+    assert set(runtime.answers) == {request_id for request_id, _ in events}, "one response per request id"
+    assert not runtime.errors
+    by_name = {request_id.split("-", 2)[2]: json.loads(runtime.answers[request_id]) for request_id, _ in events}
+    for name, status in EXPECTED.items():
+        answer = by_name[name.split(".")[0]]
+        assert answer["statusCode"] == status, (name, answer)
+        assert isinstance(answer["body"], str) and answer["isBase64Encoded"] is False
+        assert all(isinstance(v, str) for v in answer["headers"].values())
+        if status >= 400:
+            error = json.loads(answer["body"])["error"]
+            assert error["message"] and error["type"]
+    chat = json.loads(by_name["http-api-v2-chat"]["body"])
+    assert chat["choices"][0]["message"]["content"] == "IN WHAT WAY"
+    stream = by_name["http-api-v2-stream"]
+    assert stream["headers"]["content-type"] == "text/event-stream"
+    assert stream["body"].endswith("data: [DONE]\n\n")
+    assert "\"error\"" not in json.dumps(by_name["direct-invocation"]) and by_name["direct-invocation"]["object"] == "chat.completion"
+    # Logs: one JSON object per stdout line, each carrying Lambda's request id; denials say why.
+    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    requests = [line for line in lines if line["message"] in ("request", "request denied")]
+    assert len(requests) >= len(EXPECTED) - 1
+    assert all(line["requestId"].startswith("req-") for line in requests)
+    assert all("timestamp" in line and "level" in line for line in lines)
+    denied = [line for line in requests if line["status"] == 403]
+    assert len(denied) == 2 and all(line.get("reason") for line in denied)
+    spoofed = [line for line in denied if line["requestId"].endswith("spoofed-xff")]
+    assert len(spoofed) == 1
+    assert spoofed[0]["forwardedFor"].startswith("203.0.113.") and not spoofed[0]["callerIp"].startswith("203.0.113.")
+
+
+def test_bad_configuration_is_an_init_error_naming_the_variable(bootstrap):
+    runtime = FakeRuntimeAPI([])
+    proc, _ = run_bootstrap(bootstrap, runtime, {"ALLOWED_CALLER_CIDRS": "10.0.0.0/8, 300.1.2.3/32"})
+    try:
+        code = proc.wait(timeout=20)
+    finally:
+        runtime.close()
+    assert code != 0
+    assert len(runtime.init_errors) == 1 and runtime.next_calls == []
+    headers, body = runtime.init_errors[0]
+    assert "ALLOWED_CALLER_CIDRS" in body["errorMessage"] and "300.1.2.3" in body["errorMessage"]
+    assert body["errorType"].startswith("Runtime.")
