@@ -4,6 +4,7 @@
 //     swift run -c release eliza-bench
 import ElizaScripts
 import ElizaVM
+import LambdaFunction
 
 /// The user lines of the CACM 1966 conversation (Weizenbaum, CACM 9(1) pp.36–37), embedded so the
 /// bench needs no reference data.
@@ -32,6 +33,7 @@ let clock = ContinuousClock()
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
     var milliseconds: Double { seconds * 1000 }
+    var microseconds: Double { seconds * 1_000_000 }
 }
 
 /// A fixed-seed xorshift64 generator: the same tape on every run, no Foundation.
@@ -138,6 +140,76 @@ func padded(_ text: String, _ width: Int, left: Bool = false) -> String {
     return left ? pad + text : text + pad
 }
 
+/// A chat-completion body of `turns` user messages (CACM lines, cycling) with assistant replies between.
+func conversationBody(turns: Int) -> [UInt8] {
+    var messages: [String] = [#"{"role":"system","content":"You are a Rogerian psychotherapist."}"#]
+    for turn in 0..<turns {
+        messages.append(#"{"role":"user","content":"\#(cacmLines[turn % cacmLines.count])"}"#)
+        if turn + 1 < turns { messages.append(#"{"role":"assistant","content":"IN WHAT WAY"}"#) }
+    }
+    return Array(#"{"model":"eliza","messages":[\#(messages.joined(separator: ","))]}"#.utf8)
+}
+
+/// An API Gateway HTTP API 2.0 event carrying `body`.
+func httpAPIEvent(body: [UInt8]) -> [UInt8] {
+    var json = JSONText()
+    json.string("version", "2.0")
+    json.string("routeKey", "$default")
+    json.string("rawPath", "/v1/chat/completions")
+    json.object("headers") { $0.string("content-type", "application/json"); $0.string("user-agent", "bench") }
+    json.object("requestContext") {
+        $0.string("requestId", "bench")
+        $0.string("stage", "$default")
+        $0.object("http") { $0.string("method", "POST"); $0.string("path", "/v1/chat/completions"); $0.string("sourceIp", "203.0.113.9") }
+    }
+    json.string("body", String(decoding: body, as: UTF8.self))
+    json.bool("isBase64Encoded", false)
+    return json.finishUTF8()
+}
+
+/// Per-call latencies of `work`, run `count` times after a short warm-up.
+func latencies(count: Int, _ work: () -> Int) -> (p50: Duration, p99: Duration, checksum: Int) {
+    var checksum = 0
+    for _ in 0..<max(3, count / 10) { checksum &+= work() }
+    var samples: [Duration] = []
+    samples.reserveCapacity(count)
+    for _ in 0..<count {
+        let start = clock.now
+        checksum &+= work()
+        samples.append(clock.now - start)
+    }
+    samples.sort()
+    return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)], checksum)
+}
+
+/// The request → response function the server and the Lambda run, access log line included (its
+/// sink discards the bytes, so formatting is measured but no I/O).
+let api = ElizaAPI(configuration: Configuration(), logger: Logger(minimumLevel: .info, sink: { _ in }))
+
+func apiLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksum: Int) {
+    let request = HTTPRequest(method: "POST", path: "/v1/chat/completions",
+                              headers: [HTTPHeader("content-type", "application/json")],
+                              body: conversationBody(turns: turns), callerIP: "127.0.0.1")
+    let context = ElizaAPI.Context(requestId: "bench")
+    return latencies(count: count) {
+        let response = api.respond(to: request, context: context)
+        precondition(response.status == 200, "the bench request failed: \(response.status)")
+        return response.body.count
+    }
+}
+
+func lambdaLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksum: Int) {
+    let event = httpAPIEvent(body: conversationBody(turns: turns))
+    return latencies(count: count) {
+        guard let decoded = try? LambdaEvent.decode(event), case .httpAPI(let request, let id) = decoded else {
+            preconditionFailure("the bench event did not decode")
+        }
+        let response = api.respond(to: request, context: ElizaAPI.Context(requestId: "bench", apiRequestId: id))
+        precondition(response.status == 200, "the bench invocation failed: \(response.status)")
+        return decoded.encode(response).count
+    }
+}
+
 // Warm up: the lazily built tables, the allocator, the caches.
 _ = longSession(minimumTime: .milliseconds(300))
 let truePalindrome = palindromeInput(flip: false)
@@ -149,6 +221,9 @@ let fresh = freshSessions(minimumTime: .seconds(3))
 let runs = 20
 let yes = palindromeRuns(truePalindrome, expecting: "TRUE", runs: runs)
 let no = palindromeRuns(falsePalindrome, expecting: "FALSE", runs: runs)
+let api10 = apiLatency(turns: 10, count: 20_000)
+let api1000 = apiLatency(turns: 1000, count: 200)
+let lambda10 = lambdaLatency(turns: 10, count: 20_000)
 
 let rows: [(String, String, String)] = [
     ("DOCTOR, one long session (CACM lines)", grouped(Int(Double(long.replies) / long.time.seconds)) + " replies/s",
@@ -159,6 +234,12 @@ let rows: [(String, String, String)] = [
      "median \(formatted(yes.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
     ("palindrome TM, 160 cells -> FALSE", "min \(formatted(no.min.milliseconds, decimals: 2)) ms",
      "median \(formatted(no.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
+    ("request -> response, 10-turn conversation", "p50 \(formatted(api10.p50.microseconds, decimals: 1)) µs",
+     "p99 \(formatted(api10.p99.microseconds, decimals: 1)) µs over 20,000 requests"),
+    ("request -> response, 1000-turn conversation", "p50 \(formatted(api1000.p50.milliseconds, decimals: 2)) ms",
+     "p99 \(formatted(api1000.p99.milliseconds, decimals: 2)) ms over 200 requests"),
+    ("Lambda invocation (2.0 event), 10 turns", "p50 \(formatted(lambda10.p50.microseconds, decimals: 1)) µs",
+     "p99 \(formatted(lambda10.p99.microseconds, decimals: 1)) µs: decode event, respond, encode"),
 ]
 let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
 print(padded("benchmark", widths.0) + "  " + padded("result", widths.1, left: true) + "  detail")
@@ -166,4 +247,4 @@ print(String(repeating: "-", count: widths.0) + "  " + String(repeating: "-", co
 for (name, result, detail) in rows {
     print(padded(name, widths.0) + "  " + padded(result, widths.1, left: true) + "  " + detail)
 }
-print("(checksum \(long.checksum &+ fresh.checksum))")
+print("(checksum \(long.checksum &+ fresh.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum))")

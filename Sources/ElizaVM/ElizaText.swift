@@ -27,12 +27,6 @@ public enum ElizaText {
         var words: [String] = []
         var current: [UInt8] = []
         current.reserveCapacity(32)
-        @inline(__always) func flush() {
-            if !current.isEmpty {
-                words.append(String(decoding: current, as: UTF8.self))
-                current.removeAll(keepingCapacity: true)
-            }
-        }
         var mapped: [UInt8] = []
         for scalar in input.unicodeScalars {
             let value = scalar.value
@@ -41,7 +35,7 @@ public enum ElizaText {
                 byte = asciiMap[Int(value)]
             } else {
                 // Whitespace has no case, so testing the input scalar is testing its upper case.
-                if scalar.properties.isWhitespace { flush(); continue }
+                if scalar.properties.isWhitespace { flush(&current, into: &words); continue }
                 mapped.removeAll(keepingCapacity: true)
                 appendNormalized(scalar, to: &mapped)
                 // The special cases map to ASCII (a space, `,`, `'`, or letters); a single ASCII
@@ -51,19 +45,29 @@ public enum ElizaText {
             }
             switch byte {
             case 0x20, 0x09...0x0D:
-                flush()
+                flush(&current, into: &words)
             case UInt8(ascii: ","):
-                flush()
+                flush(&current, into: &words)
                 words.append(",")
             case UInt8(ascii: "."):
-                flush()
+                flush(&current, into: &words)
                 words.append(".")
             default:
                 current.append(byte)
             }
         }
-        flush()
+        flush(&current, into: &words)
         return words
+    }
+
+    /// Ends the current word. A static function with inout parameters, not a closure over locals,
+    /// so the compiler needs no dynamic exclusivity checks on the hot path.
+    @inline(__always)
+    private static func flush(_ current: inout [UInt8], into words: inout [String]) {
+        if !current.isEmpty {
+            words.append(String(decoding: current, as: UTF8.self))
+            current.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Item 5 for ASCII: a-z upper-cased, `?` `!` → `.`, `:` `;` → `,`, `` ` `` `"` → space.

@@ -49,7 +49,10 @@ public struct ChatCompletion: Sendable {
         var count = 0
         var inWord = false
         for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+            let v = scalar.value
+            // ASCII first: the Unicode property lookup is needed only for other scalars.
+            let isSpace = v < 0x80 ? (v == 0x20 || (0x09...0x0D).contains(v)) : scalar.properties.isWhitespace
+            if isSpace {
                 inWord = false
             } else if !inWord {
                 inWord = true
