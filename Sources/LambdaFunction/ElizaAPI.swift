@@ -144,8 +144,11 @@ public struct ElizaAPI: Sendable {
         var generator = SystemRandomNumberGenerator()
         let high = generator.next() as UInt64
         let low = generator.next() as UInt32
-        let hex = String(high, radix: 16) + String(low, radix: 16)
-        return "chatcmpl-" + String(repeating: "0", count: max(0, 24 - hex.count)) + hex
+        func hex<T: BinaryInteger>(_ value: T, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        return "chatcmpl-" + hex(high, digits: 16) + hex(low, digits: 8)
     }
 
     /// `Authorization: Bearer <key>`, the key compared in constant time.
@@ -153,7 +156,8 @@ public struct ElizaAPI: Sendable {
         guard let header else { return false }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
-        let given = Array(parts[1].utf8)
+        // RFC 9110 allows several spaces between the scheme and the credentials.
+        let given = Array(parts[1].drop(while: { $0 == " " }).utf8)
         let expected = Array(key.utf8)
         var difference = UInt8(given.count == expected.count ? 0 : 1)
         for i in 0..<expected.count {

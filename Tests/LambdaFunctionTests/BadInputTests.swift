@@ -260,3 +260,23 @@ import Testing
         #expect(harness.api.handle(.chat(userBody("hi"), callerIP: nil), trusted: true).response.status == 200)
     }
 }
+
+@Test("the bearer credential may follow several spaces; anything else about it must match exactly")
+func bearerSpacing() {
+    #expect(ElizaAPI.authorized("Bearer  k", key: "k"))
+    #expect(ElizaAPI.authorized("bearer k", key: "k"))
+    #expect(!ElizaAPI.authorized("Bearer k ", key: "k"))
+    #expect(!ElizaAPI.authorized("Bearer kk", key: "k"))
+    #expect(!ElizaAPI.authorized("Basic k", key: "k"))
+    #expect(!ElizaAPI.authorized("Bearer", key: "k"))
+}
+
+@Test("completion ids are chatcmpl- and 24 hex digits")
+func completionIDShape() {
+    for _ in 0..<100 {
+        let id = ElizaAPI.completionID()
+        #expect(id.hasPrefix("chatcmpl-"))
+        #expect(id.dropFirst(9).count == 24)
+        #expect(id.dropFirst(9).allSatisfy(\.isHexDigit))
+    }
+}
