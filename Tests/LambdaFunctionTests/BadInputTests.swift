@@ -277,6 +277,7 @@ func completionIDShape() {
         let id = ElizaAPI.completionID()
         #expect(id.hasPrefix("chatcmpl-"))
         #expect(id.dropFirst(9).count == 24)
-        #expect(id.dropFirst(9).allSatisfy(\.isHexDigit))
+        let digits = id.dropFirst(9)
+        #expect(digits.allSatisfy { $0.isHexDigit })
     }
 }
