@@ -39,11 +39,15 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { echo "error: the server did not print its base URL" >&2; cat "$work/err" >&2; exit 1; }
 
+# chat.lua sets the request; check.lua also checks every answer, which costs wrk a Lua call per
+# response, so it runs as a short separate pass and the timed passes use chat.lua.
 cat >"$work/chat.lua" <<'LUA'
 wrk.method = "POST"
 wrk.path = "/v1/chat/completions"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"model":"eliza","messages":[{"role":"user","content":"Men are all alike."}]}'
+LUA
+cat "$work/chat.lua" - >"$work/check.lua" <<'LUA'
 local bad = 0
 response = function(status, headers, body)
   if status ~= 200 or not string.find(body, '"content":"IN WHAT WAY"', 1, true) then bad = bad + 1 end
@@ -53,21 +57,33 @@ done = function(summary, latency, requests)
 end
 LUA
 
+# The server's own CPU time (utime + stime) per request: what it would cost with the cores to itself.
+cpu_ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' /proc/$server/stat; }
+ticks_per_second=$(getconf CLK_TCK)
+
 status=0
-printf '%-12s %12s %10s %10s %10s %8s %8s\n' concurrency req/s p50 p99 max errors wrong
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wrk shares them with the server)"
+printf '%-12s %12s %10s %10s %10s %8s %8s %14s\n' concurrency req/s p50 p99 max errors wrong server-CPU/req
 for c in 1 16; do
   threads=$(( c < THREADS ? c : THREADS ))
+  before=$(cpu_ticks)
   out=$(timeout $((DURATION + 30)) wrk -t"$threads" -c"$c" -d"${DURATION}s" --latency -s "$work/chat.lua" \
     "http://127.0.0.1:$port/v1/chat/completions")
+  after=$(cpu_ticks)
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   max=$(awk '$1 == "Latency" {print $4; exit}' <<<"$out")
   # Non-2xx responses and socket errors (connect, read, write, timeout) both count as errors.
   errors=$(awk '/Non-2xx/ {n += $4} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
-  wrong=$(awk '/^wrong answers:/ {print $3}' <<<"$out")
-  printf '%-12s %12s %10s %10s %10s %8s %8s\n' "$c" "$rps" "$p50" "$p99" "$max" "$errors" "${wrong:-?}"
-  if [ "$errors" != 0 ] || [ "${wrong:-1}" != 0 ]; then status=1; echo "$out" >&2; fi
+  check=$(timeout 30 wrk -t1 -c"$c" -d2s -s "$work/check.lua" "http://127.0.0.1:$port/v1/chat/completions")
+  wrong=$(awk '/^wrong answers:/ {print $3}' <<<"$check")
+  errors=$(( errors + $(awk '/Non-2xx/ {n += $4} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$check") ))
+  total=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v t="$(( after - before ))" -v hz="$ticks_per_second" -v n="$total" \
+    'BEGIN {printf "%.1f us", t / hz / n * 1e6}')
+  printf '%-12s %12s %10s %10s %10s %8s %8s %14s\n' "$c" "$rps" "$p50" "$p99" "$max" "$errors" "${wrong:-?}" "$cpu"
+  if [ "$errors" != 0 ] || [ "${wrong:-1}" != 0 ]; then status=1; echo "$out" "$check" >&2; fi
 done
 printf 'server peak RSS (VmHWM): %s, RSS at end (VmRSS): %s\n' \
   "$(awk '/^VmHWM/ {printf "%.2f MiB", $2 / 1024}' /proc/$server/status)" \
