@@ -18,6 +18,10 @@ public struct Configuration: Sendable {
     /// How many characters of ELIZA's reply go into each access log line; 0 turns it off.
     public var logPreviewChars = 80
     public var budget = StepBudget.default
+    /// The local server's timeouts (`HTTPServerLimits.readTimeout`, `.idleTimeout`); settable so that
+    /// slow-client tests (scripts/abuse.py) finish in seconds rather than minutes.
+    public var readTimeoutSeconds = 10
+    public var idleTimeoutSeconds = 60
     /// `host:port` of the Lambda Runtime API when running inside Lambda.
     public var runtimeAPI: String?
 
@@ -152,6 +156,13 @@ public struct Configuration: Sendable {
                 throw Error(code: .invalidValue, message: "ELIZA_MAX_TRANSFORMATIONS='\(value)' must be a whole number from 1 to 100000000")
             }
             config.budget.transformations = steps
+        }
+        for (variable, range) in [("ELIZA_READ_TIMEOUT_SECONDS", 1...3600), ("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400)] {
+            guard let value = environment[variable] else { continue }
+            guard let seconds = Int(value.trimmingSpaces), range.contains(seconds) else {
+                throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound)")
+            }
+            if variable == "ELIZA_READ_TIMEOUT_SECONDS" { config.readTimeoutSeconds = seconds } else { config.idleTimeoutSeconds = seconds }
         }
         if let value = environment["AWS_LAMBDA_RUNTIME_API"], !value.isEmpty {
             config.runtimeAPI = value

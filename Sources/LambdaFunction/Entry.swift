@@ -76,7 +76,10 @@ public enum Entry {
         let logger = Logger(minimumLevel: configuration.logLevel)
         for warning in configuration.allowListWarnings { logger.warn(warning) }
         let api = ElizaAPI(configuration: configuration, logger: logger)
-        let limits = HTTPServerLimits(maxBodyBytes: configuration.maxBodyBytes)
+        let limits = HTTPServerLimits(
+            maxBodyBytes: configuration.maxBodyBytes,
+            idleTimeout: .seconds(configuration.idleTimeoutSeconds),
+            readTimeout: .seconds(configuration.readTimeoutSeconds))
         let counter = Atomic<Int>(0)
         let prefix = "local-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let server = HTTPServer(host: configuration.host, port: configuration.port, limits: limits) { request in

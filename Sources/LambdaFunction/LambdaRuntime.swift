@@ -41,6 +41,8 @@ public struct LambdaRuntime {
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
     }
+    /// Owns the `_X_AMZN_TRACE_ID` environment entry between invocations.
+    private let traceID = TraceIDVariable()
     /// The wall clock in milliseconds since the epoch, for deadlines.
     public var now: @Sendable () -> Int64 = { Logger.millisecondsSinceEpoch() }
 
@@ -111,11 +113,8 @@ public struct LambdaRuntime {
 
     private func invoke<T: Transport>(_ next: RuntimeReply, requestId: String, transport: inout T) {
         let logger = logger.with(requestID: requestId)
-        if let trace = next.header("lambda-runtime-trace-id") {
-            setenv("_X_AMZN_TRACE_ID", trace, 1)
-        } else {
-            unsetenv("_X_AMZN_TRACE_ID")
-        }
+        // Not `setenv`: with a new trace id per invocation it leaks (see `TraceIDVariable`).
+        traceID.set(next.header("lambda-runtime-trace-id"))
         let deadline = next.header("lambda-runtime-deadline-ms").flatMap { Int64($0) }
 
         let answer: [UInt8]

@@ -17,6 +17,15 @@ import Testing
         #expect(config.logPreviewChars == 80)
         #expect(config.budget == StepBudget.default)
         #expect(config.runtimeAPI == nil)
+        #expect(config.readTimeoutSeconds == 10)
+        #expect(config.idleTimeoutSeconds == 60)
+    }
+
+    @Test func timeoutsAreRead() throws {
+        let config = try Configuration.load(
+            arguments: [], environment: ["ELIZA_READ_TIMEOUT_SECONDS": " 2 ", "ELIZA_IDLE_TIMEOUT_SECONDS": "3"])
+        #expect(config.readTimeoutSeconds == 2)
+        #expect(config.idleTimeoutSeconds == 3)
     }
 
     static let environment = [
@@ -124,6 +133,10 @@ import Testing
         ([], ["ALLOWED_CALLER_CIDRS": "203.0.113.0/24, office.example.com"], ["ALLOWED_CALLER_CIDRS", "office.example.com"]),
         (["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"], [:], ["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"]),
         ([], ["ELIZA_MAX_TRANSFORMATIONS": "0"], ["ELIZA_MAX_TRANSFORMATIONS", "0"]),
+        ([], ["ELIZA_READ_TIMEOUT_SECONDS": "0"], ["ELIZA_READ_TIMEOUT_SECONDS", "'0'"]),
+        ([], ["ELIZA_READ_TIMEOUT_SECONDS": "1.5"], ["ELIZA_READ_TIMEOUT_SECONDS", "1.5"]),
+        ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": ""], ["ELIZA_IDLE_TIMEOUT_SECONDS", "''"]),
+        ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": "86401"], ["ELIZA_IDLE_TIMEOUT_SECONDS", "86401"]),
     ] as [([String], [String: String], [String])])
     func badValueNamesTheVariableAndTheValue(arguments: [String], environment: [String: String], fragments: [String]) {
         let error = #expect(throws: Configuration.Error.self) {

@@ -156,6 +156,29 @@ final class DelayRecorder: Sendable {
         #expect(api.posts.last?.traceID == nil, "an invocation without a trace id must not inherit the previous one")
     }
 
+    /// A new trace id per invocation must not grow the process: glibc's `setenv` keeps every value it
+    /// ever set, ~10 MiB per 100,000 invocations (scripts/soak-lambda.py found it).
+    @Test func newTraceIDsDoNotGrowTheProcess() throws {
+        let variable = TraceIDVariable()
+        variable.set("Root=1-00000000-warm-up")
+        let before = try #require(Self.residentKiB())
+        for i in 0..<200_000 { variable.set("Root=1-5759e988-\(i)-bd862e3fe1be46a994272793;Sampled=1") }
+        // Leaking, 200,000 entries of ~70 bytes would be over 16 MiB; other suites run in parallel,
+        // hence the wide margin.
+        let grown = try #require(Self.residentKiB()) - before
+        #expect(grown < 6 * 1024, "RSS grew by \(grown) KiB over 200,000 trace ids")
+        #expect(getenv(TraceIDVariable.name).map { String(cString: $0) } == "Root=1-5759e988-199999-bd862e3fe1be46a994272793;Sampled=1")
+        variable.set(nil)
+        #expect(getenv(TraceIDVariable.name) == nil)
+    }
+
+    /// VmRSS of this process in KiB, from /proc/self/status.
+    static func residentKiB() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+
     @Test func passedDeadlineIsNotAnswered() throws {
         var api = FakeRuntimeAPI([Self.invocation("late", body: Self.directBody, deadline: Self.now - 1),
                                   Self.invocation("just-late", body: Self.directBody, deadline: Self.now),
