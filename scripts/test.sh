@@ -26,6 +26,11 @@ step "elizac: check every Scripts/*.eliza"
 step "make lambda: static release bootstrap and zip"
 make lambda
 
+step "load, abuse and Lambda soak checks (release bootstrap, 127.0.0.1 only)"
+python3 scripts/load.py --requests 20000 --concurrency 16 --mix default --check
+python3 scripts/abuse.py
+python3 scripts/soak-lambda.py --invocations 30000 --startup-runs 5
+
 step "Python virtual environments ($VENV, $SAM_VENV)"
 for env in "$VENV" "$SAM_VENV"; do
   [ -x "$env/bin/python" ] || python3 -m venv "$env"
