@@ -1,0 +1,41 @@
+// libFuzzer target `http`: the incremental HTTPRequestParser, fed the input in pieces (sizes taken
+// from the input's first byte) and whole. Both ways must find the same requests and errors.
+@testable import LambdaFunction
+
+/// Parses every pipelined request in `stream`, giving the parser `step(n)` more bytes each call.
+func outcomes(_ stream: [UInt8], step: (Int) -> Int) -> [HTTPRequestParser.Outcome] {
+    var parser = HTTPRequestParser(limits: HTTPServerLimits())
+    var found: [HTTPRequestParser.Outcome] = []
+    var start = 0
+    var end = 0
+    var call = 0
+    while start < stream.count {
+        end = min(stream.count, end + step(call))
+        call += 1
+        let outcome = parser.parse(stream[start..<end])
+        switch outcome {
+        case .needMoreBytes, .continueRequested:
+            if end == stream.count { return found }
+        case .request(_, let consumed, _):
+            precondition(consumed > 0 && consumed <= end - start, "consumed \(consumed) of \(end - start)")
+            found.append(outcome)
+            start += consumed
+            end = start
+        case .error:
+            found.append(outcome)
+            return found
+        }
+    }
+    return found
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    guard size > 0 else { return 0 }
+    let seed = Int(data[0])
+    let stream = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    let whole = outcomes(stream) { _ in stream.count }
+    let pieces = outcomes(stream) { call in 1 + (seed &* (call + 1) &+ call) % (seed % 64 + 1) }
+    precondition(whole == pieces, "whole: \(whole)\npieces: \(pieces)")
+    return 0
+}

@@ -1,0 +1,21 @@
+// libFuzzer target `script`: arbitrary bytes through the .eliza lexer, parser and checker.
+// Must return diagnostics, never trap; a script that loads must run without trapping.
+@testable import ElizaVM
+@testable import ScriptCompiler
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let (script, diagnostics) = ScriptLoader.load(bytes, file: "fuzz.eliza", name: "fuzz")
+    for diagnostic in diagnostics { _ = diagnostic.description }
+    guard let script else {
+        // No script means at least one error says why.
+        precondition(diagnostics.contains { $0.severity == .error }, "no script and no error")
+        return 0
+    }
+    // A checked script runs: its own keywords as input, and an input with no keyword (NONE).
+    var session = Session(script: script, budget: StepBudget(transformations: 1_000, wordOperations: 100_000, textWords: 1_000))
+    _ = session.respond(to: script.rules.prefix(8).map(\.keyword).joined(separator: " "))
+    _ = session.respond(to: "XYZZY")
+    return 0
+}
