@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole test run: what the README's `make test` and CI's .ci/run execute.
-#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), elizac over Scripts/.
+#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), a short libFuzzer pass over
+#   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
 #   Python: real clients (openai, litellm, the LiteLLM proxy), the bootstrap end-to-end checks, the
 #   SAM template checks, deploy/smoke script checks; installed from PyPI into .build/venv.
@@ -19,6 +20,9 @@ swift build
 
 step "swift test"
 swift test
+
+step "fuzz: every libFuzzer target for 30 s (Fuzz/README.md)"
+Fuzz/run-all.sh 30
 
 step "elizac: check every Scripts/*.eliza"
 "$(swift build --show-bin-path)/elizac"
