@@ -10,7 +10,8 @@ import Testing
 ///
 /// Missing reference data is an error, never a skip: a checkout without `shared/` beside it fails.
 enum ReferenceData {
-    /// The package root: `<root>/Tests/ElizaVMTests/ReferenceData.swift` → `<root>`.
+    /// The package root: `<root>/Tests/<target>/ReferenceData.swift` → `<root>` (this file is shared by
+    /// ElizaVMTests and, through a symbolic link, ScriptCompilerTests).
     static let packageRoot: String = {
         var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
         components.removeLast(3)
