@@ -1,6 +1,7 @@
 // libFuzzer target `request`: arbitrary bytes as a chat-completion body, decoded directly and
 // answered by ElizaAPI.handle (POST /v1/chat/completions). Never traps; the answer is 200 exactly
-// when the body decodes (and the script replies within its budget: 422 otherwise).
+// when the body decodes (and the script replies within its budget: 422 otherwise); and wherever the
+// fast reader answers, JSONDecoder answers the same.
 @testable import ElizaVM
 @testable import LambdaFunction
 
@@ -14,6 +15,9 @@ let api: ElizaAPI = {
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let body = Array(UnsafeBufferPointer(start: data, count: size))
     let decoded = try? ChatCompletionRequest.decode(body)
+    if String(validating: body, as: UTF8.self) != nil, let fast = ChatCompletionRequest.readCommonShape(body) {
+        precondition((try? ChatCompletionRequest.decodeWithJSONDecoder(body)) == fast, "the fast reader disagrees with JSONDecoder")
+    }
     let request = HTTPRequest(method: "POST", path: "/v1/chat/completions",
                               headers: [HTTPHeader("content-type", "application/json")], body: body, callerIP: "203.0.113.7")
     let status = api.handle(request).response.status

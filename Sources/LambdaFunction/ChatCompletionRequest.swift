@@ -38,6 +38,15 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         guard String(validating: body, as: UTF8.self) != nil else {
             throw APIError(.badRequest, "the request body is not valid UTF-8")
         }
+        if let request = readCommonShape(body) { return request }
+        return try decodeWithJSONDecoder(body)
+    }
+
+    /// Decodes and validates a UTF-8 body with `JSONDecoder`: the authority on what a body means, and
+    /// the source of every error message. (`readCommonShape` answers first for plainly valid bodies.)
+    ///
+    /// - Throws: `APIError` (400) naming what is wrong and where.
+    static func decodeWithJSONDecoder(_ body: [UInt8]) throws(APIError) -> ChatCompletionRequest {
         try checkNesting(body)
         let decoded: Wire
         do {

@@ -134,14 +134,8 @@ import Testing
     /// through its canonical text.
     @Test func arbitraryTextNeverTraps() throws {
         let alphabet = Array("0123456789abcdefABCDEFx:.:.%/[] -+".utf8)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {  // SplitMix64: deterministic, so a failure reproduces
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: 0)
+        func next() -> UInt64 { random.next() }
         var parsed = 0
         for _ in 0..<20_000 {
             let length = Int(next() % 24)
