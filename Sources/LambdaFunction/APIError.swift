@@ -11,9 +11,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case requestTimeout        // 408
         case lengthRequired        // 411
         case payloadTooLarge       // 413
+        case uriTooLong            // 414
         case unprocessable         // 422
         case headersTooLarge       // 431
         case serverError           // 500
+        case serviceUnavailable    // 503
+        case httpVersionNotSupported  // 505
     }
 
     public var code: Code
@@ -29,6 +32,26 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         self.param = param
     }
 
+    /// The error for a status the HTTP server decides before a request reaches `ElizaAPI` (the
+    /// request parser's 400, 408, 411, 413, 414, 431 and 505, and 503 at the connection limit).
+    /// - Parameters:
+    ///   - status: One of those statuses; any other is reported as a 500, which a test would notice.
+    ///   - message: What was wrong.
+    public init(transportStatus status: Int, _ message: String) {
+        let code: Code = switch status {
+        case 400: .badRequest
+        case 408: .requestTimeout
+        case 411: .lengthRequired
+        case 413: .payloadTooLarge
+        case 414: .uriTooLong
+        case 431: .headersTooLarge
+        case 503: .serviceUnavailable
+        case 505: .httpVersionNotSupported
+        default: .serverError
+        }
+        self.init(code, message)
+    }
+
     /// The HTTP status.
     public var status: Int {
         switch code {
@@ -40,22 +63,26 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .requestTimeout: 408
         case .lengthRequired: 411
         case .payloadTooLarge: 413
+        case .uriTooLong: 414
         case .unprocessable: 422
         case .headersTooLarge: 431
         case .serverError: 500
+        case .serviceUnavailable: 503
+        case .httpVersionNotSupported: 505
         }
     }
 
     /// The OpenAI error `type` for the status.
     public var type: String {
         switch code {
-        case .badRequest, .payloadTooLarge, .unprocessable, .lengthRequired, .headersTooLarge, .requestTimeout:
+        case .badRequest, .payloadTooLarge, .uriTooLong, .unprocessable, .lengthRequired, .headersTooLarge,
+             .requestTimeout, .httpVersionNotSupported:
             "invalid_request_error"
         case .unauthorized: "authentication_error"
         case .forbidden: "permission_error"
         case .notFound: "not_found_error"
         case .methodNotAllowed: "method_not_allowed"
-        case .serverError: "server_error"
+        case .serverError, .serviceUnavailable: "server_error"
         }
     }
 
@@ -70,9 +97,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .requestTimeout: "request_timeout"
         case .lengthRequired: "length_required"
         case .payloadTooLarge: "request_too_large"
+        case .uriTooLong: "request_line_too_long"
         case .unprocessable: "step_budget_exhausted"
         case .headersTooLarge: "headers_too_large"
         case .serverError: "server_error"
+        case .serviceUnavailable: "connection_limit"
+        case .httpVersionNotSupported: "http_version_not_supported"
         }
     }
 

@@ -204,7 +204,7 @@ final class HTTPEventLoop {
     /// Over `maxConnections`: a best-effort 503 instead of leaving the client to hang in the backlog.
     private func refuseBusy(_ fd: Int32) {
         let busy = serialize(
-            HTTPResponse.openAIError(status: 503, message: "the server is at its connection limit; retry later", type: "server_error"),
+            APIError(.serviceUnavailable, "the server is at its connection limit; retry later").response,
             keepAlive: false, includeBody: true)
         _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
         close(fd)
@@ -284,7 +284,7 @@ final class HTTPEventLoop {
     /// Queues an error response and stops reading requests: the connection closes once it is sent.
     private func answerAndClose(_ connection: HTTPConnection, status: Int, message: String) {
         connection.output.append(
-            contentsOf: serialize(HTTPResponse.openAIError(status: status, message: message), keepAlive: false, includeBody: true))
+            contentsOf: serialize(APIError(transportStatus: status, message).response, keepAlive: false, includeBody: true))
         connection.closeAfterFlush = true
         connection.input = []
         connection.inputStart = 0

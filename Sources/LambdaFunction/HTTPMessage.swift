@@ -57,20 +57,6 @@ public struct HTTPResponse: Sendable, Equatable {
 }
 
 extension HTTPResponse {
-    /// An OpenAI-style error response (`{"error":{"message":…,"type":…,"param":null,"code":null}}`)
-    /// with `content-type: application/json`; the shape both OpenAI SDKs and LiteLLM read.
-    /// - Parameters:
-    ///   - status: The HTTP status code.
-    ///   - message: Plain text for the caller; escaped here.
-    ///   - type: The OpenAI error type, e.g. `invalid_request_error` or `server_error`.
-    /// - Returns: The response, ready for any transport.
-    public static func openAIError(status: Int, message: String, type: String = "invalid_request_error") -> HTTPResponse {
-        let json = #"{"error":{"message":"# + jsonQuoted(message) + #","type":"# + jsonQuoted(type)
-            + #","param":null,"code":null}}"#
-        return HTTPResponse(
-            status: status, headers: [HTTPHeader("content-type", "application/json")], body: Array(json.utf8))
-    }
-
     /// The standard reason phrase of a status code (RFC 9110 §15); empty for codes it does not know.
     /// - Parameter status: The HTTP status code.
     /// - Returns: For example `Not Found` for 404.
@@ -105,24 +91,5 @@ extension HTTPResponse {
         case 505: "HTTP Version Not Supported"
         default: ""
         }
-    }
-
-    /// `text` as a JSON string literal, quotes included (RFC 8259 §7).
-    private static func jsonQuoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -281,3 +281,15 @@ func completionIDShape() {
         #expect(digits.allSatisfy { $0.isHexDigit })
     }
 }
+
+@Test("the HTTP server's own errors are OpenAI error objects with their status, built by APIError",
+      arguments: [(400, "invalid_request_error", "bad_request"), (408, "invalid_request_error", "request_timeout"),
+                  (411, "invalid_request_error", "length_required"), (413, "invalid_request_error", "request_too_large"),
+                  (414, "invalid_request_error", "request_line_too_long"), (431, "invalid_request_error", "headers_too_large"),
+                  (503, "server_error", "connection_limit"), (505, "invalid_request_error", "http_version_not_supported")])
+func transportErrors(status: Int, type: String, code: String) throws {
+    let response = APIError(transportStatus: status, "what went wrong").response
+    let error = try expectOpenAIError(response, status: status, type: type, "what went wrong")
+    #expect(try response.json()["error"]?["code"]?.string == code, "\(error)")
+    #expect(!HTTPResponse.reasonPhrase(for: status).isEmpty)
+}

@@ -245,7 +245,7 @@ extension Loopback {
                     let text = String(decoding: bytes, as: UTF8.self)
                     #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
                     #expect(text.contains("content-type: application/json\r\n"))
-                    #expect(text.hasSuffix(#""type":"invalid_request_error","param":null,"code":null}}"#))
+                    #expect(text.hasSuffix(#""type":"invalid_request_error","param":null,"code":"bad_request"}}"#))
                     #expect(closed)
                 }
                 let client = try HTTPClient(host: "localhost", port: port, receiveTimeout: .seconds(5))
@@ -258,7 +258,9 @@ extension Loopback {
                 let connection = try RawConnection(port: port)
                 connection.send("GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 20_000))\r\n\r\n")
                 let (bytes, closed) = connection.readUntilClosed()
-                #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+                #expect(text.hasSuffix(#""type":"invalid_request_error","param":null,"code":"headers_too_large"}}"#))
                 #expect(closed)
             }
         }
@@ -280,7 +282,9 @@ extension Loopback {
                 let connection = try RawConnection(port: port)
                 connection.send("GET / HTTP/2.0\r\nHost: x\r\n\r\n")
                 let (bytes, closed) = connection.readUntilClosed()
-                #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 505 HTTP Version Not Supported\r\n"))
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 505 HTTP Version Not Supported\r\n"))
+                #expect(text.hasSuffix(#""type":"invalid_request_error","param":null,"code":"http_version_not_supported"}}"#))
                 #expect(closed)
             }
         }
@@ -334,7 +338,9 @@ extension Loopback {
                 }
                 let third = try RawConnection(port: port)
                 let (bytes, closed) = third.readUntilClosed()
-                #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+                #expect(text.hasSuffix(#""message":"the server is at its connection limit; retry later","type":"server_error","param":null,"code":"connection_limit"}}"#))
                 #expect(closed)
                 // Once a connection ends, a new one is served again.
                 first.finishSending()
