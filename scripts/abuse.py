@@ -24,7 +24,6 @@ Exits 1 on any failed check.
 import argparse
 import json
 import os
-import re
 import resource
 import select
 import socket
@@ -33,6 +32,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from processes import start_local_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 READ_TIMEOUT = 2
@@ -298,21 +300,6 @@ def case_no_reader(port):
     return f"a client pipelining {sent} requests without reading was dropped ({received} response bytes were in flight)"
 
 
-def start_server(binary):
-    env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_RUNTIME_API"}
-    env.update(LOG_LEVEL="ERROR", ELIZA_READ_TIMEOUT_SECONDS=str(READ_TIMEOUT),
-               ELIZA_IDLE_TIMEOUT_SECONDS=str(IDLE_TIMEOUT))
-    proc = subprocess.Popen([binary, "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    line = proc.stdout.readline().decode()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/v1", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"abuse: the server did not start: {line!r} {proc.stderr.read()[:500]!r}")
-    for stream in (proc.stdout, proc.stderr):
-        threading.Thread(target=lambda s=stream: [None for _ in iter(lambda: s.read(65536), b"")], daemon=True).start()
-    return proc, int(match.group(1))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin", help="server binary (default .build/lambda/bootstrap, from `make lambda`)")
@@ -324,7 +311,8 @@ def main():
     if soft < IDLE_CONNECTIONS + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
 
-    proc, port = start_server(binary)
+    proc, port = start_local_server(binary, "abuse", ELIZA_READ_TIMEOUT_SECONDS=READ_TIMEOUT,
+                                     ELIZA_IDLE_TIMEOUT_SECONDS=IDLE_TIMEOUT)
     failures = []
     try:
         # Baseline: the server after one ordinary request, with no connection open.

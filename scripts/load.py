@@ -17,13 +17,13 @@ machine it, not the server, limits req/s (scripts/load-wrk.sh measures the serve
 import argparse
 import asyncio
 import json
-import os
-import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from processes import read_memory, start_local_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RSS_MARK = 10_000
@@ -159,17 +159,6 @@ async def read_response(reader):
     return status, headers, body
 
 
-def read_memory(pid):
-    """VmRSS and VmHWM of `pid` in KiB."""
-    values = {}
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                name, value = line.split(":")
-                values[name] = int(value.split()[0])
-    return values["VmRSS"], values["VmHWM"]
-
-
 class Run:
     def __init__(self, args, port, pid):
         self.args = args
@@ -262,21 +251,6 @@ def server_binary(args):
     raise SystemExit("load: no server binary: pass --bin, or run `make lambda` for .build/lambda/bootstrap")
 
 
-def start_server(binary):
-    env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_RUNTIME_API"}
-    env["LOG_LEVEL"] = "ERROR"
-    proc = subprocess.Popen([binary, "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    line = proc.stdout.readline().decode()
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/v1", line)
-    if not match:
-        proc.kill()
-        raise SystemExit(f"load: the server did not print its base URL: {line!r} {proc.stderr.read()[:500]!r}")
-    # Keep draining both pipes so a chatty server can never block on a full pipe.
-    for stream in (proc.stdout, proc.stderr):
-        threading.Thread(target=lambda s=stream: [None for _ in iter(lambda: s.read(65536), b"")], daemon=True).start()
-    return proc, int(match.group(1))
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -288,7 +262,7 @@ def main():
     if not (1 <= args.requests <= 10_000_000 and 1 <= args.concurrency <= 1024):
         parser.error("--requests must be 1..10000000 and --concurrency 1..1024")
 
-    proc, port = start_server(server_binary(args))
+    proc, port = start_local_server(server_binary(args), "load")
     try:
         run = Run(args, port, proc.pid)
         asyncio.run(run.run())

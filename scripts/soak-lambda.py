@@ -25,6 +25,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from processes import read_memory  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "Tests" / "LambdaFunctionTests" / "Fixtures"
 ALLOW = "203.0.113.0/24, 2001:db8::/32"
@@ -43,17 +46,6 @@ EXPECTED = {
     "http-api-v2-stream.json": 200, "rest-api-v1-chat.json": 200, "function-url-chat.json": 200,
     "unknown-event.json": 400, "direct-invocation.json": None,
 }
-
-
-def read_memory(pid):
-    """(VmRSS, VmHWM) in KiB."""
-    values = {}
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                name, value = line.split(":")
-                values[name] = int(value.split()[0])
-    return values["VmRSS"], values["VmHWM"]
 
 
 def cpu_seconds(pid):
