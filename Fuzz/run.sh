@@ -23,11 +23,20 @@ case "$target" in
   request|event) cp Tests/LambdaFunctionTests/Fixtures/*.json "$corpus"/ ;;
 esac
 
+# Input length: scripts and VM lines are short by nature, and long inputs only slow those two targets
+# down (libFuzzer would otherwise take the longest seed, a whole DOCTOR script). A -max_len given on
+# the command line comes later and wins.
+case "$target" in
+  script) defaults=(-max_len=1024) ;;
+  vm) defaults=(-max_len=256) ;;
+  *) defaults=() ;;
+esac
+
 log="$out/$target.log"
 before=$(ls "$artifacts" | wc -l)
 status=0
 "$out/$target" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-  -artifact_prefix="$artifacts/$target-" "$@" >"$log" 2>&1 || status=$?
+  -artifact_prefix="$artifacts/$target-" ${defaults[@]+"${defaults[@]}"} "$@" >"$log" 2>&1 || status=$?
 executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 crashes=$(( $(ls "$artifacts" | wc -l) - before ))
 echo "$target: ${executions:-0} executions, $crashes crashes"
