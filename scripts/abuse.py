@@ -27,14 +27,13 @@ import os
 import resource
 import select
 import socket
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from processes import start_local_server  # noqa: E402
+from processes import start_local_server, stop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 READ_TIMEOUT = 2
@@ -368,11 +367,7 @@ def main():
         if proc.poll() is not None:
             failures.append(f"the server exited with {proc.returncode}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     if failures:
         print("FAIL:", "; ".join(failures))
         return 1

@@ -17,13 +17,12 @@ machine it, not the server, limits req/s (scripts/load-wrk.sh measures the serve
 import argparse
 import asyncio
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from processes import read_memory, start_local_server  # noqa: E402
+from processes import read_memory, start_local_server, stop  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RSS_MARK = 10_000
@@ -268,11 +267,7 @@ def main():
         asyncio.run(run.run())
         crashed = proc.poll() is not None
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
     latencies = sorted(run.latencies)
     rss_mark, _ = run.rss_mark or (None, None)

@@ -26,26 +26,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+from fixtures import ALLOW, FIXTURE_STATUS, FIXTURES  # noqa: E402
 from processes import read_memory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "Tests" / "LambdaFunctionTests" / "Fixtures"
-ALLOW = "203.0.113.0/24, 2001:db8::/32"
 RSS_GROWTH_LIMIT_KIB = 2 * 1024
 WARMUP = 10_000
 TIME_LIMIT_SECONDS = 600
 PREFIX = "/2018-06-01/runtime"
-
-# The statusCode each fixture must get (as tests/python/test_bootstrap.py); None: a direct
-# invocation, answered with the chat completion itself.
-EXPECTED = {
-    "http-api-v2-chat.json": 200, "http-api-v2-base64.json": 200, "http-api-v2-malformed-json.json": 400,
-    "http-api-v2-missing-messages.json": 400, "http-api-v2-empty-body.json": 400, "http-api-v2-ipv6-caller.json": 200,
-    "http-api-v2-disallowed-caller.json": 403, "http-api-v2-spoofed-xff.json": 403, "http-api-v2-stage-prefix.json": 200,
-    "http-api-v2-models.json": 200, "http-api-v2-unknown-path.json": 404, "http-api-v2-wrong-method.json": 405,
-    "http-api-v2-stream.json": 200, "rest-api-v1-chat.json": 200, "function-url-chat.json": 200,
-    "unknown-event.json": 400, "direct-invocation.json": None,
-}
 
 
 def cpu_seconds(pid):
@@ -199,9 +187,9 @@ class FakeRuntimeAPI:
 def load_events():
     events = []
     for path in sorted(FIXTURES.glob("*.json")):
-        if path.name not in EXPECTED:
-            raise SystemExit(f"soak: no expected status for the fixture {path.name}; add it to EXPECTED")
-        events.append((path.name, path.read_bytes(), EXPECTED[path.name]))
+        if path.name not in FIXTURE_STATUS:
+            raise SystemExit(f"soak: no expected status for the fixture {path.name}; add it to scripts/lib/fixtures.py")
+        events.append((path.name, path.read_bytes(), FIXTURE_STATUS[path.name]))
     return events
 
 
@@ -279,7 +267,7 @@ def main():
     steady_seconds = (fake.last_response or 0) - marks.get("warm_at", 0)
     rows = [
         ("binary", binary),
-        ("invocations", f"{handled} of {args.invocations} ({len(EXPECTED)} fixtures in turn)"),
+        ("invocations", f"{handled} of {args.invocations} ({len(FIXTURE_STATUS)} fixtures in turn)"),
         ("wall time, first /next to last answer", f"{loop_seconds:.2f} s"),
         ("invocations/s", f"{handled / loop_seconds:,.0f}" if loop_seconds > 0 else "-"),
         ("invocations/s after warm-up", f"{steady / steady_seconds:,.0f}" if "warm_at" in marks and steady_seconds > 0 else "-"),
@@ -313,7 +301,7 @@ def main():
     if fake.failure_count:
         problems.append(f"{fake.failure_count} wrong answers or /error posts")
     if growth is None or growth > RSS_GROWTH_LIMIT_KIB:
-        problems.append(f"RSS grew by more than 2 MiB after warm-up")
+        problems.append("RSS grew by more than 2 MiB after warm-up")
     if problems:
         stderr.seek(0)
         tail = stderr.read()[-2000:].decode(errors="replace")

@@ -42,7 +42,7 @@ private struct FastReader {
         var more = try firstMember("}")
         while more {
             let key = try key()
-            guard seen.insert(key).inserted || !Self.knownKeys.contains(key) else { throw Unsure() }
+            if Self.knownKeys.contains(key), !seen.insert(key).inserted { throw Unsure() }
             switch key {
             case "model": model = try null() ? nil : try string()
             case "messages": messages = try self.messages()

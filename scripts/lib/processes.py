@@ -34,3 +34,12 @@ def read_memory(pid):
                 name, value = line.split(":")
                 values[name] = int(value.split()[0])
     return values["VmRSS"], values["VmHWM"]
+
+
+def stop(proc):
+    """Asks `proc` to exit (SIGTERM) and kills it if it has not within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
