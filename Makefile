@@ -47,7 +47,7 @@ build:
 	$(SWIFT) build --package-path $(ROOT)
 
 test:
-	cd $(ROOT) && ./scripts/test.sh
+	cd $(ROOT) && ./Tools/test.sh
 
 # .build/lambda/bootstrap (static, stripped, mode 755) and .build/lambda/bootstrap.zip (bootstrap at
 # the zip root), ready for provided.al2023.
@@ -69,8 +69,8 @@ lambda:
 	  echo "zip -X -j $(LAMBDA_DIR)/bootstrap.zip $(LAMBDA_DIR)/bootstrap"; \
 	  zip -q -X -j $(LAMBDA_DIR)/bootstrap.zip $(LAMBDA_DIR)/bootstrap; \
 	else \
-	  echo "zip not found; using scripts/zip_bootstrap.py"; \
-	  $(PYTHON) $(ROOT)/scripts/zip_bootstrap.py $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip; \
+	  echo "zip not found; using Tools/zip_bootstrap.py"; \
+	  $(PYTHON) $(ROOT)/Tools/zip_bootstrap.py $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip; \
 	fi
 	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
 
@@ -92,7 +92,7 @@ bench:
 	$(SWIFT) run --package-path $(ROOT) -c release eliza-bench
 
 smoke-aws:
-	cd $(ROOT) && ./scripts/smoke-aws.sh $(SMOKE_ARGS)
+	cd $(ROOT) && ./Tools/smoke-aws.sh $(SMOKE_ARGS)
 
 clean:
 	$(SWIFT) package --package-path $(ROOT) clean

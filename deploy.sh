@@ -90,8 +90,8 @@ EOF
 fi
 
 secret="$api_key"
-# shellcheck source=scripts/lib/commands.sh
-. scripts/lib/commands.sh
+# shellcheck source=Tools/lib/commands.sh
+. Tools/lib/commands.sh
 
 # SAM's Key="value" form keeps an empty value (Key= alone is rejected) and commas inside one value.
 parameter_overrides=(

@@ -19,7 +19,7 @@ public struct Configuration: Sendable {
     public var logPreviewChars = 80
     public var budget = StepBudget.default
     /// The local server's timeouts (`HTTPServerLimits.readTimeout`, `.idleTimeout`); settable so that
-    /// slow-client tests (scripts/abuse.py) finish in seconds rather than minutes.
+    /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
     public var readTimeoutSeconds = 10
     public var idleTimeoutSeconds = 60
     /// `host:port` of the Lambda Runtime API when running inside Lambda.

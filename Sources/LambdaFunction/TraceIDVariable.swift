@@ -9,7 +9,7 @@ import Musl
 /// glibc's `setenv` never frees a value it replaces (it keeps every value ever set, so that pointers
 /// an earlier `getenv` returned stay valid), and every Lambda invocation has a new trace id: one
 /// `setenv` per invocation grew the process by ~110 bytes per invocation, about 10 MiB per 100,000
-/// (found by scripts/soak-lambda.py). Instead the `NAME=value` entry is a buffer owned here, installed
+/// (found by Tools/soak-lambda.py). Instead the `NAME=value` entry is a buffer owned here, installed
 /// with `putenv` (which does not copy it) and freed once a later call has replaced or removed it.
 /// Only the runtime loop's thread sets the variable; nothing in this process keeps a `getenv` pointer
 /// to it across invocations.

@@ -157,7 +157,7 @@ final class DelayRecorder: Sendable {
     }
 
     /// A new trace id per invocation must not grow the process: glibc's `setenv` keeps every value it
-    /// ever set, ~10 MiB per 100,000 invocations (scripts/soak-lambda.py found it).
+    /// ever set, ~10 MiB per 100,000 invocations (Tools/soak-lambda.py found it).
     @Test func newTraceIDsDoNotGrowTheProcess() throws {
         let variable = TraceIDVariable()
         variable.set("Root=1-00000000-warm-up")

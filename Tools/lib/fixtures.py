@@ -1,5 +1,5 @@
-"""The Lambda event fixtures and the statusCode each must get, shared by scripts/soak-lambda.py and
-tests/python/test_bootstrap.py, which both run the release bootstrap against a fake Runtime API
+"""The Lambda event fixtures and the statusCode each must get, shared by Tools/soak-lambda.py and
+IntegrationTests/test_bootstrap.py, which both run the release bootstrap against a fake Runtime API
 with ALLOWED_CALLER_CIDRS set to ALLOW."""
 from pathlib import Path
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class CfnLoader(yaml.SafeLoader):
@@ -118,7 +118,7 @@ def fake_bin(tmp_path: Path) -> Path:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """With ELIZA_NO_SKIPS=1 (scripts/test.sh sets it), a skipped test is a failure: the full run must
+    """With ELIZA_NO_SKIPS=1 (Tools/test.sh sets it), a skipped test is a failure: the full run must
     have every tool it needs, so a missing install step cannot hide behind a skip."""
     outcome = yield
     report = outcome.get_result()

@@ -31,17 +31,17 @@ step "make lambda: static release bootstrap and zip"
 make lambda
 
 step "load, abuse and Lambda soak checks (release bootstrap, 127.0.0.1 only)"
-python3 scripts/load.py --requests 20000 --concurrency 16 --mix default --check
-python3 scripts/abuse.py
-python3 scripts/soak-lambda.py --invocations 30000 --startup-runs 5
+python3 Tools/load.py --requests 20000 --concurrency 16 --mix default --check
+python3 Tools/abuse.py
+python3 Tools/soak-lambda.py --invocations 30000 --startup-runs 5
 
 step "Python virtual environments ($VENV, $SAM_VENV)"
 for env in "$VENV" "$SAM_VENV"; do
   [ -x "$env/bin/python" ] || python3 -m venv "$env"
 done
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt &
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r IntegrationTests/requirements.txt &
 clients=$!
-"$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements-sam.txt &
+"$SAM_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r IntegrationTests/requirements-sam.txt &
 sam=$!
 wait "$clients"
 wait "$sam"
@@ -49,10 +49,10 @@ wait "$sam"
 export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
 # The template and deploy checks import the SAM CLI's own modules, so they run in its environment.
-SAM_TESTS=(tests/python/test_template.py tests/python/test_deploy_sh.py)
+SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_deploy_sh.py)
 
 step "pytest: real clients, bootstrap end-to-end, packaging, smoke script ($VENV)"
-VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python \
+VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider IntegrationTests \
   $(printf -- '--ignore=%s ' "${SAM_TESTS[@]}")
 
 step "pytest: template and deploy checks ($SAM_VENV)"

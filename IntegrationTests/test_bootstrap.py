@@ -18,17 +18,17 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = ROOT / ".build" / "lambda"
 BOOTSTRAP = Path(os.environ.get("ELIZA_BOOTSTRAP", LAMBDA_DIR / "bootstrap"))
 
-sys.path.insert(0, str(ROOT / "scripts" / "lib"))
+sys.path.insert(0, str(ROOT / "Tools" / "lib"))
 from fixtures import ALLOW, FIXTURE_STATUS, FIXTURES  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def bootstrap():
-    assert BOOTSTRAP.exists(), f"{BOOTSTRAP} is missing: run `make lambda` first (scripts/test.sh does)"
+    assert BOOTSTRAP.exists(), f"{BOOTSTRAP} is missing: run `make lambda` first (Tools/test.sh does)"
     return BOOTSTRAP
 
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2154
-# Sourced by deploy.sh and scripts/smoke-aws.sh: show commands as they could be pasted into a shell,
+# Sourced by deploy.sh and Tools/smoke-aws.sh: show commands as they could be pasted into a shell,
 # and run them unless this is a dry run. The caller sets `dry_run` (0 or 1) and `secret` (a value that
 # is never printed, e.g. the API key; may be empty).
 

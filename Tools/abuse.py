@@ -18,7 +18,7 @@ and checks each answer; its p99 latency must stay under 100 ms. At the end every
 freed: the server's descriptor count (/proc/PID/fd) returns to its baseline within a bounded wait.
 Exits 1 on any failed check.
 
-  python3 scripts/abuse.py [--bin PATH]
+  python3 Tools/abuse.py [--bin PATH]
 """
 
 import argparse

@@ -3,7 +3,7 @@
 # generator saturates a core long before the server does. Starts the release server on 127.0.0.1,
 # port 0, runs wrk at concurrency 1 and 16 (keep-alive), and prints req/s, latency and the server's
 # peak RSS (VmHWM). Every run is bounded by --duration; only loopback traffic.
-#   scripts/load-wrk.sh [--bin PATH] [--duration SECONDS] [--threads N (default: one per CPU)]
+#   Tools/load-wrk.sh [--bin PATH] [--duration SECONDS] [--threads N (default: one per CPU)]
 # Installs wrk with apt-get when it is missing (needs root). Exits 1 on any non-2xx or socket error.
 set -euo pipefail
 cd "$(dirname "$0")/.."

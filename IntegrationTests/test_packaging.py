@@ -20,7 +20,7 @@ def test_zip_holds_an_executable_bootstrap_at_the_root(tmp_path):
     binary = tmp_path / "bootstrap"
     binary.write_bytes(b"\x7fELF not really")
     archive = tmp_path / "bootstrap.zip"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "zip_bootstrap.py"), str(binary), str(archive)],
+    subprocess.run([sys.executable, str(ROOT / "Tools" / "zip_bootstrap.py"), str(binary), str(archive)],
                    check=True)
     with zipfile.ZipFile(archive) as z:
         (entry,) = z.infolist()
@@ -75,10 +75,10 @@ def test_sam_builder_target_copies_bootstrap_into_the_artifacts_dir(tmp_path):
 
 
 def test_other_targets():
-    assert "./scripts/test.sh" in make_dry("test")
+    assert "./Tools/test.sh" in make_dry("test")
     assert "./deploy.sh" in make_dry("deploy")
     assert "run --package-path" in make_dry("bench") and "-c release eliza-bench" in make_dry("bench")
-    assert "./scripts/smoke-aws.sh" in make_dry("smoke-aws")
+    assert "./Tools/smoke-aws.sh" in make_dry("smoke-aws")
 
 
 def _host_arch():

@@ -1,4 +1,4 @@
-"""scripts/smoke-aws.sh without AWS: it refuses to start without credentials, its --dry-run lists the
+"""Tools/smoke-aws.sh without AWS: it refuses to start without credentials, its --dry-run lists the
 commands in order, its teardown is guaranteed by a trap, and a full run against fake sam/aws and a
 fake ELIZA server on 127.0.0.1 reports PASS/FAIL per step and deletes the stack (also on Ctrl-C)."""
 
@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT, calls, clean_env, make_fakes, require_no_system_sam
 
-SMOKE = ROOT / "scripts" / "smoke-aws.sh"
+SMOKE = ROOT / "Tools" / "smoke-aws.sh"
 KEY = "smoke-Key_123"
 
 

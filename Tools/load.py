@@ -7,11 +7,11 @@ that parses, SSE that ends with `data: [DONE]`, and ELIZA's exact reply for the 
 The server's RSS (VmRSS, VmHWM from /proc/PID/status) is sampled after the first 10,000 requests
 and at the end.
 
-  python3 scripts/load.py --requests 200000 --concurrency 64 --mix default --check
+  python3 Tools/load.py --requests 200000 --concurrency 64 --mix default --check
 
 --check exits 1 on any connection error, 5xx, malformed or wrong response, or RSS growth over
 2 MiB between the 10k mark and the end. The generator is single-threaded Python: on a small
-machine it, not the server, limits req/s (scripts/load-wrk.sh measures the server's throughput).
+machine it, not the server, limits req/s (Tools/load-wrk.sh measures the server's throughput).
 """
 
 import argparse

@@ -1,7 +1,7 @@
 """The real Python clients against the real server, over loopback only.
 
 The openai SDK, the LiteLLM SDK (`litellm.completion` / `acompletion`) and the LiteLLM proxy, all
-installed from PyPI by scripts/test.sh, talk to `eliza-lambda` started on a free 127.0.0.1 port.
+installed from PyPI by Tools/test.sh, talk to `eliza-lambda` started on a free 127.0.0.1 port.
 Every wait is bounded; nothing leaves 127.0.0.1.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 CACM = json.loads((SHARED / "reference" / "conversations" / "cacm-1966.json").read_text())
 

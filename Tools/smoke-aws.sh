@@ -8,7 +8,7 @@ usage() {
   cat <<'EOF'
 Deploy a throwaway eliza-lambda stack, exercise it, delete it.
 
-usage: scripts/smoke-aws.sh [options]
+usage: Tools/smoke-aws.sh [options]
 
   --region REGION   AWS region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)
   --api-key KEY     deploy with this API key and also check that a wrong key gets 401
@@ -23,7 +23,7 @@ EOF
 
 usage_error() {
   echo "error: $1" >&2
-  echo "see 'scripts/smoke-aws.sh --help'" >&2
+  echo "see 'Tools/smoke-aws.sh --help'" >&2
   exit 64
 }
 
@@ -50,8 +50,8 @@ done
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 secret="$api_key"
-# shellcheck source=scripts/lib/commands.sh
-. scripts/lib/commands.sh
+# shellcheck source=Tools/lib/commands.sh
+. Tools/lib/commands.sh
 
 refuse() {
   echo "smoke-aws: $1; nothing was created." >&2

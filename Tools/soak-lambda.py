@@ -7,7 +7,7 @@ Tests/LambdaFunctionTests/Fixtures, good and bad, in turn). Every answer is chec
 (/proc/PID/status) must not grow by more than 2 MiB between the end of warm-up and the end.
 Also measures the time from process start to its first /next (median of --startup-runs starts).
 
-  python3 scripts/soak-lambda.py --invocations 100000 --startup-runs 20
+  python3 Tools/soak-lambda.py --invocations 100000 --startup-runs 20
 
 Standard library only. The fake speaks HTTP/1.1 keep-alive on raw sockets, one thread per
 connection (the runtime keeps one connection), so it costs little next to the function.
@@ -188,7 +188,7 @@ def load_events():
     events = []
     for path in sorted(FIXTURES.glob("*.json")):
         if path.name not in FIXTURE_STATUS:
-            raise SystemExit(f"soak: no expected status for the fixture {path.name}; add it to scripts/lib/fixtures.py")
+            raise SystemExit(f"soak: no expected status for the fixture {path.name}; add it to Tools/lib/fixtures.py")
         events.append((path.name, path.read_bytes(), FIXTURE_STATUS[path.name]))
     return events
 
