@@ -42,12 +42,15 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["ElizaScriptPlugin"]
         ),
-        // The edge: chat completions (OpenAI wire format), the local HTTP server, the Lambda Runtime
-        // API loop and event adapters, the caller-IP allow-list, structured logs. A library so that
+        // The transport: POSIX sockets, the event loop, the HTTP/1.1 parser, server and client, termination
+        // signals. Knows nothing of OpenAI: the server's caller says how a transport error is rendered.
+        .target(name: "ElizaHTTP", swiftSettings: swiftSettings),
+        // The edge: the API routes (OpenAI wire format), start-up and configuration, the Lambda Runtime
+        // API loop and event adapters, the caller-IP allow-list, structured logs, JSON. A library so that
         // tests and eliza-bench call the same request → response function the binary runs.
         .target(
             name: "LambdaFunction",
-            dependencies: ["ElizaVM", "ElizaScripts"],
+            dependencies: ["ElizaVM", "ElizaScripts", "ElizaHTTP"],
             swiftSettings: swiftSettings
         ),
         // `eliza-lambda`: the binary (and the Lambda `bootstrap`); a thin shell over LambdaFunction.
@@ -59,7 +62,7 @@ let package = Package(
         // `eliza-bench`: release-mode benchmarks that print numbers (never timed assertions in tests).
         .executableTarget(
             name: "ElizaBench",
-            dependencies: ["ElizaVM", "ElizaScripts", "LambdaFunction"],
+            dependencies: ["ElizaVM", "ElizaScripts", "ElizaHTTP", "LambdaFunction"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -73,8 +76,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ElizaHTTPTests",
+            dependencies: ["ElizaHTTP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LambdaFunctionTests",
-            dependencies: ["LambdaFunction", "ElizaVM", "ElizaScripts"],
+            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -25,7 +25,10 @@ module() {
     -o "$mods/$name.o" "$@"
 }
 
-module ElizaVM Sources/ElizaVM/*.swift
+# sources NAME: every .swift file of Sources/NAME, sub-folders included, in a stable order.
+sources() { find "Sources/$1" -name '*.swift' | LC_ALL=C sort; }
+
+module ElizaVM $(sources ElizaVM)
 
 # Generated tables: elizac compile / index, as Plugins/ElizaScriptPlugin does.
 if [ ! -f "$out/gen/index.swift" ] || [ -n "$(find Scripts Sources/ScriptCompiler Sources/ElizaVM -newer "$out/gen/index.swift")" ]; then
@@ -37,12 +40,13 @@ if [ ! -f "$out/gen/index.swift" ] || [ -n "$(find Scripts Sources/ScriptCompile
   done
   "$elizac" index --output "$out/gen/index.swift" Scripts/*.eliza
 fi
-module ElizaScripts Sources/ElizaScripts/*.swift "$out"/gen/*.swift
-module LambdaFunction Sources/LambdaFunction/*.swift
+module ElizaScripts $(sources ElizaScripts) "$out"/gen/*.swift
+module ElizaHTTP $(sources ElizaHTTP)
+module LambdaFunction $(sources LambdaFunction)
 # The compiler front end without its @main shell.
-module ScriptCompiler $(ls Sources/ScriptCompiler/*.swift | grep -v '/Elizac\.swift$')
+module ScriptCompiler $(sources ScriptCompiler | grep -v '/Elizac\.swift$')
 
-objects=("$mods"/{ElizaVM,ElizaScripts,LambdaFunction,ScriptCompiler}.o)
+objects=("$mods"/{ElizaVM,ElizaScripts,ElizaHTTP,LambdaFunction,ScriptCompiler}.o)
 if [ -f "$out/$target" ] && [ -z "$(find "Fuzz/$target.swift" "${objects[@]}" -newer "$out/$target")" ]; then
   echo "$out/$target"; exit 0
 fi

@@ -3,6 +3,7 @@
 // carrying the status code.
 import FoundationEssentials
 @testable import ElizaVM
+import ElizaHTTP
 @testable import LambdaFunction
 
 let api: ElizaAPI = {

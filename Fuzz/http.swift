@@ -1,6 +1,6 @@
 // libFuzzer target `http`: the incremental HTTPRequestParser, fed the input in pieces (sizes taken
 // from the input's first byte) and whole. Both ways must find the same requests and errors.
-@testable import LambdaFunction
+@testable import ElizaHTTP
 
 /// Parses every pipelined request in `stream`, giving the parser `step(n)` more bytes each call.
 func outcomes(_ stream: [UInt8], step: (Int) -> Int) -> [HTTPRequestParser.Outcome] {

@@ -3,6 +3,7 @@
 // when the body decodes (and the script replies within its budget: 422 otherwise); and wherever the
 // fast reader answers, JSONDecoder answers the same.
 @testable import ElizaVM
+import ElizaHTTP
 @testable import LambdaFunction
 
 let api: ElizaAPI = {

@@ -2,6 +2,7 @@
 // only that the answers are right (timed assertions belong nowhere, least of all in tests).
 //
 //     swift run -c release eliza-bench
+import ElizaHTTP
 import ElizaScripts
 import ElizaVM
 import LambdaFunction

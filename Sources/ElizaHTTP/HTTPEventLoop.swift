@@ -1,0 +1,435 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// What the event loops of one server share; immutable apart from two atomics.
+final class HTTPServerContext: Sendable {
+    /// The listening socket every loop accepts from.
+    let listenFD: Int32
+    let limits: HTTPServerLimits
+    let handler: HTTPServer.Handler
+    /// Renders the server's own error responses (400, 408, 413, 503, ...).
+    let renderError: HTTPServer.ErrorRenderer
+    /// Set by `HTTPServer.stop()`; each loop checks it after every wake-up.
+    let stopping = Atomic<Bool>(false)
+    /// Open connections across all loops, against `limits.maxConnections`.
+    let connectionCount = Atomic<Int>(0)
+    /// Timeouts in monotonic nanoseconds.
+    let idleTimeout: Int64
+    let readTimeout: Int64
+    /// How long a closing connection's input is drained so the peer sees our response and not a reset.
+    let lingerTime: Int64
+    /// How often the loops look for expired connections.
+    let sweepInterval: Int64
+
+    /// Derives the timeouts in nanoseconds from `limits`.
+    init(
+        listenFD: Int32, limits: HTTPServerLimits, handler: @escaping HTTPServer.Handler,
+        renderError: @escaping HTTPServer.ErrorRenderer
+    ) {
+        self.listenFD = listenFD
+        self.limits = limits
+        self.handler = handler
+        self.renderError = renderError
+        idleTimeout = limits.idleTimeout.clampedNanoseconds
+        readTimeout = limits.readTimeout.clampedNanoseconds
+        lingerTime = min(readTimeout, 2_000_000_000)
+        // A tenth of the shortest timeout, within 5 ms...500 ms: timeouts fire at most 10 % late.
+        sweepInterval = min(max(min(idleTimeout, readTimeout) / 10, 5_000_000), 500_000_000)
+    }
+}
+
+/// One connection's state; owned by one event loop and touched only on its thread.
+final class HTTPConnection {
+    let fd: Int32
+    let generation: UInt32
+    let peerAddress: String?
+    var parser: HTTPRequestParser
+    /// Received bytes; those before `inputStart` are consumed.
+    var input: [UInt8] = []
+    var inputStart = 0
+    /// Bytes to send; those before `outputStart` are sent.
+    var output: [UInt8] = []
+    var outputStart = 0
+    /// The epoll events currently registered.
+    var interest: UInt32
+    /// When the first byte of the request now being received arrived.
+    var requestStartedAt: Int64?
+    /// The last successful write (or the accept): idle and write-stall timeouts count from it.
+    var lastActivity: Int64
+    /// Set once the final response is sent and our side is shut: input is drained until then.
+    var lingerDeadline: Int64?
+    var closeAfterFlush = false
+    /// The peer has shut down its sending side.
+    var peerClosed = false
+    var isOpen = true
+
+    init(fd: Int32, generation: UInt32, peerAddress: String?, limits: HTTPServerLimits, interest: UInt32, now: Int64) {
+        self.fd = fd
+        self.generation = generation
+        self.peerAddress = peerAddress
+        self.parser = HTTPRequestParser(limits: limits)
+        self.interest = interest
+        self.lastActivity = now
+    }
+
+    var hasPendingOutput: Bool { outputStart < output.count }
+
+    /// Drops consumed input, keeping the bytes of a partly received request at the front.
+    func compactInput() {
+        if inputStart == input.count {
+            input.removeAll(keepingCapacity: input.capacity <= HTTPEventLoop.readSize)
+            inputStart = 0
+        } else if inputStart > 0 {
+            input.removeFirst(inputStart)
+            inputStart = 0
+        }
+    }
+}
+
+/// One event-loop thread: an epoll instance watching the shared listener, an eventfd for wake-ups and
+/// its own connections. Level-triggered; at most one read per connection per wake-up, so a busy client
+/// cannot starve the others. Reading stops while a response waits to be written, which bounds what a
+/// client that does not read can make the server buffer.
+final class HTTPEventLoop {
+    static let readSize = 64 * 1024
+    private static let wakeToken = UInt64.max
+    private static let listenerToken = UInt64.max - 1
+    private static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    /// How long accepting pauses when the process is out of descriptors (EMFILE), instead of spinning
+    /// on a listener that stays readable.
+    private static let acceptPause: Int64 = 100_000_000
+
+    /// This loop's epoll instance; its descriptor is closed by `HTTPServer` after the thread ends.
+    let epoll: Epoll
+    /// A pipe whose write end `HTTPServer.stop()` writes to, to wake the loop.
+    let wakeRead: Int32
+    let wakeWrite: Int32
+    private let context: HTTPServerContext
+    private var connections: [Int32: HTTPConnection] = [:]
+    private var readBuffer = [UInt8](repeating: 0, count: readSize)
+    private var nextGeneration: UInt32 = 0
+    private var acceptingPausedUntil: Int64?
+
+    /// Creates the loop's epoll instance and wake-up pipe and registers them and the shared listener.
+    init(context: HTTPServerContext) throws(Socket.SystemError) {
+        let epoll = try Epoll(capacity: 256)
+        let wake: (read: Int32, write: Int32)
+        do {
+            wake = try Socket.makePipe(nonBlockingRead: true, nonBlockingWrite: true)
+        } catch {
+            close(epoll.fd)
+            throw error
+        }
+        guard epoll.add(wake.read, events: Epoll.readable, token: Self.wakeToken),
+            epoll.add(context.listenFD, events: Epoll.readable | Epoll.exclusive, token: Self.listenerToken)
+        else {
+            let error = Socket.SystemError("epoll_ctl")
+            for fd in [wake.read, wake.write, epoll.fd] { close(fd) }
+            throw error
+        }
+        self.epoll = epoll
+        self.wakeRead = wake.read
+        self.wakeWrite = wake.write
+        self.context = context
+    }
+
+    /// Serves until the server stops, then closes this loop's connections.
+    func run() {
+        var nextSweep = Socket.monotonicNanoseconds() + context.sweepInterval
+        while !context.stopping.load(ordering: .acquiring) {
+            let wait = max(0, nextSweep - Socket.monotonicNanoseconds())
+            let waited = epoll.wait(timeoutMilliseconds: Int32(clamping: (wait + 999_999) / 1_000_000)) { token, events in
+                dispatch(token: token, events: events)
+            }
+            if !waited { break }  // only on a broken epoll descriptor
+            let now = Socket.monotonicNanoseconds()
+            if now >= nextSweep {
+                sweep(now)
+                nextSweep = now + context.sweepInterval
+            }
+        }
+        for connection in Array(connections.values) { drop(connection) }
+    }
+
+    private func dispatch(token: UInt64, events: UInt32) {
+        switch token {
+        case Self.wakeToken:
+            var bytes: (UInt64, UInt64) = (0, 0)
+            _ = read(wakeRead, &bytes, MemoryLayout.size(ofValue: bytes))
+        case Self.listenerToken:
+            acceptConnections()
+        default:
+            let fd = Int32(truncatingIfNeeded: token & 0xFFFF_FFFF)
+            guard let connection = connections[fd], connection.generation == UInt32(truncatingIfNeeded: token >> 32)
+            else { return }
+            service(connection, events: events)
+        }
+    }
+
+    // MARK: - Accepting
+
+    private func acceptConnections() {
+        // A bounded batch: the listener is level-triggered, so the rest wait for the next turn (or for
+        // another loop) while this loop's connections get served.
+        for _ in 0..<64 {
+            let (fd, peer) = Socket.accept(context.listenFD)
+            guard fd >= 0 else {
+                switch errno {
+                case EINTR, ECONNABORTED, EPROTO: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM: pauseAccepting()
+                default: break  // EAGAIN: nothing left; EINVAL: the listener was shut down.
+                }
+                return
+            }
+            let count = context.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
+            if count > context.limits.maxConnections {
+                context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+                refuseBusy(fd)
+                continue
+            }
+            Socket.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+            let now = Socket.monotonicNanoseconds()
+            nextGeneration &+= 1
+            let connection = HTTPConnection(
+                fd: fd, generation: nextGeneration, peerAddress: Socket.addressText(peer),
+                limits: context.limits, interest: Epoll.readable | Epoll.peerHalfClosed, now: now)
+            guard epoll.add(fd, events: connection.interest, token: token(connection)) else {
+                close(fd)
+                context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+                continue
+            }
+            connections[fd] = connection
+        }
+    }
+
+    /// Over `maxConnections`: a best-effort 503 instead of leaving the client to hang in the backlog.
+    private func refuseBusy(_ fd: Int32) {
+        let busy = serialize(
+            context.renderError(503, "the server is at its connection limit; retry later"),
+            keepAlive: false, includeBody: true)
+        _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        close(fd)
+    }
+
+    private func pauseAccepting() {
+        guard acceptingPausedUntil == nil else { return }
+        _ = epoll.remove(context.listenFD)
+        acceptingPausedUntil = Socket.monotonicNanoseconds() + Self.acceptPause
+    }
+
+    // MARK: - Serving a connection
+
+    private func service(_ connection: HTTPConnection, events: UInt32) {
+        if events & (Epoll.error | Epoll.hangUp) != 0 {
+            drop(connection)
+        } else if connection.lingerDeadline != nil {
+            discardInput(connection)
+        } else if events & Epoll.writable != 0 {
+            flush(connection)
+        } else if events & (Epoll.readable | Epoll.peerHalfClosed) != 0 {
+            receive(connection)
+        }
+    }
+
+    private func receive(_ connection: HTTPConnection) {
+        let received = readBuffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+        if received > 0 {
+            // Deliberately not `lastActivity`: bytes that start no request (blank lines) must not
+            // keep a connection from its idle timeout; a started request has the read timeout.
+            connection.input.append(contentsOf: readBuffer[0..<received])
+        } else if received == 0 {
+            connection.peerClosed = true
+        } else {
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+            drop(connection)
+            return
+        }
+        process(connection)
+    }
+
+    /// Answers every complete request in the input, in order, then writes what it can.
+    private func process(_ connection: HTTPConnection) {
+        parsing: while !connection.closeAfterFlush && connection.inputStart < connection.input.count {
+            if connection.requestStartedAt == nil {
+                // Blank lines between requests (some clients send CRLF after a body) start no request,
+                // so they must not start the read timeout of an otherwise idle connection.
+                if connection.input[connection.inputStart...].starts(with: [HTTPSyntax.cr, HTTPSyntax.lf]) {
+                    connection.inputStart += 2
+                    continue
+                }
+                if connection.input[connection.inputStart...].elementsEqual([HTTPSyntax.cr]) { break parsing }
+                connection.requestStartedAt = Socket.monotonicNanoseconds()
+            }
+            switch connection.parser.parse(connection.input[connection.inputStart...]) {
+            case .needMoreBytes:
+                break parsing
+            case .continueRequested:
+                connection.output.append(contentsOf: Self.continueResponse)
+            case .request(var request, let consumed, let keepAlive):
+                connection.inputStart += consumed
+                connection.requestStartedAt = nil
+                request.callerIP = connection.peerAddress
+                let response = context.handler(request)
+                connection.output.append(
+                    contentsOf: serialize(response, keepAlive: keepAlive, includeBody: request.method != "HEAD"))
+                if !keepAlive { connection.closeAfterFlush = true }
+            case .error(let status, let message):
+                answerAndClose(connection, status: status, message: message)
+            }
+        }
+        connection.compactInput()
+        if connection.input.isEmpty { connection.requestStartedAt = nil }
+        flush(connection)
+    }
+
+    /// Queues an error response and stops reading requests: the connection closes once it is sent.
+    private func answerAndClose(_ connection: HTTPConnection, status: Int, message: String) {
+        connection.output.append(
+            contentsOf: serialize(context.renderError(status, message), keepAlive: false, includeBody: true))
+        connection.closeAfterFlush = true
+        connection.input = []
+        connection.inputStart = 0
+        connection.requestStartedAt = nil
+    }
+
+    private func flush(_ connection: HTTPConnection) {
+        while connection.hasPendingOutput {
+            let sent = connection.output.withUnsafeBytes { bytes -> Int in
+                guard let base = bytes.baseAddress else { return 0 }
+                return send(
+                    connection.fd, base + connection.outputStart, bytes.count - connection.outputStart,
+                    Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                connection.outputStart += sent
+                connection.lastActivity = Socket.monotonicNanoseconds()
+            } else if sent < 0 && errno == EINTR {
+                continue
+            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                setInterest(connection, Epoll.writable)
+                return
+            } else {
+                drop(connection)
+                return
+            }
+        }
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= Self.readSize)
+        connection.outputStart = 0
+        if connection.closeAfterFlush || connection.peerClosed {
+            finish(connection)
+        } else {
+            setInterest(connection, Epoll.readable | Epoll.peerHalfClosed)
+        }
+    }
+
+    /// Closes after the final response: shuts our side, then drains the input for a short while so
+    /// that unread bytes (a refused body, pipelined requests) do not make the kernel send a reset that
+    /// could destroy the response before the client reads it.
+    private func finish(_ connection: HTTPConnection) {
+        guard !connection.peerClosed, shutdown(connection.fd, shutdownWrite) == 0 else {
+            drop(connection)
+            return
+        }
+        connection.input = []
+        connection.inputStart = 0
+        connection.lingerDeadline = Socket.monotonicNanoseconds() + context.lingerTime
+        setInterest(connection, Epoll.readable | Epoll.peerHalfClosed)
+    }
+
+    private func discardInput(_ connection: HTTPConnection) {
+        for _ in 0..<4 {
+            let received = readBuffer.withUnsafeMutableBytes { recv(connection.fd, $0.baseAddress, $0.count, 0) }
+            if received > 0 { continue }
+            if received < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return }
+            drop(connection)
+            return
+        }
+    }
+
+    private func setInterest(_ connection: HTTPConnection, _ events: UInt32) {
+        guard connection.isOpen, connection.interest != events else { return }
+        if epoll.modify(connection.fd, events: events, token: token(connection)) {
+            connection.interest = events
+        } else {
+            drop(connection)
+        }
+    }
+
+    private func drop(_ connection: HTTPConnection) {
+        guard connection.isOpen else { return }
+        connection.isOpen = false
+        connections[connection.fd] = nil
+        // Counted down before the close, so a client that sees the close and reconnects at once
+        // finds the slot free.
+        context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
+        close(connection.fd)  // also removes it from the epoll set
+    }
+
+    // MARK: - Timeouts
+
+    private func sweep(_ now: Int64) {
+        if let until = acceptingPausedUntil, now >= until {
+            acceptingPausedUntil = nil
+            if !epoll.add(context.listenFD, events: Epoll.readable | Epoll.exclusive, token: Self.listenerToken) {
+                acceptingPausedUntil = now + Self.acceptPause
+            }
+        }
+        var expired: [(HTTPConnection, timedOutRequest: Bool)] = []
+        for connection in connections.values {
+            if let deadline = connection.lingerDeadline {
+                if now >= deadline { expired.append((connection, false)) }
+            } else if connection.hasPendingOutput {
+                // The client does not read its responses.
+                if now - connection.lastActivity > context.readTimeout { expired.append((connection, false)) }
+            } else if let started = connection.requestStartedAt {
+                if now - started > context.readTimeout { expired.append((connection, true)) }
+            } else if now - connection.lastActivity > context.idleTimeout {
+                expired.append((connection, false))
+            }
+        }
+        for (connection, timedOutRequest) in expired {
+            if timedOutRequest {
+                answerAndClose(
+                    connection, status: 408,
+                    message: "the request was not received in full within \(context.limits.readTimeout)")
+                flush(connection)
+            } else {
+                drop(connection)
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func token(_ connection: HTTPConnection) -> UInt64 {
+        UInt64(connection.generation) << 32 | UInt64(UInt32(bitPattern: connection.fd))
+    }
+
+    /// The bytes of a response. The server owns framing: the handler's `content-length`,
+    /// `transfer-encoding` and `connection` are replaced, and fields that could split the response
+    /// (CR, LF or other controls, bad names) are dropped.
+    private func serialize(_ response: HTTPResponse, keepAlive: Bool, includeBody: Bool) -> [UInt8] {
+        let status = (200...599).contains(response.status) ? response.status : 500
+        var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(for: status))\r\n"
+        for header in response.headers {
+            let name = header.name.lowercased()
+            guard !["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade"].contains(name),
+                !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isToken),
+                !header.value.utf8.contains(where: HTTPSyntax.isControl)
+            else { continue }
+            head += "\(name): \(header.value)\r\n"
+        }
+        // RFC 9110 §8.6, §15.3.5, §15.4.5: no body and no length on 204 and 304.
+        let hasBody = status != 204 && status != 304
+        if hasBody { head += "content-length: \(response.body.count)\r\n" }
+        head += keepAlive ? "connection: keep-alive\r\n\r\n" : "connection: close\r\n\r\n"
+        var bytes = Array(head.utf8)
+        if hasBody && includeBody { bytes.append(contentsOf: response.body) }
+        return bytes
+    }
+}

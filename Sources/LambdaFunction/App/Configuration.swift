@@ -1,0 +1,197 @@
+import ElizaHTTP
+import ElizaVM
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything read from flags and the environment, once, at start-up. A bad value is a start-up
+/// error naming the variable or flag; nothing falls back silently.
+package struct Configuration: Sendable {
+    package var host = "127.0.0.1"
+    package var port = 5005
+    /// When set, `Authorization: Bearer <key>` is required on every route but `/health`.
+    package var apiKey: String?
+    package var maxBodyBytes = 1_048_576
+    package var allowList = CallerAllowList.allowAll
+    /// Warnings from parsing the allow-list (host bits set), logged at start-up.
+    package var allowListWarnings: [String] = []
+    package var logLevel = LogLevel.info
+    /// How many characters of ELIZA's reply go into each access log line; 0 turns it off.
+    package var logPreviewChars = 80
+    package var budget = StepBudget.default
+    /// The local server's timeouts (`HTTPServerLimits.readTimeout`, `.idleTimeout`); settable so that
+    /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
+    package var readTimeoutSeconds = 10
+    package var idleTimeoutSeconds = 60
+    /// `host:port` of the Lambda Runtime API when running inside Lambda.
+    package var runtimeAPI: String?
+
+    package init() {}
+
+    /// A start-up error: bad configuration or bad command-line usage.
+    package struct Error: Swift.Error, Sendable, CustomStringConvertible, Equatable {
+        package enum Code: Sendable, Equatable {
+            /// A bad value in the environment or a flag.
+            case invalidValue
+            /// The command line itself is wrong (exit 64).
+            case usage
+        }
+        package var code: Code
+        package var message: String
+        package var description: String { message }
+    }
+
+    /// What `--help` prints.
+    package static let help = """
+    OVERVIEW: Weizenbaum's 1966 ELIZA as an OpenAI-compatible chat-completions API.
+
+    With AWS_LAMBDA_RUNTIME_API set (inside AWS Lambda) it runs the Lambda Runtime API loop;
+    otherwise it serves HTTP on 127.0.0.1:5005.
+
+    USAGE: eliza-lambda [--host HOST] [--port PORT] [--api-key KEY] [--max-body-bytes N]
+                        [--allowed-caller-cidrs LIST] [--log-level LEVEL]
+
+    OPTIONS:
+      --host HOST                  address to listen on (ELIZA_HOST, default 127.0.0.1)
+      --port PORT                  port to listen on, 0 for any free port (ELIZA_PORT, default 5005)
+      --api-key KEY                require Authorization: Bearer KEY (ELIZA_API_KEY, default none)
+      --max-body-bytes N           largest request body accepted (ELIZA_MAX_BODY_BYTES, default 1048576)
+      --allowed-caller-cidrs LIST  caller IPs allowed, comma/space separated CIDRs
+                                   (ALLOWED_CALLER_CIDRS, default: everyone)
+      --log-level LEVEL            TRACE, DEBUG, INFO, WARN, ERROR or FATAL
+                                   (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL, default INFO)
+      --help, --version
+    """
+
+    /// Reads the configuration.
+    ///
+    /// - Parameters:
+    ///   - arguments: Command-line arguments without the program name. Flags win over the environment.
+    ///   - environment: The process environment.
+    /// - Throws: `Configuration.Error` naming the variable or flag and the bad value.
+    package static func load(arguments: [String], environment: [String: String]) throws(Error) -> Configuration {
+        var config = Configuration()
+        var flags: [String: String] = [:]
+        var i = 0
+        let known = ["--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level"]
+        while i < arguments.count {
+            var argument = arguments[i]
+            var value: String?
+            if let equals = argument.firstIndex(of: "="), argument.hasPrefix("--") {
+                value = String(argument[argument.index(after: equals)...])
+                argument = String(argument[..<equals])
+            }
+            guard known.contains(argument) else {
+                throw Error(code: .usage, message: "unknown option '\(arguments[i])'")
+            }
+            if value == nil {
+                guard i + 1 < arguments.count else { throw Error(code: .usage, message: "\(argument) needs a value") }
+                value = arguments[i + 1]
+                i += 1
+            }
+            flags[argument] = value
+            i += 1
+        }
+
+        func setting(_ flag: String, _ variables: [String]) -> (value: String, source: String)? {
+            if let value = flags[flag] { return (value, flag) }
+            for variable in variables {
+                if let value = environment[variable] { return (value, variable) }
+            }
+            return nil
+        }
+
+        if let (value, source) = setting("--host", ["ELIZA_HOST"]) {
+            // `localhost` is the one name accepted: it always means the IPv4 loopback address.
+            let host = value.trimmingSpaces.lowercased() == "localhost" ? "127.0.0.1" : value.trimmingSpaces
+            guard !host.isEmpty else { throw Error(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
+            // An address literal only: the static binary has no resolver, and a bad host should fail
+            // here, naming the variable, not later at bind time.
+            guard case .v4? = IPAddress(host) else {
+                throw Error(code: .invalidValue, message: "\(source)='\(value)' is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0")
+            }
+            config.host = host
+        }
+        if let (value, source) = setting("--port", ["ELIZA_PORT"]) {
+            guard let port = Int(value.trimmingSpaces), (0...65535).contains(port) else {
+                throw Error(code: .invalidValue, message: "\(source)='\(value)' is not a port number (0-65535)")
+            }
+            config.port = port
+        }
+        if let (value, _) = setting("--api-key", ["ELIZA_API_KEY"]), !value.isEmpty {
+            config.apiKey = value
+        }
+        if let (value, source) = setting("--max-body-bytes", ["ELIZA_MAX_BODY_BYTES"]) {
+            guard let bytes = Int(value.trimmingSpaces), bytes >= 1024, bytes <= 6_000_000 else {
+                throw Error(code: .invalidValue, message: "\(source)='\(value)' must be a whole number of bytes from 1024 to 6000000 (the Lambda response limit)")
+            }
+            config.maxBodyBytes = bytes
+        }
+        if let (value, source) = setting("--allowed-caller-cidrs", [CallerAllowList.defaultVariable]) {
+            do {
+                let (list, warnings) = try CallerAllowList.parse(value, variable: source)
+                config.allowList = list
+                config.allowListWarnings = warnings
+            } catch {
+                throw Error(code: .invalidValue, message: error.description)
+            }
+        }
+        do {
+            if let value = flags["--log-level"] {
+                config.logLevel = try LogLevel.parse(value, variable: "--log-level")
+            } else {
+                // A blank variable counts as unset, as `LogLevel.fromEnvironment` documents.
+                config.logLevel = try LogLevel.fromEnvironment { environment[$0] }
+            }
+        } catch {
+            throw Error(code: .invalidValue, message: error.description)
+        }
+        if let value = environment["ELIZA_LOG_PREVIEW_CHARS"] {
+            guard let chars = Int(value.trimmingSpaces), chars >= 0, chars <= 10_000 else {
+                throw Error(code: .invalidValue, message: "ELIZA_LOG_PREVIEW_CHARS='\(value)' must be a whole number from 0 to 10000")
+            }
+            config.logPreviewChars = chars
+        }
+        if let value = environment["ELIZA_MAX_TRANSFORMATIONS"] {
+            guard let steps = Int(value.trimmingSpaces), steps >= 1, steps <= 100_000_000 else {
+                throw Error(code: .invalidValue, message: "ELIZA_MAX_TRANSFORMATIONS='\(value)' must be a whole number from 1 to 100000000")
+            }
+            config.budget.transformations = steps
+        }
+        for (variable, range) in [("ELIZA_READ_TIMEOUT_SECONDS", 1...3600), ("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400)] {
+            guard let value = environment[variable] else { continue }
+            guard let seconds = Int(value.trimmingSpaces), range.contains(seconds) else {
+                throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound)")
+            }
+            if variable == "ELIZA_READ_TIMEOUT_SECONDS" { config.readTimeoutSeconds = seconds } else { config.idleTimeoutSeconds = seconds }
+        }
+        if let value = environment["AWS_LAMBDA_RUNTIME_API"], !value.isEmpty {
+            config.runtimeAPI = value
+        }
+        return config
+    }
+
+    /// The process environment as a dictionary.
+    package static func processEnvironment() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces and tabs.
+    var trimmingSpaces: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
+    }
+}

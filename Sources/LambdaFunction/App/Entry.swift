@@ -1,0 +1,115 @@
+import ElizaHTTP
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The `eliza-lambda` binary: the Lambda Runtime API loop when `AWS_LAMBDA_RUNTIME_API` is set (it is
+/// Lambda's `bootstrap`), the local HTTP server otherwise. A thin shell over `ElizaAPI`.
+package enum Entry {
+    package static let version = "eliza-lambda 1.0.0 (ELIZA 1966, DOCTOR script from CACM 9(1))"
+
+    /// Runs the binary and exits.
+    package static func main() -> Never {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") {
+            write(Configuration.help + "\n", fd: 1)
+            exit(0)
+        }
+        if arguments.contains("--version") {
+            write(version + "\n", fd: 1)
+            exit(0)
+        }
+        let environment = Configuration.processEnvironment()
+        if let runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"], !runtimeAPI.isEmpty {
+            runLambda(runtimeAPI: runtimeAPI, environment: environment)
+        }
+        runLocal(arguments: arguments, environment: environment)
+    }
+
+    /// Inside Lambda: configuration errors go to `/runtime/init/error`; then serve until the Runtime
+    /// API is gone. Nothing heavy happens before the first `/next` (the tables are compiled in and
+    /// built lazily on first use).
+    static func runLambda(runtimeAPI: String, environment: [String: String]) -> Never {
+        let startupLogger = Logger(minimumLevel: .info)
+        let client: HTTPClient
+        do {
+            client = try HTTPClient(address: runtimeAPI)
+        } catch {
+            startupLogger.fatal("AWS_LAMBDA_RUNTIME_API is not a usable host:port", [.string("value", runtimeAPI), .string("error", error.description)])
+            exit(1)
+        }
+        var transport = RuntimeHTTPTransport(client: client)
+        let configuration: Configuration
+        do {
+            // Lambda passes no arguments; everything comes from the function's environment.
+            configuration = try Configuration.load(arguments: [], environment: environment)
+        } catch {
+            startupLogger.fatal("invalid configuration", [.string("errorMessage", error.message)])
+            LambdaRuntime.reportInitError(error.message, transport: &transport)
+            exit(1)
+        }
+        let logger = Logger(minimumLevel: configuration.logLevel)
+        for warning in configuration.allowListWarnings { logger.warn(warning) }
+        let runtime = LambdaRuntime(api: ElizaAPI(configuration: configuration, logger: logger), logger: logger)
+        runtime.run(transport: &transport)
+        logger.fatal("the Lambda Runtime API is gone; exiting", [.string("runtimeAPI", runtimeAPI)])
+        exit(1)
+    }
+
+    /// On a developer's machine: serve the API over HTTP until SIGINT or SIGTERM.
+    static func runLocal(arguments: [String], environment: [String: String]) -> Never {
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.load(arguments: arguments, environment: environment)
+        } catch {
+            switch error.code {
+            case .usage:
+                write("error: \(error.message)\nsee 'eliza-lambda --help'\n", fd: 2)
+                exit(64)
+            case .invalidValue:
+                write("eliza-lambda: invalid configuration: \(error.message)\n", fd: 2)
+                exit(1)
+            }
+        }
+        let logger = Logger(minimumLevel: configuration.logLevel)
+        for warning in configuration.allowListWarnings { logger.warn(warning) }
+        let api = ElizaAPI(configuration: configuration, logger: logger)
+        let server = LocalServer.make(configuration: configuration, api: api)
+        let port: Int
+        do {
+            port = try server.start()
+        } catch {
+            write("eliza-lambda: cannot listen on \(configuration.host):\(configuration.port): \(error.description)\n", fd: 2)
+            exit(1)
+        }
+        let done = Mutex(false)
+        let signals: TerminationSignals
+        do {
+            signals = try TerminationSignals.install { signal in
+                logger.info("shutting down", [.int("signal", Int(signal))])
+                done.withLock { $0 = true }
+            }
+        } catch {
+            write("eliza-lambda: cannot install signal handlers: \(error.description)\n", fd: 2)
+            exit(1)
+        }
+        let base = "http://\(configuration.host):\(port)/v1"
+        write("ELIZA is listening. Give your OpenAI or LiteLLM client the base URL \(base) (models: \(api.catalog.models.map(\.id).joined(separator: ", ")))\n", fd: 1)
+        logger.info("listening", [.string("baseUrl", base), .bool("apiKeyRequired", configuration.apiKey != nil),
+                                  .bool("allowListActive", !configuration.allowList.isAllowAll)])
+        while !done.withLock({ $0 }) {
+            var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
+            nanosleep(&pause, nil)
+        }
+        server.stop()
+        signals.cancel()
+        exit(0)
+    }
+
+    static func write(_ text: String, fd: Int32) {
+        Logger.fileDescriptor(fd)(Array(text.utf8))
+    }
+}

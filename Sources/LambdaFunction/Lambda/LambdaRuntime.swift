@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import ElizaHTTP
+import Glibc
+#endif
+
+/// The AWS Lambda custom-runtime loop (Runtime API 2018-06-01, ../shared/docs/aws-lambda.md):
+/// `GET /invocation/next` → handle → `POST /invocation/{id}/response`, for ever.
+package struct LambdaRuntime {
+    /// One HTTP exchange with the Runtime API; `HTTPClient` in production, fakes in tests.
+    package protocol Transport {
+        mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> RuntimeReply
+    }
+
+    /// A Runtime API answer.
+    package struct RuntimeReply: Sendable {
+        package var status: Int
+        package var headers: [HTTPHeader]
+        package var body: [UInt8]
+
+        package init(status: Int, headers: [HTTPHeader], body: [UInt8]) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        /// A header by name, case-insensitively.
+        package func header(_ name: String) -> String? {
+            let lower = name.lowercased()
+            return headers.first { $0.name.lowercased() == lower }?.value
+        }
+    }
+
+    static let prefix = "/2018-06-01/runtime"
+
+    package let api: ElizaAPI
+    package let logger: Logger
+    /// Consecutive failures to reach the Runtime API before the process gives up (the endpoint is gone).
+    package var maxConsecutiveFailures = 20
+    /// Sleeps between retries; injectable so tests need not wait.
+    package var sleep: @Sendable (_ milliseconds: Int) -> Void = { milliseconds in
+        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+    /// Owns the `_X_AMZN_TRACE_ID` environment entry between invocations.
+    private let traceID = TraceIDVariable()
+    /// The wall clock in milliseconds since the epoch, for deadlines.
+    package var now: @Sendable () -> Int64 = { Logger.millisecondsSinceEpoch() }
+
+    package init(api: ElizaAPI, logger: Logger) {
+        self.api = api
+        self.logger = logger
+    }
+
+    /// Reports a start-up failure to `/runtime/init/error`; the caller then exits non-zero.
+    package static func reportInitError<T: Transport>(_ message: String, type: String = "Runtime.InvalidConfiguration", transport: inout T) {
+        _ = try? transport.send(method: "POST", path: prefix + "/init/error",
+                                headers: [HTTPHeader("content-type", "application/json"),
+                                          HTTPHeader("lambda-runtime-function-error-type", type)],
+                                body: errorBody(message, type: type))
+    }
+
+    static func errorBody(_ message: String, type: String) -> [UInt8] {
+        var json = JSONText()
+        json.string("errorMessage", message)
+        json.string("errorType", type)
+        json.array("stackTrace") { _ in }
+        return json.finishUTF8()
+    }
+
+    /// Serves invocations until the Runtime API is gone (`maxConsecutiveFailures` failed `/next` calls
+    /// in a row) or `invocations` have been handled.
+    ///
+    /// - Returns: The number of invocations handled.
+    @discardableResult
+    package func run<T: Transport>(transport: inout T, invocations limit: Int = .max) -> Int {
+        var handled = 0
+        var failures = 0
+        while handled < limit {
+            let next: RuntimeReply
+            do {
+                next = try transport.send(method: "GET", path: Self.prefix + "/invocation/next", headers: [], body: [])
+            } catch {
+                failures += 1
+                logger.error("runtime API /next failed", [.string("error", "\(error)"), .int("consecutiveFailures", failures)])
+                if failures >= maxConsecutiveFailures { return handled }
+                sleep(Self.backoff(failures))
+                continue
+            }
+            guard next.status == 200, let requestId = next.header("lambda-runtime-aws-request-id"), Self.isSafeID(requestId) else {
+                failures += 1
+                logger.error("runtime API /next answered unexpectedly", [.int("status", next.status), .int("consecutiveFailures", failures)])
+                if failures >= maxConsecutiveFailures { return handled }
+                sleep(Self.backoff(failures))
+                continue
+            }
+            failures = 0
+            handled += 1
+            invoke(next, requestId: requestId, transport: &transport)
+        }
+        return handled
+    }
+
+    /// 10, 20, 40 … ms, at most 1 s.
+    static func backoff(_ failures: Int) -> Int { min(1000, 10 << min(failures - 1, 7)) }
+
+    /// Request ids go into URL paths; accept only what Lambda sends (letters, digits, `-`).
+    static func isSafeID(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+        }
+    }
+
+    private func invoke<T: Transport>(_ next: RuntimeReply, requestId: String, transport: inout T) {
+        let logger = logger.with(requestID: requestId)
+        // Not `setenv`: with a new trace id per invocation it leaks (see `TraceIDVariable`).
+        traceID.set(next.header("lambda-runtime-trace-id"))
+        let deadline = next.header("lambda-runtime-deadline-ms").flatMap { Int64($0) }
+
+        let answer: [UInt8]
+        do {
+            let event = try LambdaEvent.decode(next.body)
+            let request: HTTPRequest
+            let apiRequestId: String?
+            switch event {
+            case let .httpAPI(r, id), let .restAPI(r, id): (request, apiRequestId) = (r, id)
+            case let .direct(r): (request, apiRequestId) = (r, nil)
+            }
+            let context = ElizaAPI.Context(requestId: requestId, apiRequestId: apiRequestId)
+            // Direct invocations are authorised by IAM (lambda:InvokeFunction), not by network
+            // address: they carry no caller IP and skip the allow-list and the API key.
+            let response = if case .direct = event {
+                api.respond(to: request, context: context, trusted: true)
+            } else {
+                api.respond(to: request, context: context)
+            }
+            answer = event.encode(response)
+        } catch {
+            // Not an event we know: a clear 400-style answer, never a crash.
+            logger.warn("unrecognised event", [.string("errorMessage", error.message), .int("bytesIn", next.body.count)])
+            answer = LambdaEvent.proxyResponse(error.response, multiValue: false)
+        }
+
+        // Never answer after the deadline: Lambda has already failed the invocation.
+        if let deadline, now() >= deadline {
+            logger.error("deadline passed before the answer was ready; not answering", [.int("deadlineMs", Int(deadline))])
+            return
+        }
+        let posted: RuntimeReply
+        do {
+            posted = try transport.send(method: "POST", path: Self.prefix + "/invocation/\(requestId)/response",
+                                        headers: [HTTPHeader("content-type", "application/json")], body: answer)
+        } catch {
+            logger.error("runtime API /response failed", [.string("error", "\(error)")])
+            return
+        }
+        if posted.status != 202 {
+            logger.error("runtime API refused the response", [.int("status", posted.status), .int("bytesOut", answer.count)])
+            if posted.status == 413 {
+                _ = try? transport.send(method: "POST", path: Self.prefix + "/invocation/\(requestId)/error",
+                                        headers: [HTTPHeader("content-type", "application/json"),
+                                                  HTTPHeader("lambda-runtime-function-error-type", "Runtime.ResponseTooLarge")],
+                                        body: Self.errorBody("the response (\(answer.count) bytes) is over the Lambda limit", type: "Runtime.ResponseTooLarge"))
+            }
+        }
+    }
+}

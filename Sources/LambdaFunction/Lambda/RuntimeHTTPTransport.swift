@@ -1,0 +1,12 @@
+import ElizaHTTP
+
+/// The Runtime API over HTTP/1.1 on a POSIX socket (URLSession needs libcurl, which Lambda lacks).
+/// `/next` is a long poll, so the client has no receive timeout.
+struct RuntimeHTTPTransport: LambdaRuntime.Transport {
+    let client: HTTPClient
+
+    mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> LambdaRuntime.RuntimeReply {
+        let reply = try client.send(method: method, path: path, headers: headers, body: body)
+        return LambdaRuntime.RuntimeReply(status: reply.status, headers: reply.headers, body: reply.body)
+    }
+}

@@ -1,0 +1,95 @@
+/// How severe a log line is; the names are the ones Lambda's JSON log filtering understands.
+package enum LogLevel: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
+    case trace, debug, info, warn, error, fatal
+
+    /// The environment variable Lambda sets from the function's `ApplicationLogLevel`.
+    package static let lambdaVariable = "AWS_LAMBDA_LOG_LEVEL"
+    /// The variable read when `AWS_LAMBDA_LOG_LEVEL` is not set (local runs).
+    package static let fallbackVariable = "LOG_LEVEL"
+
+    package static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
+        lhs.rawValue < rhs.rawValue
+    }
+
+    /// The upper-case name written in the `level` field: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`,
+    /// `FATAL`.
+    package var name: String {
+        switch self {
+        case .trace: "TRACE"
+        case .debug: "DEBUG"
+        case .info: "INFO"
+        case .warn: "WARN"
+        case .error: "ERROR"
+        case .fatal: "FATAL"
+        }
+    }
+
+    /// The upper-case name.
+    package var description: String { name }
+
+    /// Parses a level name, ignoring ASCII case and surrounding whitespace; `WARNING` means ``warn``.
+    /// - Parameters:
+    ///   - text: The variable's value.
+    ///   - variable: The variable's name, used in the error.
+    /// - Returns: The level.
+    /// - Throws: A ``ParseError`` naming the variable and the value.
+    package static func parse(_ text: String, variable: String) throws(ParseError) -> LogLevel {
+        var upper: [UInt8] = []
+        for byte in text.utf8 where !isBlank(byte) || !upper.isEmpty {
+            upper.append(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 0x20 : byte)
+        }
+        while let last = upper.last, isBlank(last) {
+            upper.removeLast()
+        }
+        switch String(decoding: upper, as: UTF8.self) {
+        case "TRACE": return .trace
+        case "DEBUG": return .debug
+        case "INFO": return .info
+        case "WARN", "WARNING": return .warn
+        case "ERROR": return .error
+        case "FATAL": return .fatal
+        default: throw ParseError(variable: variable, value: text)
+        }
+    }
+
+    /// The configured minimum level: `AWS_LAMBDA_LOG_LEVEL` if set, else `LOG_LEVEL`, else ``info``.
+    /// A variable that is set but blank counts as unset.
+    /// - Parameter environment: Looks up an environment variable (e.g. a wrapper around `getenv`).
+    /// - Returns: The level.
+    /// - Throws: A ``ParseError`` naming the variable whose value is not a level.
+    package static func fromEnvironment(_ environment: (String) -> String?) throws(ParseError) -> LogLevel {
+        for variable in [lambdaVariable, fallbackVariable] {
+            if let value = environment(variable), value.utf8.contains(where: { !isBlank($0) }) {
+                return try parse(value, variable: variable)
+            }
+        }
+        return .info
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
+            || byte == UInt8(ascii: "\r")
+    }
+
+    /// A log-level variable whose value is not a level name.
+    package struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The variable, e.g. `AWS_LAMBDA_LOG_LEVEL`.
+        package var variable: String
+        /// The value as found.
+        package var value: String
+
+        /// Creates an error.
+        /// - Parameters:
+        ///   - variable: The variable's name.
+        ///   - value: Its value as found.
+        package init(variable: String, value: String) {
+            self.variable = variable
+            self.value = value
+        }
+
+        /// `VARIABLE: 'value' is not a log level; use one of ...`.
+        package var description: String {
+            "\(variable): '\(value)' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"
+        }
+    }
+}

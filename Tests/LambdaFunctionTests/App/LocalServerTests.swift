@@ -1,0 +1,59 @@
+import ElizaHTTP
+@testable import LambdaFunction
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The errors the HTTP server answers by itself reach clients as OpenAI error objects, with the code
+/// names the SDKs and LiteLLM see.
+@Suite struct LocalServerTests {
+    @Test(arguments: [
+        (400, #""type":"invalid_request_error","param":null,"code":"bad_request"}}"#),
+        (408, #""type":"invalid_request_error","param":null,"code":"request_timeout"}}"#),
+        (411, #""type":"invalid_request_error","param":null,"code":"length_required"}}"#),
+        (413, #""type":"invalid_request_error","param":null,"code":"request_too_large"}}"#),
+        (414, #""type":"invalid_request_error","param":null,"code":"request_line_too_long"}}"#),
+        (431, #""type":"invalid_request_error","param":null,"code":"headers_too_large"}}"#),
+        (503, #""type":"server_error","param":null,"code":"connection_limit"}}"#),
+        (505, #""type":"invalid_request_error","param":null,"code":"http_version_not_supported"}}"#),
+    ])
+    func transportErrorsAreOpenAIErrorObjects(status: Int, suffix: String) {
+        let response = APIError.transportResponse(status: status, message: "what went wrong")
+        #expect(response.status == status)
+        #expect(response.header("content-type") == "application/json")
+        let text = String(decoding: response.body, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"error":{"message":"what went wrong","#))
+        #expect(text.hasSuffix(suffix))
+    }
+
+    @Test func theLocalServerRendersItsOwnErrorsAsOpenAIErrors() throws {
+        var configuration = Configuration()
+        configuration.port = 0
+        let api = ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .fatal, sink: { _ in }))
+        let server = LocalServer.make(configuration: configuration, api: api, threadCount: 1)
+        let port = try server.start()
+        defer { server.stop() }
+        let connection = try RawConnection(port: port)
+        connection.send("hello there\r\n\r\n")
+        let (bytes, closed) = connection.readUntilClosed()
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(text.contains("content-type: application/json\r\n"))
+        #expect(text.hasSuffix(#""type":"invalid_request_error","param":null,"code":"bad_request"}}"#))
+        #expect(closed)
+
+        // And the API itself answers on the same server.
+        let client = try HTTPClient(host: "127.0.0.1", port: port, receiveTimeout: .seconds(5))
+        let reply = try client.send(
+            method: "POST", path: "/v1/chat/completions", headers: [HTTPHeader("content-type", "application/json")],
+            body: Array(#"{"model":"eliza","messages":[{"role":"user","content":"Men are all alike."}]}"#.utf8))
+        #expect(reply.status == 200)
+        #expect(String(decoding: reply.body, as: UTF8.self).contains(#""content":"IN WHAT WAY""#))
+    }
+}

@@ -1,0 +1,331 @@
+import ElizaHTTP
+import FoundationEssentials
+@testable import LambdaFunction
+import Testing
+
+/// Event fixtures (Fixtures/*.json, in the shapes AWS documents) through `LambdaEvent.decode` →
+/// `ElizaAPI.respond` → `LambdaEvent.encode`, as the runtime loop runs them.
+@Suite struct LambdaEventTests {
+    static let allowedCallers = "203.0.113.0/24, 2001:db8::/32"
+
+    static func fixture(_ name: String) throws -> [UInt8] {
+        try TestPaths.read(TestPaths.testsDirectory + "/Fixtures/" + name)
+    }
+
+    /// One event handled the way `LambdaRuntime` handles it.
+    struct Handled {
+        var event: LambdaEvent
+        var request: HTTPRequest
+        var encoded: [UInt8]
+        var log: [DecodedJSON]
+
+        var json: DecodedJSON {
+            get throws { try DecodedJSON.parse(String(decoding: encoded, as: UTF8.self)) }
+        }
+
+        init(_ bytes: [UInt8], configure: (inout Configuration) -> Void = { $0.allowList = allowList(LambdaEventTests.allowedCallers) }) throws {
+            let harness = APIHarness(configure)
+            event = try LambdaEvent.decode(bytes)
+            let apiRequestId: String?
+            let trusted: Bool
+            switch event {
+            case let .httpAPI(r, id), let .restAPI(r, id): (request, apiRequestId, trusted) = (r, id, false)
+            case let .direct(r): (request, apiRequestId, trusted) = (r, nil, true)
+            }
+            let response = harness.api.respond(to: request, context: ElizaAPI.Context(requestId: "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
+                                                                                    apiRequestId: apiRequestId), trusted: trusted)
+            encoded = event.encode(response)
+            log = try harness.log.lines.map { try DecodedJSON.parse($0) }
+        }
+
+        init(fixture name: String) throws {
+            try self.init(LambdaEventTests.fixture(name))
+        }
+    }
+
+    /// A proxy integration response as API Gateway requires it: integer `statusCode`, string-valued
+    /// `headers` (and for 1.0 `multiValueHeaders`), a string `body`, `isBase64Encoded: false`.
+    struct ProxyResponse {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+
+        init(_ encoded: [UInt8], multiValue: Bool, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let text = String(decoding: encoded, as: UTF8.self)
+            let json = try DecodedJSON.parse(text)
+            var keys = ["body", "headers", "isBase64Encoded", "statusCode"]
+            if multiValue { keys.append("multiValueHeaders") }
+            #expect(json.object?.keys.sorted() == keys.sorted(), sourceLocation: sourceLocation)
+            #expect(rawNumbers(for: "statusCode", in: text).allSatisfy(isIntegerToken), sourceLocation: sourceLocation)
+            let statusCode = try #require(json["statusCode"]?.number, sourceLocation: sourceLocation)
+            status = Int(statusCode)
+            let headerObject = try #require(json["headers"]?.object, sourceLocation: sourceLocation)
+            headers = headerObject.compactMapValues(\.string)
+            #expect(headers.count == headerObject.count, "every header value is a string", sourceLocation: sourceLocation)
+            if multiValue {
+                let multi = try #require(json["multiValueHeaders"]?.object, sourceLocation: sourceLocation)
+                #expect(Set(multi.keys) == Set(headers.keys), sourceLocation: sourceLocation)
+                for (name, values) in multi {
+                    #expect(values.array?.compactMap(\.string) == headers[name].map { [$0] }, sourceLocation: sourceLocation)
+                }
+            }
+            body = try #require(json["body"]?.string, sourceLocation: sourceLocation)
+            #expect(json["isBase64Encoded"] == .bool(false), sourceLocation: sourceLocation)
+        }
+
+        func bodyJSON() throws -> DecodedJSON { try DecodedJSON.parse(body) }
+    }
+
+    static let errorTypes = [400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+                             404: "not_found_error", 405: "method_not_allowed", 413: "invalid_request_error"]
+
+    // MARK: Every API Gateway fixture
+
+    @Test(arguments: [
+        ("http-api-v2-chat.json", 200), ("http-api-v2-base64.json", 200), ("http-api-v2-malformed-json.json", 400),
+        ("http-api-v2-missing-messages.json", 400), ("http-api-v2-empty-body.json", 400), ("http-api-v2-ipv6-caller.json", 200),
+        ("http-api-v2-disallowed-caller.json", 403), ("http-api-v2-spoofed-xff.json", 403), ("http-api-v2-stage-prefix.json", 200),
+        ("http-api-v2-models.json", 200), ("http-api-v2-unknown-path.json", 404), ("http-api-v2-wrong-method.json", 405),
+        ("http-api-v2-stream.json", 200), ("rest-api-v1-chat.json", 200), ("function-url-chat.json", 200),
+    ])
+    func gatewayEventGetsAProxyResponse(fixture: String, status: Int) throws {
+        let handled = try Handled(fixture: fixture)
+        let isREST = fixture.hasPrefix("rest-")
+        switch handled.event {
+        case .httpAPI(_, let id): #expect(!isREST && id?.isEmpty == false)
+        case .restAPI(_, let id): #expect(isREST && id == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
+        case .direct: Issue.record("\(fixture) decoded as a direct invocation")
+        }
+        let response = try ProxyResponse(handled.encoded, multiValue: isREST)
+        #expect(response.status == status, "\(response.body)")
+        let stream = fixture.contains("stream")
+        #expect(response.headers["content-type"] == (stream ? "text/event-stream" : "application/json"))
+        if status >= 400 {
+            let error = try response.bodyJSON()["error"]
+            #expect(error?["type"]?.string == Self.errorTypes[status])
+            #expect(error?["message"]?.string?.isEmpty == false)
+        } else if !stream {
+            _ = try response.bodyJSON()
+        }
+        // One access log line, carrying API Gateway's request id.
+        #expect(handled.log.count == 1)
+        #expect(handled.log.first?["status"]?.number == Double(status))
+        #expect(handled.log.first?["apiRequestId"]?.string == Self.apiRequestId(handled.event))
+    }
+
+    static func apiRequestId(_ event: LambdaEvent) -> String? {
+        switch event {
+        case let .httpAPI(_, id), let .restAPI(_, id): id
+        case .direct: nil
+        }
+    }
+
+    // MARK: What each fixture says
+
+    @Test func httpAPIChat() throws {
+        let handled = try Handled(fixture: "http-api-v2-chat.json")
+        #expect(handled.request.method == "POST")
+        #expect(handled.request.path == "/v1/chat/completions")
+        #expect(handled.request.callerIP == "203.0.113.42")
+        #expect(handled.request.header("content-type") == "application/json")
+        let body = try ProxyResponse(handled.encoded, multiValue: false).bodyJSON()
+        #expect(body["object"]?.string == "chat.completion")
+        #expect(body["choices"]?[0]?["message"]?["content"]?.string == "IN WHAT WAY")
+    }
+
+    @Test func base64BodyIsDecoded() throws {
+        let handled = try Handled(fixture: "http-api-v2-base64.json")
+        let text = String(decoding: handled.request.body, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"model": "eliza""#))
+        #expect(text.contains("Vous êtes un thérapeute."))
+        let body = try ProxyResponse(handled.encoded, multiValue: false).bodyJSON()
+        #expect(body["choices"]?[0]?["message"]?["content"]?.string == "YOUR BOYFRIEND MADE YOU COME HERE")
+        #expect(body["usage"]?["prompt_tokens"]?.number == 11)
+        #expect(handled.log.first?["bytesIn"]?.number == Double(handled.request.body.count))
+    }
+
+    @Test(arguments: [
+        ("http-api-v2-malformed-json.json", "the request body is not valid JSON"),
+        ("http-api-v2-missing-messages.json", "messages is required"),
+        ("http-api-v2-empty-body.json", "the request body is empty"),
+    ])
+    func badBodiesAre400(fixture: String, message: String) throws {
+        let response = try ProxyResponse(Handled(fixture: fixture).encoded, multiValue: false)
+        #expect(response.status == 400)
+        #expect(try response.bodyJSON()["error"]?["message"]?.string?.contains(message) == true)
+    }
+
+    @Test func ipv6CallerInsideTheListIsServed() throws {
+        let handled = try Handled(fixture: "http-api-v2-ipv6-caller.json")
+        #expect(try ProxyResponse(handled.encoded, multiValue: false).status == 200)
+        #expect(handled.log.first?["callerIp"]?.string == "2001:db8:85a3::8a2e:370:7334")
+    }
+
+    @Test func disallowedCallerIs403() throws {
+        let handled = try Handled(fixture: "http-api-v2-disallowed-caller.json")
+        let response = try ProxyResponse(handled.encoded, multiValue: false)
+        #expect(response.status == 403)
+        #expect(handled.log.first?["callerIp"]?.string == "198.51.100.23")
+        #expect(handled.log.first?["reason"]?.string == "caller IP not in ALLOWED_CALLER_CIDRS")
+        // Without a list, the same event is served.
+        let open = try Handled(Self.fixture("http-api-v2-disallowed-caller.json")) { _ in }
+        #expect(try ProxyResponse(open.encoded, multiValue: false).status == 200)
+    }
+
+    /// `x-forwarded-for` names an allowed address, but the TCP peer API Gateway saw is not allowed.
+    @Test func spoofedForwardedForIsNotTrusted() throws {
+        let handled = try Handled(fixture: "http-api-v2-spoofed-xff.json")
+        #expect(handled.request.header("x-forwarded-for") == "203.0.113.10, 198.51.100.23")
+        #expect(try ProxyResponse(handled.encoded, multiValue: false).status == 403)
+        #expect(handled.log.first?["callerIp"]?.string == "198.51.100.23")
+        #expect(handled.log.first?["forwardedFor"]?.string == "203.0.113.10, 198.51.100.23")
+    }
+
+    @Test func stagePrefixIsStripped() throws {
+        let handled = try Handled(fixture: "http-api-v2-stage-prefix.json")
+        #expect(handled.request.path == "/v1/chat/completions")
+        #expect(try ProxyResponse(handled.encoded, multiValue: false).status == 200)
+    }
+
+    @Test func modelsList() throws {
+        let handled = try Handled(fixture: "http-api-v2-models.json")
+        #expect(handled.request.method == "GET")
+        #expect(handled.request.path == "/v1/models")
+        let body = try ProxyResponse(handled.encoded, multiValue: false).bodyJSON()
+        #expect(body["object"]?.string == "list")
+        #expect(body["data"]?[0]?["id"]?.string == "eliza")
+    }
+
+    @Test func unknownPathIs404() throws {
+        let response = try ProxyResponse(Handled(fixture: "http-api-v2-unknown-path.json").encoded, multiValue: false)
+        #expect(response.status == 404)
+        #expect(try response.bodyJSON()["error"]?["message"]?.string?.contains("POST /v1/completions") == true)
+    }
+
+    @Test func wrongMethodIs405WithAllow() throws {
+        let response = try ProxyResponse(Handled(fixture: "http-api-v2-wrong-method.json").encoded, multiValue: false)
+        #expect(response.status == 405)
+        #expect(response.headers["allow"] == "POST")
+    }
+
+    /// HTTP APIs invoke Lambda buffered: the whole SSE body comes back in one response.
+    @Test func streamIsOneCompleteEventStream() throws {
+        let handled = try Handled(fixture: "http-api-v2-stream.json")
+        let response = try ProxyResponse(handled.encoded, multiValue: false)
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"] == "text/event-stream")
+        let payloads = try #require(eventPayloads(response.body))
+        #expect(payloads.last == "[DONE]")
+        let chunks = try payloads.dropLast().map { try DecodedJSON.parse($0) }
+        let content = chunks.dropFirst().compactMap { $0["choices"]?[0]?["delta"]?["content"]?.string }.joined()
+        #expect(content == "YOUR BOYFRIEND MADE YOU COME HERE")
+        #expect(chunks.last?["choices"] == .array([]))
+        #expect(chunks.last?["usage"]?["completion_tokens"]?.number == 6)
+    }
+
+    @Test func restAPIPayload1() throws {
+        let handled = try Handled(fixture: "rest-api-v1-chat.json")
+        #expect(handled.request.method == "POST")
+        #expect(handled.request.path == "/v1/chat/completions")
+        #expect(handled.request.callerIP == "203.0.113.42")
+        #expect(handled.request.header("content-type") == "application/json", "header names are lower-cased")
+        #expect(handled.request.header("user-agent") == "litellm/1.108.0")
+        let response = try ProxyResponse(handled.encoded, multiValue: true)
+        #expect(response.status == 200)
+        #expect(try response.bodyJSON()["choices"]?[0]?["message"]?["content"]?.string == "TELL ME MORE ABOUT YOUR FAMILY")
+    }
+
+    @Test func functionURL() throws {
+        let handled = try Handled(fixture: "function-url-chat.json")
+        guard case .httpAPI = handled.event else {
+            Issue.record("a Function URL event is a 2.0 event")
+            return
+        }
+        let response = try ProxyResponse(handled.encoded, multiValue: false)
+        #expect(response.status == 200)
+        #expect(try response.bodyJSON()["choices"]?[0]?["message"]?["content"]?.string == "IN WHAT WAY")
+    }
+
+    /// `aws lambda invoke` with a chat-completion body gets the completion JSON itself, and is not
+    /// judged by caller IP (it has none; IAM authorised it).
+    @Test func directInvocationReturnsTheCompletion() throws {
+        let handled = try Handled(fixture: "direct-invocation.json")
+        guard case .direct = handled.event else {
+            Issue.record("not decoded as a direct invocation: \(handled.event)")
+            return
+        }
+        #expect(handled.request.callerIP == nil)
+        let json = try handled.json
+        #expect(json["object"]?.string == "chat.completion")
+        #expect(json["statusCode"] == nil)
+        #expect(json["choices"]?[0]?["message"]?["content"]?.string == "WHAT MAKES YOU THINK I AM AFRAID OF YOU")
+        #expect(handled.log.first?["status"]?.number == 200)
+    }
+
+    // MARK: Events that are not ours
+
+    @Test func unknownEventIsA400NeverACrash() throws {
+        let bytes = try Self.fixture("unknown-event.json")
+        let error = #expect(throws: APIError.self) { try LambdaEvent.decode(bytes) }
+        #expect(error?.status == 400)
+        #expect(error?.message.contains("not an API Gateway") == true)
+        // What the runtime posts for it: a 400-style proxy response with an OpenAI error body.
+        let response = try ProxyResponse(LambdaEvent.proxyResponse(try #require(error).response, multiValue: false), multiValue: false)
+        #expect(response.status == 400)
+        #expect(try response.bodyJSON()["error"]?["type"]?.string == "invalid_request_error")
+    }
+
+    @Test(arguments: [
+        "", "not json", "[1,2]", "null", #""2.0""#, "{}",
+        #"{"version":"2.0","requestContext":{"http":{"path":"/v1/chat/completions"}},"rawPath":"/v1/chat/completions"}"#,
+        #"{"version":"2.0","rawPath":"/v1/models","requestContext":{"http":{"method":"GET","sourceIp":"203.0.113.1"}},"body":5}"#,
+        #"{"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"POST"}},"isBase64Encoded":true,"body":"%%%not base64%%%"}"#,
+        #"{"httpMethod":"GET","path":"/v1/models","requestContext":{},"headers":{"Host":5}}"#,
+        #"{"messages":"hi"}"#,
+        String(repeating: "[", count: 100_000),
+        #"{"a":"# + String(repeating: #"{"a":"#, count: 100_000),
+    ])
+    func malformedEventsAre400(event: String) {
+        let error = #expect(throws: APIError.self) { try LambdaEvent.decode(Array(event.utf8)) }
+        #expect(error?.status == 400)
+        #expect(error?.message.isEmpty == false)
+    }
+
+    @Test func invalidUTF8EventIs400() {
+        let error = #expect(throws: APIError.self) { try LambdaEvent.decode([0x7B, 0xFF, 0xFE, 0x7D]) }
+        #expect(error?.status == 400)
+    }
+
+    @Test func bodyOverTheLimitIs413() throws {
+        let limit = Configuration().maxBodyBytes
+        let body = userBody(String(repeating: "MEN ARE ALL ALIKE ", count: limit / 18 + 10))
+        var event = JSONText()
+        event.string("version", "2.0")
+        event.string("routeKey", "$default")
+        event.string("rawPath", "/v1/chat/completions")
+        event.object("headers") { $0.string("content-type", "application/json") }
+        event.object("requestContext") {
+            $0.string("requestId", "Jd0zlQ0aoAMEM2A=")
+            $0.string("stage", "$default")
+            $0.object("http") {
+                $0.string("method", "POST")
+                $0.string("path", "/v1/chat/completions")
+                $0.string("sourceIp", "203.0.113.42")
+            }
+        }
+        event.string("body", body)
+        event.bool("isBase64Encoded", false)
+        let handled = try Handled(event.finishUTF8())
+        #expect(handled.request.body.count > limit)
+        let response = try ProxyResponse(handled.encoded, multiValue: false)
+        #expect(response.status == 413)
+        #expect(try response.bodyJSON()["error"]?["message"]?.string?.contains("the limit is \(limit)") == true)
+    }
+
+    @Test func nonUTF8ResponseBodyIsBase64Encoded() throws {
+        let encoded = LambdaEvent.proxyResponse(HTTPResponse(status: 200, headers: [], body: [0xFF, 0x00]), multiValue: false)
+        let json = try DecodedJSON.parse(String(decoding: encoded, as: UTF8.self))
+        #expect(json["isBase64Encoded"] == .bool(true))
+        #expect(json["body"]?.string == "/wA=")
+    }
+}

@@ -1,0 +1,1 @@
+../../ElizaHTTPTests/LoopbackSupport.swift
