@@ -11,6 +11,8 @@ package struct ChatCompletion: Sendable {
     package var finishReason: String
     package var promptTokens: Int
     package var completionTokens: Int
+    /// The trace of the reply, when the request asked for one (`eliza.trace`).
+    package var trace: ChatTrace?
 
     /// Answers a request with the given script.
     ///
@@ -20,12 +22,23 @@ package struct ChatCompletion: Sendable {
         // No user message at all: the script's greeting (item 1).
         var reply = script.greetingText
         var promptTokens = 0
+        // Only the reply the response carries is traced; without `eliza.trace` nothing is (NoTracer).
+        let traced = request.trace ? request.messages.lastIndex { $0.role == .user && $0.text != nil } : nil
+        var trace: ChatTrace? = request.trace ? ChatTrace(message: nil) : nil
         for (index, message) in request.messages.enumerated() {
             guard let text = message.text else { continue }
             promptTokens += wordCount(text)
             // system, developer, assistant and tool messages are not spoken to ELIZA.
             guard message.role == .user else { continue }
-            switch session.respond(to: text) {
+            let outcome: Outcome
+            if index == traced {
+                var recorder = ChatTrace.Recorder(message: index)
+                outcome = session.respond(to: text, tracer: &recorder)
+                trace = recorder.trace
+            } else {
+                outcome = session.respond(to: text)
+            }
+            switch outcome {
             case .reply(let text):
                 reply = text
             case let .budgetExhausted(limit, transformations):
@@ -41,7 +54,8 @@ package struct ChatCompletion: Sendable {
             completionTokens = maxTokens
             finishReason = "length"
         }
-        return ChatCompletion(content: reply, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens)
+        return ChatCompletion(content: reply, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
+                              trace: trace)
     }
 
     /// Whitespace-separated words: the deterministic "token" count used for `usage`.
@@ -68,7 +82,7 @@ package struct ChatCompletion: Sendable {
 
     /// The non-stream response body (`chat.completion`).
     package func jsonBody(id: String, created: Int, model: String, choices: Int) -> [UInt8] {
-        var json = JSONText(reservingCapacity: 384 + content.utf8.count * choices)
+        var json = JSONText(reservingCapacity: 384 + content.utf8.count * choices + (trace?.bytes ?? 0))
         json.string("id", id)
         json.string("object", "chat.completion")
         json.int("created", created)
@@ -88,11 +102,19 @@ package struct ChatCompletion: Sendable {
             }
         }
         usage(&json, choices: choices)
+        writeExtension(&json)
         return json.finishUTF8()
     }
 
+    /// The response's `eliza` object (README, "The trace extension"), when the request asked for it.
+    private func writeExtension(_ json: inout JSONText) {
+        guard let trace else { return }
+        json.object("eliza") { trace.write(into: &$0) }
+    }
+
     /// The `text/event-stream` body: a role chunk, one chunk per word, the finish chunk, a usage
-    /// chunk when asked for, then `[DONE]` — each event `data: …` followed by a blank line.
+    /// chunk when asked for, then `[DONE]` — each event `data: …` followed by a blank line. A trace
+    /// rides on the last finish chunk, as its `eliza` member.
     package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512 + content.utf8.count * 8 * choices)
@@ -108,7 +130,7 @@ package struct ChatCompletion: Sendable {
             out.append(contentsOf: json.finishUTF8())
             out.append(contentsOf: "\n\n".utf8)
         }
-        func chunk(_ index: Int, _ delta: (inout JSONText) -> Void, finish: String?) {
+        func chunk(_ index: Int, _ delta: (inout JSONText) -> Void, finish: String?, last: Bool = false) {
             event {
                 $0.array("choices") { list in
                     list.object {
@@ -117,6 +139,7 @@ package struct ChatCompletion: Sendable {
                         if let finish { $0.string("finish_reason", finish) } else { $0.null("finish_reason") }
                     }
                 }
+                if last { writeExtension(&$0) }
             }
         }
         let pieces = ChatCompletion.streamPieces(content)
@@ -125,7 +148,7 @@ package struct ChatCompletion: Sendable {
             for piece in pieces {
                 chunk(index, { $0.string("content", piece) }, finish: nil)
             }
-            chunk(index, { _ in }, finish: finishReason)
+            chunk(index, { _ in }, finish: finishReason, last: index == choices - 1)
         }
         if includeUsage {
             event {

@@ -59,6 +59,7 @@ private struct FastReader {
             case "tools": if try !null() { try skipContainer(UInt8(ascii: "["), depth: 1) }
             case "tool_choice": if try !null() { try toolChoice() }
             case "response_format": if try !null() { try skipContainer(UInt8(ascii: "{"), depth: 1) }
+            case "eliza": throw Unsure()  // the extension (`ElizaExtension`) is read by `JSONDecoder` only
             default: try skipValue(depth: 1)
             }
             more = try nextMember("}")

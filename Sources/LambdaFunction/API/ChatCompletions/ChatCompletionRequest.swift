@@ -21,6 +21,8 @@ package struct ChatCompletionRequest: Sendable, Equatable {
     /// The smaller of `max_tokens` and `max_completion_tokens`, when either is given.
     package var maxTokens: Int?
     package var n: Int
+    /// `eliza.trace`: trace the reply to the last user message (`ElizaExtension`).
+    package var trace = false
 
     /// The largest `n` accepted.
     package static let maxChoices = 16
@@ -119,6 +121,7 @@ private struct Wire: Decodable {
     enum Key: String, CodingKey {
         case model, messages, stream, stream_options, max_tokens, max_completion_tokens, n
         case temperature, top_p, stop, seed, presence_penalty, frequency_penalty, user, tools, tool_choice, response_format
+        case eliza
     }
 
     /// What a field must be, for type-mismatch messages.
@@ -188,6 +191,7 @@ private struct Wire: Decodable {
         let limit = [maxTokens, maxCompletionTokens].compactMap { $0 }.min()
         request = ChatCompletionRequest(model: model, messages: messages, stream: stream, includeUsage: includeUsage,
                                         maxTokens: limit, n: n)
+        request.trace = try container.decodeIfPresent(ElizaExtension.self, forKey: .eliza)?.trace ?? false
     }
 
     private static func positive(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> Int? {
