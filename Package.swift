@@ -42,6 +42,17 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["ElizaScriptPlugin"]
         ),
+        // `web-embed` (Sources/WebEmbed): turns the files of Web/ into Swift (text, content type, and for a
+        // page a Content-Security-Policy with the hashes of its inline script and style).
+        .executableTarget(name: "web-embed", path: "Sources/WebEmbed", swiftSettings: swiftSettings),
+        // Runs `web-embed` over Web/* at build time.
+        .plugin(
+            name: "WebAssetPlugin",
+            capability: .buildTool(),
+            dependencies: [.target(name: "web-embed")]
+        ),
+        // The playground page and its icon (Web/), compiled in by the plugin (generated, never committed).
+        .target(name: "ElizaWeb", swiftSettings: swiftSettings, plugins: ["WebAssetPlugin"]),
         // The transport: POSIX sockets, the event loop, the HTTP/1.1 parser, server and client, termination
         // signals. Knows nothing of OpenAI: the server's caller says how a transport error is rendered.
         .target(name: "ElizaHTTP", swiftSettings: swiftSettings),
@@ -50,7 +61,7 @@ let package = Package(
         // tests and eliza-bench call the same request → response function the binary runs.
         .target(
             name: "LambdaFunction",
-            dependencies: ["ElizaVM", "ElizaScripts", "ElizaHTTP"],
+            dependencies: ["ElizaVM", "ElizaScripts", "ElizaHTTP", "ElizaWeb"],
             swiftSettings: swiftSettings
         ),
         // `eliza-lambda`: the binary (and the Lambda `bootstrap`); a thin shell over LambdaFunction.
@@ -81,8 +92,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WebEmbedTests",
+            dependencies: ["web-embed"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LambdaFunctionTests",
-            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts"],
+            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts", "ElizaWeb"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

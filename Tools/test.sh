@@ -5,6 +5,7 @@
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
 #   Python: real clients (openai, litellm, the LiteLLM proxy), the bootstrap end-to-end checks, the
 #   SAM template checks, deploy/smoke script checks; installed from PyPI into .build/venv.
+#   Browser: the playground page in Debian's headless chromium (apt-get, skipped when present).
 # Any failure stops the run with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,15 @@ python3 Tools/load.py --requests 20000 --concurrency 16 --mix default --check
 python3 Tools/abuse.py
 python3 Tools/soak-lambda.py --invocations 30000 --startup-runs 5
 
+step "chromium and chromium-driver for the playground's browser test (Debian packages)"
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  echo "present: $(chromium --version 2>/dev/null | head -1)"
+else
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium chromium-driver
+fi
+
 step "Python virtual environments ($VENV, $SAM_VENV)"
 for env in "$VENV" "$SAM_VENV"; do
   [ -x "$env/bin/python" ] || python3 -m venv "$env"
@@ -51,7 +61,7 @@ export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
 # The template and deploy checks import the SAM CLI's own modules, so they run in its environment.
 SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_deploy_sh.py)
 
-step "pytest: real clients, bootstrap end-to-end, packaging, smoke script ($VENV)"
+step "pytest: real clients, the playground in chromium, bootstrap end-to-end, packaging, smoke script ($VENV)"
 VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider IntegrationTests \
   $(printf -- '--ignore=%s ' "${SAM_TESTS[@]}")
 

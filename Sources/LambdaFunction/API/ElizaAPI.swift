@@ -66,7 +66,7 @@ package struct ElizaAPI: Sendable {
         case .success(let found): route = found
         case .failure(let error): return Outcome(response: error.response, errorMessage: error.message)
         }
-        if !trusted, route != .health, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
+        if !trusted, !route.isOpen, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
             let error = APIError(.unauthorized, request.header("authorization") == nil
                 ? "missing API key: send Authorization: Bearer <key>"
                 : "incorrect API key provided")
@@ -79,10 +79,20 @@ package struct ElizaAPI: Sendable {
             return Outcome(response: Self.json(200, catalog.listBody))
         case .chatCompletions:
             return chatCompletion(request)
+        case .playground:
+            return Outcome(response: PlaygroundPage.page)
+        case .favicon:
+            return Outcome(response: PlaygroundPage.icon)
         }
     }
 
-    enum Route: Equatable { case chatCompletions, models, health }
+    enum Route: Equatable {
+        case chatCompletions, models, health, playground, favicon
+
+        /// Served without the API key: the health check, and the playground page and its icon (whose
+        /// API calls send the key themselves).
+        var isOpen: Bool { self == .health || self == .playground || self == .favicon }
+    }
 
     static func normalizedPath(_ path: String) -> String {
         var path = path
@@ -96,6 +106,8 @@ package struct ElizaAPI: Sendable {
         case "/v1/chat/completions", "/chat/completions": (route, allow) = (.chatCompletions, "POST")
         case "/v1/models", "/models": (route, allow) = (.models, "GET")
         case "/health", "/v1/health": (route, allow) = (.health, "GET")
+        case "/": (route, allow) = (.playground, "GET")
+        case "/favicon.ico": (route, allow) = (.favicon, "GET")
         default:
             return .failure(APIError(.notFound, "no route for \(method) \(path.prefix(200)); use POST /v1/chat/completions or GET /v1/models"))
         }
