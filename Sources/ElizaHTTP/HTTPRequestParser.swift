@@ -9,7 +9,7 @@
 /// Garbage fails as soon as the request line shows it, rather than when a limit or timeout runs out.
 package struct HTTPRequestParser: Sendable {
     /// What the bytes received so far amount to.
-    package enum Outcome: Sendable, Equatable {
+    package enum ParseResult: Sendable, Equatable {
         /// The request is not complete yet.
         case needMoreBytes
         /// The header section is complete and carries `Expect: 100-continue`: send
@@ -35,11 +35,17 @@ package struct HTTPRequestParser: Sendable {
         self.limits = limits
     }
 
+    /// The request whose header section is complete and whose body is still awaited (after
+    /// `.continueRequested`, for example), without its body; nil otherwise.
+    package var pendingHead: HTTPRequest? {
+        head.map { HTTPRequest(method: $0.method, path: $0.path, headers: $0.headers) }
+    }
+
     /// Parses the request at the start of `bytes`.
     /// - Parameter bytes: Every unconsumed byte of the connection, from the start of the current
     ///   request; the same bytes as the previous call, plus any that arrived since.
     /// - Returns: Whether a request is complete, incomplete or malformed.
-    package mutating func parse(_ bytes: ArraySlice<UInt8>) -> Outcome {
+    package mutating func parse(_ bytes: ArraySlice<UInt8>) -> ParseResult {
         if head == nil {
             switch scanHead(bytes) {
             case .incomplete:
@@ -358,6 +364,11 @@ enum HTTPSyntax {
 
     /// `DIGIT`: 0-9.
     static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// `HEXDIG`, either case.
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+    }
 
     /// `VCHAR`: visible US-ASCII, as in a request target.
     static func isVisible(_ byte: UInt8) -> Bool { byte >= 0x21 && byte <= 0x7E }

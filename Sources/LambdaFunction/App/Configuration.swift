@@ -2,6 +2,10 @@ import ElizaHTTP
 import ElizaVM
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Everything read from flags and the environment, once, at start-up. A bad value is a start-up
@@ -23,8 +27,6 @@ package struct Configuration: Sendable {
     /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
     package var readTimeoutSeconds = 10
     package var idleTimeoutSeconds = 60
-    /// `host:port` of the Lambda Runtime API when running inside Lambda.
-    package var runtimeAPI: String?
 
     package init() {}
 
@@ -165,16 +167,18 @@ package struct Configuration: Sendable {
             }
             if variable == "ELIZA_READ_TIMEOUT_SECONDS" { config.readTimeoutSeconds = seconds } else { config.idleTimeoutSeconds = seconds }
         }
-        if let value = environment["AWS_LAMBDA_RUNTIME_API"], !value.isEmpty {
-            config.runtimeAPI = value
-        }
         return config
     }
 
     /// The process environment as a dictionary.
     package static func processEnvironment() -> [String: String] {
         var result: [String: String] = [:]
+        #if canImport(Darwin)
+        // Darwin's headers do not declare `environ` for Swift; this is its documented accessor.
+        guard var pointer = _NSGetEnviron()?.pointee else { return [:] }
+        #else
         var pointer = environ
+        #endif
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             if let equals = text.firstIndex(of: "=") {

@@ -1,6 +1,11 @@
-#if canImport(Glibc)
 import ElizaHTTP
+
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The AWS Lambda custom-runtime loop (Runtime API 2018-06-01, ../shared/docs/aws-lambda.md):

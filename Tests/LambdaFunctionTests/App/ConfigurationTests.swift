@@ -16,7 +16,6 @@ import Testing
         #expect(config.logLevel == .info)
         #expect(config.logPreviewChars == 80)
         #expect(config.budget == StepBudget.default)
-        #expect(config.runtimeAPI == nil)
         #expect(config.readTimeoutSeconds == 10)
         #expect(config.idleTimeoutSeconds == 60)
     }
@@ -44,7 +43,7 @@ import Testing
         #expect(config.logLevel == .debug)
         #expect(config.logPreviewChars == 0)
         #expect(config.budget.transformations == 50)
-        #expect(config.runtimeAPI == "127.0.0.1:9001")
+        #expect(Entry.runtimeAPIAddress(Self.environment) == "127.0.0.1:9001")
     }
 
     @Test func flagsWinOverTheEnvironment() throws {
@@ -104,7 +103,8 @@ import Testing
     }
 
     @Test func emptyRuntimeAPIIsUnset() throws {
-        #expect(try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_RUNTIME_API": ""]).runtimeAPI == nil)
+        #expect(Entry.runtimeAPIAddress(["AWS_LAMBDA_RUNTIME_API": ""]) == nil)
+        #expect(Entry.runtimeAPIAddress([:]) == nil)
     }
 
     // MARK: Bad values

@@ -1,6 +1,11 @@
-#if canImport(Glibc)
 import ElizaHTTP
+
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import FoundationEssentials
 @testable import LambdaFunction
