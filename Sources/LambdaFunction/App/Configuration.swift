@@ -25,6 +25,9 @@ package struct Configuration: Sendable {
     package var idleTimeoutSeconds = 60
     /// `host:port` of the Lambda Runtime API when running inside Lambda.
     package var runtimeAPI: String?
+    /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
+    /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
+    package var allowDirectInvocation = false
 
     package init() {}
 
@@ -164,6 +167,14 @@ package struct Configuration: Sendable {
                 throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound)")
             }
             if variable == "ELIZA_READ_TIMEOUT_SECONDS" { config.readTimeoutSeconds = seconds } else { config.idleTimeoutSeconds = seconds }
+        }
+        if let value = environment["ELIZA_ALLOW_DIRECT_INVOCATION"] {
+            switch value.trimmingSpaces.lowercased() {
+            case "true": config.allowDirectInvocation = true
+            case "false": config.allowDirectInvocation = false
+            default:
+                throw Error(code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
+            }
         }
         if let value = environment["AWS_LAMBDA_RUNTIME_API"], !value.isEmpty {
             config.runtimeAPI = value
