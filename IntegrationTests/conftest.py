@@ -1,10 +1,12 @@
 """Shared helpers for the deployment tests: the repository root, a CloudFormation-aware YAML loader,
 and a directory of fake `aws` / `sam` / `curl` commands that record every call instead of reaching AWS."""
 
+import json
 import os
 import shutil
 import stat
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,15 @@ def clean_env(tmp_path: Path, fake_bin: Path, **extra: str) -> dict:
     )
     env.update(extra)
     return env
+
+
+def offline_sam_env(tmp_path: Path) -> dict:
+    """Variables under which the SAM CLI stays on this machine: no telemetry, and its weekly
+    "newer version?" request to pypi.org already done (a fresh app directory, recorded as checked now)."""
+    app_dir = tmp_path / "sam-app-dir"
+    app_dir.mkdir(exist_ok=True)
+    (app_dir / "metadata.json").write_text(json.dumps({"lastVersionCheck": time.time(), "telemetryEnabled": False}))
+    return {"SAM_CLI_TELEMETRY": "0", "__SAM_CLI_APP_DIR": str(app_dir)}
 
 
 def calls(env: dict) -> list[str]:
