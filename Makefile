@@ -82,6 +82,8 @@ build-ElizaFunction:
 	cp -p $(LAMBDA_DIR)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
 
 # Extra options: make deploy DEPLOY_ARGS="--allowed-cidrs 203.0.113.0/24 --region eu-west-1"
+# (closed by default: without a key or allow-list a new stack gets a generated key). A key of your
+# own goes in the environment, ELIZA_API_KEY=... make deploy, not on make's command line.
 DEPLOY_ARGS ?=
 SMOKE_ARGS ?=
 

@@ -55,6 +55,20 @@ package struct ElizaAPI: Sendable {
         return outcome.response
     }
 
+    /// Refuses a request without handling it, and writes its access log line as a denial.
+    ///
+    /// - Parameters:
+    ///   - request: The refused request.
+    ///   - context: Where it came from.
+    ///   - error: What the caller is told.
+    ///   - reason: Why, for the log line's `reason`.
+    /// - Returns: The error response.
+    package func deny(_ request: HTTPRequest, context: Context, _ error: APIError, reason: String) -> HTTPResponse {
+        let outcome = Outcome(response: error.response, denialReason: reason, errorMessage: error.message)
+        logAccess(request, outcome, context: context, elapsed: .zero)
+        return outcome.response
+    }
+
     /// Answers one request (no logging).
     package func handle(_ request: HTTPRequest, trusted: Bool = false) -> Outcome {
         let route: Route

@@ -27,6 +27,9 @@ package struct Configuration: Sendable {
     /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
     package var readTimeoutSeconds = 10
     package var idleTimeoutSeconds = 60
+    /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
+    /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
+    package var allowDirectInvocation = false
 
     package init() {}
 
@@ -166,6 +169,14 @@ package struct Configuration: Sendable {
                 throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound)")
             }
             if variable == "ELIZA_READ_TIMEOUT_SECONDS" { config.readTimeoutSeconds = seconds } else { config.idleTimeoutSeconds = seconds }
+        }
+        if let value = environment["ELIZA_ALLOW_DIRECT_INVOCATION"] {
+            switch value.trimmingSpaces.lowercased() {
+            case "true": config.allowDirectInvocation = true
+            case "false": config.allowDirectInvocation = false
+            default:
+                throw Error(code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
+            }
         }
         return config
     }

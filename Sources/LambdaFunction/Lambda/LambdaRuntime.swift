@@ -57,6 +57,12 @@ package struct LambdaRuntime {
         self.logger = logger
     }
 
+    /// The answer to a direct invocation while `ELIZA_ALLOW_DIRECT_INVOCATION` is off: like every
+    /// direct answer, the body itself (here an OpenAI error object), not a proxy response.
+    static let directInvocationDenied = APIError(
+        .forbidden,
+        "direct invocations (events without an API Gateway or Function URL envelope) are not allowed; call the HTTP API, or deploy with AllowDirectInvocation=true (ELIZA_ALLOW_DIRECT_INVOCATION=true)")
+
     /// Reports a start-up failure to `/runtime/init/error`; the caller then exits non-zero.
     package static func reportInitError<T: Transport>(_ message: String, type: String = "Runtime.InvalidConfiguration", transport: inout T) {
         _ = try? transport.send(method: "POST", path: prefix + "/init/error",
@@ -133,12 +139,19 @@ package struct LambdaRuntime {
             case let .direct(r): (request, apiRequestId) = (r, nil)
             }
             let context = ElizaAPI.Context(requestId: requestId, apiRequestId: apiRequestId)
-            // Direct invocations are authorised by IAM (lambda:InvokeFunction), not by network
-            // address: they carry no caller IP and skip the allow-list and the API key.
-            let response = if case .direct = event {
-                api.respond(to: request, context: context, trusted: true)
-            } else {
-                api.respond(to: request, context: context)
+            let response: HTTPResponse
+            switch event {
+            case .direct where api.configuration.allowDirectInvocation:
+                // Opted in: authorised by IAM (lambda:InvokeFunction), not by network address, so
+                // neither the allow-list nor the API key applies.
+                response = api.respond(to: request, context: context, trusted: true)
+            case .direct:
+                // The shape alone proves nothing about the caller: a REST API non-proxy integration
+                // or another event source can hand over a body with `messages` just as well.
+                response = api.deny(request, context: context, Self.directInvocationDenied,
+                                    reason: "direct invocation not allowed (ELIZA_ALLOW_DIRECT_INVOCATION is not true)")
+            case .httpAPI, .restAPI:
+                response = api.respond(to: request, context: context)
             }
             answer = event.encode(response)
         } catch {

@@ -18,6 +18,13 @@ import Testing
         #expect(config.budget == StepBudget.default)
         #expect(config.readTimeoutSeconds == 10)
         #expect(config.idleTimeoutSeconds == 60)
+        #expect(!config.allowDirectInvocation)
+    }
+
+    @Test(arguments: [("true", true), ("TRUE", true), (" True ", true), ("false", false), ("False", false)])
+    func directInvocationSwitchIsRead(value: String, allowed: Bool) throws {
+        let config = try Configuration.load(arguments: [], environment: ["ELIZA_ALLOW_DIRECT_INVOCATION": value])
+        #expect(config.allowDirectInvocation == allowed)
     }
 
     @Test func timeoutsAreRead() throws {
@@ -137,6 +144,9 @@ import Testing
         ([], ["ELIZA_READ_TIMEOUT_SECONDS": "1.5"], ["ELIZA_READ_TIMEOUT_SECONDS", "1.5"]),
         ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": ""], ["ELIZA_IDLE_TIMEOUT_SECONDS", "''"]),
         ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": "86401"], ["ELIZA_IDLE_TIMEOUT_SECONDS", "86401"]),
+        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": "yes"], ["ELIZA_ALLOW_DIRECT_INVOCATION", "'yes'", "true or false"]),
+        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": "1"], ["ELIZA_ALLOW_DIRECT_INVOCATION", "'1'"]),
+        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": ""], ["ELIZA_ALLOW_DIRECT_INVOCATION", "''"]),
     ] as [([String], [String: String], [String])])
     func badValueNamesTheVariableAndTheValue(arguments: [String], environment: [String: String], fragments: [String]) {
         let error = #expect(throws: Configuration.Error.self) {

@@ -86,9 +86,13 @@ final class DelayRecorder: Sendable {
         let delays = DelayRecorder()
         var runtime: LambdaRuntime
 
-        init(maxConsecutiveFailures: Int = 5) {
+        init(maxConsecutiveFailures: Int = 5, configure: (inout Configuration) -> Void = { _ in }) {
             var configuration = Configuration()
             configuration.allowList = allowList("203.0.113.0/24")
+            // Most tests feed direct invocations, the shortest event, so they are allowed unless a
+            // test says otherwise (production's default is off).
+            configuration.allowDirectInvocation = true
+            configure(&configuration)
             let logger = Logger(minimumLevel: .trace, sink: log.sink)
             runtime = LambdaRuntime(api: ElizaAPI(configuration: configuration, logger: logger), logger: logger)
             runtime.maxConsecutiveFailures = maxConsecutiveFailures
@@ -196,6 +200,60 @@ final class DelayRecorder: Sendable {
         #expect(api.nextCalls.count == 4)
         let skipped = harness.lines.filter { $0["message"]?.string?.hasPrefix("deadline passed") == true }
         #expect(skipped.compactMap { $0["requestId"]?.string } == ["late", "just-late"])
+    }
+
+    // MARK: Direct invocations
+
+    /// Off (the default): the answer is an OpenAI error object (a direct answer is the body itself, not a
+    /// proxy response), logged as a denial, even with no allow-list and no key configured.
+    @Test(arguments: [false, true])
+    func directInvocationIsDeniedUnlessAllowed(openConfiguration: Bool) throws {
+        var api = FakeRuntimeAPI([Self.invocation("direct-1", body: Self.directBody)])
+        let harness = Harness { configuration in
+            // Open: production's defaults, so no allow-list and no key.
+            if openConfiguration { configuration = Configuration() } else { configuration.allowDirectInvocation = false }
+        }
+        #expect(!harness.runtime.api.configuration.allowDirectInvocation)
+        #expect(harness.runtime.api.configuration.allowList.isAllowAll == openConfiguration)
+        #expect(harness.runtime.run(transport: &api, invocations: 1) == 1)
+        #expect(api.posts.map(\.path) == ["\(Self.prefix)/invocation/direct-1/response"])
+        let answer = try DecodedJSON.parse(try #require(api.posts.first).text)
+        #expect(answer.object?.keys.sorted() == ["error"])
+        #expect(answer["error"]?["type"]?.string == "permission_error")
+        #expect(answer["error"]?["message"]?.string?.contains("ELIZA_ALLOW_DIRECT_INVOCATION=true") == true)
+        let lines = harness.lines.filter { $0["requestId"]?.string == "direct-1" }
+        #expect(lines.count == 1)
+        #expect(lines.first?["message"]?.string == "request denied")
+        #expect(lines.first?["level"]?.string == "WARN")
+        #expect(lines.first?["status"]?.number == 403)
+        #expect(lines.first?["callerIp"] == .null)
+        #expect(lines.first?["reason"]?.string?.contains("ELIZA_ALLOW_DIRECT_INVOCATION") == true)
+    }
+
+    /// On: served with the completion itself, past the allow-list (no caller IP) and the API key.
+    @Test func directInvocationIsServedWhenAllowed() throws {
+        var api = FakeRuntimeAPI([Self.invocation("direct-2", body: Self.directBody)])
+        let harness = Harness { $0.apiKey = "sk-test" }
+        #expect(harness.runtime.api.configuration.allowDirectInvocation)
+        #expect(harness.runtime.run(transport: &api, invocations: 1) == 1)
+        let answer = try DecodedJSON.parse(try #require(api.posts.first).text)
+        #expect(answer["object"]?.string == "chat.completion")
+        #expect(answer["choices"]?[0]?["message"]?["content"]?.string == "IN WHAT WAY")
+        let line = try #require(harness.lines.first { $0["requestId"]?.string == "direct-2" })
+        #expect(line["message"]?.string == "request")
+        #expect(line["status"]?.number == 200)
+    }
+
+    /// The switch is about direct invocations only: API Gateway events are judged as before.
+    @Test func allowingDirectInvocationsLeavesGatewayEventsJudged() throws {
+        let disallowed = try LambdaEventTests.fixture("http-api-v2-disallowed-caller.json")
+        var api = FakeRuntimeAPI([Self.invocation("gw-1", body: disallowed)])
+        let harness = Harness()
+        #expect(harness.runtime.api.configuration.allowDirectInvocation)
+        #expect(harness.runtime.run(transport: &api, invocations: 1) == 1)
+        let answer = try DecodedJSON.parse(try #require(api.posts.first).text)
+        #expect(answer["statusCode"]?.number == 403)
+        #expect(harness.lines.first { $0["requestId"]?.string == "gw-1" }?["reason"]?.string == "caller IP not in ALLOWED_CALLER_CIDRS")
     }
 
     // MARK: Failures

@@ -74,7 +74,7 @@ struct RuntimeLoopbackTests {
         let port = try server.start()
         defer { server.stop() }
 
-        let (runtime, _) = Self.runtime()
+        let (runtime, _) = Self.runtime { $0.allowDirectInvocation = true }
         var transport = RuntimeHTTPTransport(client: try HTTPClient(host: "127.0.0.1", port: port))
         let handled = runtime.run(transport: &transport, invocations: events.count)
 
