@@ -3,6 +3,7 @@
 #   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), a short libFuzzer pass over
 #   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
+#   Wheel: the Python wheel around that bootstrap, installed and tested in a fresh venv (Tools/test-wheel.sh).
 #   Python: real clients (openai, litellm, the LiteLLM proxy), the bootstrap end-to-end checks, the
 #   SAM template checks, deploy/smoke script checks; installed from PyPI into .build/venv.
 # Any failure stops the run with a non-zero exit.
@@ -45,6 +46,11 @@ clients=$!
 sam=$!
 wait "$clients"
 wait "$sam"
+
+# The Python wheel: make wheel, a fresh venv with only the wheel (--no-index), its command, Python API,
+# pytest plugin and the README example (Tools/test-wheel.sh; runs alone too).
+step "wheel: Tools/test-wheel.sh"
+ELIZA_VENV="$VENV" Tools/test-wheel.sh
 
 export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
