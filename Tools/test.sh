@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's whole test run: what the README's `make test` and CI's .ci/run execute.
-#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), a short libFuzzer pass over
+#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test, and again on the portable POSIX
+#   backends macOS uses), a short libFuzzer pass over
 #   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
 #   Wheel: the Python wheel around that bootstrap, installed and tested in a fresh venv (Tools/test-wheel.sh).
@@ -21,6 +22,12 @@ swift build
 
 step "swift test"
 swift test
+
+# macOS takes other code paths in ElizaHTTP (poll(2) instead of epoll, accept and socket without the
+# Linux-only flags); built with ELIZA_PORTABLE_POSIX, Linux takes them too, so they are tested here.
+step "swift test, portable POSIX build (-D ELIZA_PORTABLE_POSIX: the event loop and sockets macOS uses)"
+swift build --build-tests --scratch-path .build-portable -Xswiftc -DELIZA_PORTABLE_POSIX
+swift test --skip-build --scratch-path .build-portable
 
 step "fuzz: every libFuzzer target for 30 s (Fuzz/README.md)"
 Fuzz/run-all.sh 30
