@@ -41,7 +41,7 @@ LAMBDA_DIR := $(ROOT)/.build/lambda
 LAMBDA_BUILD := $(SWIFT) build --package-path $(ROOT) -c release --product eliza-lambda \
 	--scratch-path $(LAMBDA_SCRATCH) $(LAMBDA_SWIFT_FLAGS)
 
-.PHONY: build test lambda build-ElizaFunction deploy bench smoke-aws clean
+.PHONY: build test lambda build-ElizaFunction deploy bench smoke-aws clean wheel
 
 build:
 	$(SWIFT) build --package-path $(ROOT)
@@ -74,6 +74,14 @@ lambda:
 	fi
 	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
 
+# .build/wheel/eliza_lambda-<version>-py3-none-<platform tags>.whl: the bootstrap above inside the
+# Python package Python/eliza_lambda (Tools/build_wheel.py, standard library only, deterministic).
+WHEEL_DIR := $(ROOT)/.build/wheel
+
+wheel: lambda
+	rm -f $(WHEEL_DIR)/*.whl
+	$(PYTHON) $(ROOT)/Tools/build_wheel.py --binary $(LAMBDA_DIR)/bootstrap --out $(WHEEL_DIR)
+
 # Entry point of `sam build` (Metadata: BuildMethod: makefile in template.yaml).
 build-ElizaFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "error: ARTIFACTS_DIR is not set (run through sam build)" >&2; exit 1; }
@@ -82,6 +90,8 @@ build-ElizaFunction:
 	cp -p $(LAMBDA_DIR)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
 
 # Extra options: make deploy DEPLOY_ARGS="--allowed-cidrs 203.0.113.0/24 --region eu-west-1"
+# (closed by default: without a key or allow-list a new stack gets a generated key). A key of your
+# own goes in the environment, ELIZA_API_KEY=... make deploy, not on make's command line.
 DEPLOY_ARGS ?=
 SMOKE_ARGS ?=
 

@@ -11,6 +11,8 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "eliza-lambda",
+    // Synchronization's Mutex and Atomic, which the transport and the edge use, need macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "eliza-lambda", targets: ["ElizaLambdaMain"]),
         .executable(name: "elizac", targets: ["elizac"]),

@@ -3,9 +3,9 @@
 @testable import ElizaHTTP
 
 /// Parses every pipelined request in `stream`, giving the parser `step(n)` more bytes each call.
-func outcomes(_ stream: [UInt8], step: (Int) -> Int) -> [HTTPRequestParser.Outcome] {
+func outcomes(_ stream: [UInt8], step: (Int) -> Int) -> [HTTPRequestParser.ParseResult] {
     var parser = HTTPRequestParser(limits: HTTPServerLimits())
-    var found: [HTTPRequestParser.Outcome] = []
+    var found: [HTTPRequestParser.ParseResult] = []
     var start = 0
     var end = 0
     var call = 0

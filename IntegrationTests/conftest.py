@@ -1,10 +1,12 @@
 """Shared helpers for the deployment tests: the repository root, a CloudFormation-aware YAML loader,
 and a directory of fake `aws` / `sam` / `curl` commands that record every call instead of reaching AWS."""
 
+import json
 import os
 import shutil
 import stat
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -42,8 +44,12 @@ def load_template(path: Path = ROOT / "template.yaml") -> dict:
 
 # Each fake appends "<name> <args>" to $FAKE_LOG. `aws` fails `sts get-caller-identity` unless
 # FAKE_AWS_CREDENTIALS=1, prints $FAKE_OUTPUTS for describe-stacks and $FAKE_LOGS for `logs tail`.
-# `sam deploy` sleeps $FAKE_SAM_DEPLOY_SLEEP seconds when set. `curl` fails: the tests that use
-# the fakes never expect a network call unless they put a real curl on PATH themselves.
+# Asked for a StackStatus (deploy.sh's "does the stack exist?"), describe-stacks prints $FAKE_STACK,
+# or fails like the real CLI: with $FAKE_DESCRIBE_ERROR, else "Stack with id ... does not exist".
+# `sam deploy` sleeps $FAKE_SAM_DEPLOY_SLEEP seconds when set, and copies the file given to
+# --config-file to $FAKE_LOG.<its name> (its mode to $FAKE_LOG.<its name>.mode): deploy.sh deletes
+# it on exit. `curl` fails: the tests that use the fakes never expect a network call unless they
+# put a real curl on PATH themselves.
 FAKES = {
     "aws": r"""
         echo "aws $*" >>"$FAKE_LOG"
@@ -53,6 +59,11 @@ FAKES = {
             if [ "${FAKE_AWS_CREDENTIALS:-0}" = 1 ]; then echo '{"Account": "123456789012"}'; exit 0; fi
             echo "Unable to locate credentials. You can configure credentials by running \"aws configure\"." >&2
             exit 255 ;;
+          "cloudformation describe-stacks"*StackStatus*)
+            if [ -n "${FAKE_DESCRIBE_ERROR:-}" ]; then echo "$FAKE_DESCRIBE_ERROR" >&2; exit 255; fi
+            if [ -n "${FAKE_STACK:-}" ]; then printf '%b\n' "$FAKE_STACK"; exit 0; fi
+            echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id $4 does not exist" >&2
+            exit 254 ;;
           "cloudformation describe-stacks"*) printf '%b' "${FAKE_OUTPUTS:-}"; exit 0 ;;
           "logs tail"*) cat "${FAKE_LOGS:-/dev/null}"; exit 0 ;;
         esac
@@ -60,6 +71,14 @@ FAKES = {
     """,
     "sam": r"""
         echo "sam $* LAMBDA_ARCH=${LAMBDA_ARCH:-}" >>"$FAKE_LOG"
+        previous=""
+        for arg in "$@"; do
+          if [ "$previous" = --config-file ]; then
+            cp "$arg" "$FAKE_LOG.$(basename "$arg")"
+            stat -c %a "$arg" >"$FAKE_LOG.$(basename "$arg").mode"
+          fi
+          previous="$arg"
+        done
         if [ "${1:-}" = deploy ] && [ -n "${FAKE_SAM_DEPLOY_SLEEP:-}" ]; then sleep "$FAKE_SAM_DEPLOY_SLEEP"; fi
         exit 0
     """,
@@ -104,6 +123,15 @@ def clean_env(tmp_path: Path, fake_bin: Path, **extra: str) -> dict:
     )
     env.update(extra)
     return env
+
+
+def offline_sam_env(tmp_path: Path) -> dict:
+    """Variables under which the SAM CLI stays on this machine: no telemetry, and its weekly
+    "newer version?" request to pypi.org already done (a fresh app directory, recorded as checked now)."""
+    app_dir = tmp_path / "sam-app-dir"
+    app_dir.mkdir(exist_ok=True)
+    (app_dir / "metadata.json").write_text(json.dumps({"lastVersionCheck": time.time(), "telemetryEnabled": False}))
+    return {"SAM_CLI_TELEMETRY": "0", "__SAM_CLI_APP_DIR": str(app_dir)}
 
 
 def calls(env: dict) -> list[str]:

@@ -23,7 +23,7 @@ LAMBDA_DIR = ROOT / ".build" / "lambda"
 BOOTSTRAP = Path(os.environ.get("ELIZA_BOOTSTRAP", LAMBDA_DIR / "bootstrap"))
 
 sys.path.insert(0, str(ROOT / "Tools" / "lib"))
-from fixtures import ALLOW, FIXTURE_STATUS, FIXTURES  # noqa: E402
+from fixtures import ALLOW, DIRECT, FIXTURE_STATUS, FIXTURES, direct_answer_problem  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,7 @@ def run_bootstrap(bootstrap, runtime, extra_env=None, wait=20):
 
 
 # The fixtures answered with a proxy response; the direct invocation is checked on its own below.
-EXPECTED = {name: status for name, status in FIXTURE_STATUS.items() if status is not None}
+EXPECTED = {name: status for name, status in FIXTURE_STATUS.items() if status != DIRECT}
 
 
 def test_answers_every_fixture(bootstrap):
@@ -169,7 +169,8 @@ def test_answers_every_fixture(bootstrap):
     stream = by_name["http-api-v2-stream"]
     assert stream["headers"]["content-type"] == "text/event-stream"
     assert stream["body"].endswith("data: [DONE]\n\n")
-    assert "\"error\"" not in json.dumps(by_name["direct-invocation"]) and by_name["direct-invocation"]["object"] == "chat.completion"
+    # ELIZA_ALLOW_DIRECT_INVOCATION is unset: a direct invocation is refused, whatever it holds.
+    assert direct_answer_problem(by_name["direct-invocation"], allowed=False) is None
     # Logs: one JSON object per stdout line, each carrying Lambda's request id; denials say why.
     lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
     requests = [line for line in lines if line["message"] in ("request", "request denied")]
@@ -177,15 +178,54 @@ def test_answers_every_fixture(bootstrap):
     assert all(line["requestId"].startswith("req-") for line in requests)
     assert all("timestamp" in line and "level" in line for line in lines)
     denied = [line for line in requests if line["status"] == 403]
-    assert len(denied) == 2 and all(line.get("reason") for line in denied)
+    assert len(denied) == 3 and all(line.get("reason") for line in denied)
+    (direct,) = [line for line in denied if line["requestId"].endswith("direct-invocation")]
+    assert direct["message"] == "request denied" and "ELIZA_ALLOW_DIRECT_INVOCATION" in direct["reason"]
+    assert direct["callerIp"] is None
     spoofed = [line for line in denied if line["requestId"].endswith("spoofed-xff")]
     assert len(spoofed) == 1
     assert spoofed[0]["forwardedFor"].startswith("203.0.113.") and not spoofed[0]["callerIp"].startswith("203.0.113.")
 
 
-def test_bad_configuration_is_an_init_error_naming_the_variable(bootstrap):
+def answer_direct_invocation(bootstrap, setting):
+    """The direct-invocation fixture through the bootstrap with ELIZA_ALLOW_DIRECT_INVOCATION=setting
+    (the template's AllowDirectInvocation values): the parsed answer and the request's log line."""
+    events = [("req-direct", (FIXTURES / "direct-invocation.json").read_bytes())]
+    runtime = FakeRuntimeAPI(events + [(None, b"")])
+    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_ALLOW_DIRECT_INVOCATION": setting})
+    try:
+        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+        runtime.close()
+    assert list(runtime.answers) == ["req-direct"] and not runtime.errors and not runtime.init_errors
+    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    (logged,) = [line for line in lines if line.get("requestId") == "req-direct"]
+    return json.loads(runtime.answers["req-direct"]), logged
+
+
+def test_direct_invocation_when_allowed_gets_the_completion(bootstrap):
+    answer, logged = answer_direct_invocation(bootstrap, "true")
+    assert direct_answer_problem(answer, allowed=True) is None
+    assert answer["choices"][0]["message"]["content"] == "WHAT MAKES YOU THINK I AM AFRAID OF YOU"
+    assert (logged["message"], logged["status"]) == ("request", 200)
+
+
+def test_direct_invocation_when_not_allowed_is_denied(bootstrap):
+    answer, logged = answer_direct_invocation(bootstrap, "false")
+    assert direct_answer_problem(answer, allowed=False) is None
+    assert (logged["message"], logged["status"], logged["level"]) == ("request denied", 403, "WARN")
+    assert "ELIZA_ALLOW_DIRECT_INVOCATION" in logged["reason"]
+
+
+@pytest.mark.parametrize("environment,named,value", [
+    ({"ALLOWED_CALLER_CIDRS": "10.0.0.0/8, 300.1.2.3/32"}, "ALLOWED_CALLER_CIDRS", "300.1.2.3"),
+    ({"ELIZA_ALLOW_DIRECT_INVOCATION": "yes"}, "ELIZA_ALLOW_DIRECT_INVOCATION", "'yes'"),
+])
+def test_bad_configuration_is_an_init_error_naming_the_variable(bootstrap, environment, named, value):
     runtime = FakeRuntimeAPI([])
-    proc, _ = run_bootstrap(bootstrap, runtime, {"ALLOWED_CALLER_CIDRS": "10.0.0.0/8, 300.1.2.3/32"})
+    proc, _ = run_bootstrap(bootstrap, runtime, environment)
     try:
         code = proc.wait(timeout=20)
     finally:
@@ -193,5 +233,5 @@ def test_bad_configuration_is_an_init_error_naming_the_variable(bootstrap):
     assert code != 0
     assert len(runtime.init_errors) == 1 and runtime.next_calls == []
     headers, body = runtime.init_errors[0]
-    assert "ALLOWED_CALLER_CIDRS" in body["errorMessage"] and "300.1.2.3" in body["errorMessage"]
+    assert named in body["errorMessage"] and value in body["errorMessage"]
     assert body["errorType"].startswith("Runtime.")

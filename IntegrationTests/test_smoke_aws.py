@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -81,16 +82,35 @@ def test_dry_run_lists_deploy_curls_logs_and_delete_in_order(tmp_path, fake_bin)
     assert "https://API_ID.execute-api.eu-west-1.amazonaws.com/v1" in result.stdout
     assert "checkip" not in result.stdout, "--my-ip was not given"
     assert KEY not in result.stdout + result.stderr
-    assert 'ApiKey="***"' in lines[deploy]
+    assert 'ApiKey="***"' in parameters_line(result.stdout)
+    assert_key_only_in_a_header_file(lines)
+
+
+def parameters_line(stdout):
+    (line,) = [line for line in stdout.splitlines() if line.startswith("  parameters in that file: ")]
+    return line
+
+
+def assert_key_only_in_a_header_file(lines):
+    """curl gets the real key with -H @file; only the deliberately wrong key is on a command line."""
+    curls = [line for line in lines if line.startswith("curl ") and "checkip" not in line]
+    assert curls
+    for line in curls:
+        if "wrong-key" not in line:
+            assert "Authorization" not in line and re.search(r" -H @\S+/authorization ", line), line
 
 
 def test_dry_run_with_my_ip_only_shows_the_lookup(tmp_path, fake_bin):
-    _, lines = dry_run_commands(tmp_path, fake_bin, "--my-ip")
+    result, lines = dry_run_commands(tmp_path, fake_bin, "--my-ip")
     lookup = index_of(lines, r"^curl .*https://checkip\.amazonaws\.com")
     deploy = index_of(lines, r"^sam deploy ")
     assert lookup < deploy
-    assert 'AllowedCallerCIDR="MY_PUBLIC_IP/32"' in lines[deploy]
-    assert not any("wrong-key" in line for line in lines), "no key: no 401 step"
+    parameters = parameters_line(result.stdout)
+    assert 'AllowedCallerCIDR="MY_PUBLIC_IP/32"' in parameters
+    # Without --api-key the smoke stack still gets a key, generated, masked, checked with a wrong one.
+    assert 'ApiKey="***"' in parameters
+    assert any("wrong-key" in line for line in lines)
+    assert_key_only_in_a_header_file(lines)
 
 
 def test_teardown_is_guaranteed_by_a_trap():
@@ -110,6 +130,8 @@ class FakeEliza(BaseHTTPRequestHandler):
     """Just enough of the server's HTTP surface for the smoke steps."""
 
     api_key = KEY
+    # When set, the key is the one deploy.sh handed to (fake) sam, read from this copy of its file.
+    key_from = None
     broken = False
 
     def log_message(self, *args):
@@ -124,7 +146,10 @@ class FakeEliza(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def authorized(self):
-        if self.headers.get("Authorization") == f"Bearer {self.api_key}":
+        key = self.api_key
+        if self.key_from is not None:
+            key = re.search(r'ApiKey=\\"([^"\\]+)\\"', self.key_from.read_text()).group(1)
+        if self.headers.get("Authorization") == f"Bearer {key}":
             return True
         self.reply(401, json.dumps({"error": {"message": "bad key", "type": "authentication_error",
                                               "param": None, "code": "invalid_api_key"}}))
@@ -194,6 +219,20 @@ def test_full_run_passes_every_step_and_deletes_the_stack(tmp_path, eliza_server
     assert "aws logs tail /aws/lambda/from-outputs --since 10m" in "\n".join(log)
     assert re.search(r"deleted stack eliza-smoke-\d{14}", out)
     assert KEY not in out + result.stderr
+    assert KEY not in "\n".join(log), "the key is on no aws or sam command line"
+
+
+def test_full_run_without_a_key_generates_one_and_uses_it(tmp_path, eliza_server):
+    env = full_run_env(tmp_path, eliza_server)
+    sam_config = Path(env["FAKE_LOG"] + ".samconfig.toml")
+    eliza_server.RequestHandlerClass.key_from = sam_config
+    result = smoke(env, "--region", "eu-west-1")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    for step in ("chat-completion", "chat-completion-stream", "models", "wrong-key-401", "logs"):
+        assert f"PASS {step}\n" in out, out
+    key = re.search(r'ApiKey=\\"(eliza-[0-9a-f]{48})\\"', sam_config.read_text()).group(1)
+    assert key not in out + result.stderr + "\n".join(calls(env))
 
 
 def test_a_failing_step_exits_1_and_still_deletes_the_stack(tmp_path, eliza_server):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, load_template
+from conftest import ROOT, load_template, offline_sam_env
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]
@@ -150,11 +150,48 @@ def test_function_runtime_settings():
 
 def test_function_environment_maps_the_parameters():
     variables = FUNCTION["Environment"]["Variables"]
-    assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY"}
+    assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY", "ELIZA_ALLOW_DIRECT_INVOCATION"}
     assert variables["ALLOWED_CALLER_CIDRS"] == {
         "Fn::If": ["HasAllowedCallers", {"Ref": "AllowedCallerCIDR"}, {"Ref": "AWS::NoValue"}]}
     assert variables["ELIZA_API_KEY"] == {
         "Fn::If": ["HasApiKey", {"Ref": "ApiKey"}, {"Ref": "AWS::NoValue"}]}
+    assert variables["ELIZA_ALLOW_DIRECT_INVOCATION"] == {"Ref": "AllowDirectInvocation"}
+
+
+def test_direct_invocation_is_off_unless_the_parameter_says_true():
+    parameter = PARAMETERS["AllowDirectInvocation"]
+    # Exactly the values the function accepts (anything else would be an init error).
+    assert parameter["Type"] == "String" and parameter["AllowedValues"] == ["false", "true"]
+    assert parameter["Default"] == "false"
+    assert "allow-list" in parameter["Description"] and "API key" in parameter["Description"]
+
+
+def resolve(node, parameters: dict):
+    """The value of a template fragment for these parameter values (Ref, Fn::If, Fn::Equals, Fn::Not
+    and the template's Conditions); None for AWS::NoValue."""
+    if isinstance(node, dict) and len(node) == 1:
+        (key, value), = node.items()
+        if key == "Ref":
+            return None if value == "AWS::NoValue" else str(parameters.get(value, PARAMETERS[value].get("Default")))
+        if key == "Fn::If":
+            condition, then, otherwise = value
+            return resolve(then if resolve(TEMPLATE["Conditions"][condition], parameters) else otherwise, parameters)
+        if key == "Fn::Equals":
+            return str(resolve(value[0], parameters)) == str(resolve(value[1], parameters))
+        if key == "Fn::Not":
+            return not resolve(value[0], parameters)
+    return node
+
+
+@pytest.mark.parametrize("value,reserved", [(None, "10"), (10, "10"), (1, "1"), (0, "0"), (-1, None)])
+def test_reserved_concurrency_caps_the_function(value, reserved):
+    """Default 10; 0 is Lambda's "stopped" (every invocation throttled); -1 leaves the property out
+    (the account's unreserved pool), for accounts that cannot reserve any."""
+    parameter = PARAMETERS["ReservedConcurrency"]
+    assert parameter["Type"] == "Number" and parameter["Default"] == 10 and parameter["MinValue"] == -1
+    assert "cost" in parameter["Description"] and "blast radius" in parameter["Description"]
+    parameters = {} if value is None else {"ReservedConcurrency": value}
+    assert resolve(FUNCTION["ReservedConcurrentExecutions"], parameters) == reserved
 
 
 def test_http_api_event_and_throttling():
@@ -229,6 +266,20 @@ def test_outputs():
     assert outputs["AccessLogGroupName"]["Value"] == {"Ref": "AccessLogGroup"}
 
 
+@pytest.mark.parametrize("parameters,key_required,callers", [
+    ({}, "false", "everyone"),
+    ({"ApiKey": "sk-1"}, "true", "everyone"),
+    ({"AllowedCallerCIDR": "203.0.113.0/24"}, "false", "203.0.113.0/24"),
+])
+def test_access_outputs_say_whether_the_stack_is_open_without_the_key(parameters, key_required, callers):
+    """deploy.sh reads these to warn about an open stack; the key itself is never an output."""
+    outputs = TEMPLATE["Outputs"]
+    assert resolve(outputs["ApiKeyRequired"]["Value"], parameters) == key_required
+    assert resolve(outputs["AllowedCallers"]["Value"], parameters) == callers
+    assert json.dumps({"Ref": "ApiKey"}) not in json.dumps(outputs)
+    assert "${ApiKey}" not in json.dumps(outputs)
+
+
 # --- tools -------------------------------------------------------------------------------------------
 
 def find_tool(name: str):
@@ -249,7 +300,7 @@ def test_sam_validate_lint_is_clean(tmp_path):
     sam = find_tool("sam")
     if sam is None:
         pytest.skip("sam is not installed (pip install aws-sam-cli)")
-    env = dict(os.environ, SAM_CLI_TELEMETRY="0", HOME=str(tmp_path))
+    env = dict(os.environ, HOME=str(tmp_path), **offline_sam_env(tmp_path))
     result = subprocess.run([sam, "validate", "--lint", "--region", "us-east-1"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -286,6 +337,10 @@ def test_sam_transform_scopes_the_invoke_permission_to_this_api():
     for statement in policy_statements(output):
         for action in as_list(statement.get("Action", [])):
             assert "*" not in action
+
+    # SAM passes the reserved concurrency through to the Lambda function unchanged.
+    assert resources["ElizaFunction"]["Properties"]["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
 
     routes = output["Resources"]["ElizaHttpApi"]["Properties"]["Body"]["paths"]
     integration = routes["/$default"]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
-from fixtures import ALLOW, FIXTURE_STATUS, FIXTURES  # noqa: E402
+from fixtures import ALLOW, DIRECT, FIXTURE_STATUS, FIXTURES, direct_answer_problem  # noqa: E402
 from processes import read_memory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,8 +165,12 @@ class FakeRuntimeAPI:
     def check(self, request_id, name, status, body):
         try:
             answer = json.loads(body)
-            if status is None:
-                ok = answer["object"] == "chat.completion" and answer["choices"][0]["message"]["content"]
+            if status == DIRECT:
+                # environment() leaves ELIZA_ALLOW_DIRECT_INVOCATION unset: off, as deployed.
+                problem = direct_answer_problem(answer, allowed=False)
+                if problem:
+                    self.fail(f"{request_id} ({name}): {problem}")
+                return
             else:
                 ok = answer["statusCode"] == status and isinstance(answer["body"], str)
                 if ok and status == 200 and name == "http-api-v2-stream.json":

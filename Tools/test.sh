@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's whole test run: what the README's `make test` and CI's .ci/run execute.
-#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), a short libFuzzer pass over
+#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test, and again on the portable POSIX
+#   backends macOS uses), a short libFuzzer pass over
 #   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
+#   Wheel: the Python wheel around that bootstrap, installed and tested in a fresh venv (Tools/test-wheel.sh).
 #   Python: real clients (openai, litellm, the LiteLLM proxy), the bootstrap end-to-end checks, the
 #   SAM template checks, deploy/smoke script checks; installed from PyPI into .build/venv.
 #   Browser: the playground page in Debian's headless chromium (apt-get, skipped when present).
@@ -21,6 +23,12 @@ swift build
 
 step "swift test"
 swift test
+
+# macOS takes other code paths in ElizaHTTP (poll(2) instead of epoll, accept and socket without the
+# Linux-only flags); built with ELIZA_PORTABLE_POSIX, Linux takes them too, so they are tested here.
+step "swift test, portable POSIX build (-D ELIZA_PORTABLE_POSIX: the event loop and sockets macOS uses)"
+swift build --build-tests --scratch-path .build-portable -Xswiftc -DELIZA_PORTABLE_POSIX
+swift test --skip-build --scratch-path .build-portable
 
 step "fuzz: every libFuzzer target for 30 s (Fuzz/README.md)"
 Fuzz/run-all.sh 30
@@ -55,6 +63,11 @@ clients=$!
 sam=$!
 wait "$clients"
 wait "$sam"
+
+# The Python wheel: make wheel, a fresh venv with only the wheel (--no-index), its command, Python API,
+# pytest plugin and the README example (Tools/test-wheel.sh; runs alone too).
+step "wheel: Tools/test-wheel.sh"
+ELIZA_VENV="$VENV" Tools/test-wheel.sh
 
 export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"

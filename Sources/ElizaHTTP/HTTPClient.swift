@@ -4,44 +4,9 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
-
-/// Why an HTTP exchange failed.
-package struct HTTPClientError: Error, Sendable, CustomStringConvertible {
-    /// The kind of failure.
-    package enum Code: Sendable, Equatable {
-        /// The address is not `host:port` with a numeric IPv4 host (or `localhost`).
-        case invalidAddress
-        /// The method, path or a header would not make a valid request line or field.
-        case invalidRequest
-        /// Nothing listens at the address.
-        case connectionRefused
-        /// The server closed the connection before the response was complete.
-        case connectionClosed
-        /// The receive timeout passed first.
-        case timeout
-        /// The server's bytes are not an HTTP/1.x response (or exceed the client's size limits).
-        case malformedResponse
-        /// Another system call failed; see the message.
-        case systemError
-    }
-
-    /// The kind of failure.
-    package var code: Code
-    /// What failed, for a person.
-    package var message: String
-
-    /// Creates an error.
-    /// - Parameters:
-    ///   - code: The kind of failure.
-    ///   - message: What failed.
-    package init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    package var description: String { message }
-}
 
 /// A small blocking HTTP/1.1 client for numeric IPv4 addresses: the Lambda Runtime API loop and the
 /// tests use it. One connection, kept alive between requests and re-opened transparently when the
@@ -66,10 +31,10 @@ package final class HTTPClient: Sendable {
     ///   - address: For example `127.0.0.1:9001` (the form of `AWS_LAMBDA_RUNTIME_API`).
     ///   - receiveTimeout: Time limit per exchange; nil for none.
     ///   - maxResponseBytes: Largest response body accepted, default 64 MiB.
-    /// - Throws: `HTTPClientError` with `.invalidAddress`.
-    package convenience init(address: String, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20) throws(HTTPClientError) {
+    /// - Throws: `HTTPError` with `.invalidAddress`.
+    package convenience init(address: String, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20) throws(HTTPError) {
         guard let (host, port) = Socket.splitHostPort(address) else {
-            throw HTTPClientError(.invalidAddress, "invalid address '\(address)'; expected host:port with a numeric IPv4 host")
+            throw HTTPError(.invalidAddress, "invalid address '\(address)'; expected host:port with a numeric IPv4 host")
         }
         try self.init(host: host, port: port, receiveTimeout: receiveTimeout, maxResponseBytes: maxResponseBytes)
     }
@@ -80,10 +45,10 @@ package final class HTTPClient: Sendable {
     ///   - port: 1...65535.
     ///   - receiveTimeout: Time limit per exchange; nil for none.
     ///   - maxResponseBytes: Largest response body accepted, default 64 MiB.
-    /// - Throws: `HTTPClientError` with `.invalidAddress`.
-    package init(host: String, port: Int, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20) throws(HTTPClientError) {
+    /// - Throws: `HTTPError` with `.invalidAddress`.
+    package init(host: String, port: Int, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20) throws(HTTPError) {
         guard let ipv4 = Socket.ipv4Address(host), (1...65535).contains(port) else {
-            throw HTTPClientError(.invalidAddress, "invalid address '\(host):\(port)'; expected a numeric IPv4 host and a port")
+            throw HTTPError(.invalidAddress, "invalid address '\(host):\(port)'; expected a numeric IPv4 host and a port")
         }
         self.host = host
         self.port = port
@@ -102,17 +67,16 @@ package final class HTTPClient: Sendable {
     ///   - headers: Extra header fields; `connection: close` closes the connection afterwards.
     ///   - body: The request body.
     /// - Returns: The status, the header fields (names lower-cased) and the decoded body.
-    /// - Throws: `HTTPClientError`.
+    /// - Throws: `HTTPError`.
     package func send(
         method: String, path: String, headers: [HTTPHeader] = [], body: [UInt8] = []
-    ) throws(HTTPClientError) -> (status: Int, headers: [HTTPHeader], body: [UInt8]) {
+    ) throws(HTTPError) -> HTTPResponse {
         let request = try serializeRequest(method: method, path: path, headers: headers, body: body)
         let deadline = receiveTimeout.map { Socket.monotonicNanoseconds() &+ $0.clampedNanoseconds }
-        let response = try connection.withLock { (connection) throws(HTTPClientError) -> ClientResponse in
+        return try connection.withLock { (connection) throws(HTTPError) -> HTTPResponse in
             try connection.exchange(
                 request, isHead: method == "HEAD", address: address, deadline: deadline, maxBodyBytes: maxResponseBytes)
         }
-        return (response.status, response.headers, response.body)
     }
 
     /// Closes the kept-alive connection, if any; the next `send` opens a new one.
@@ -120,19 +84,19 @@ package final class HTTPClient: Sendable {
         connection.withLock { $0.disconnect() }
     }
 
-    private func serializeRequest(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws(HTTPClientError) -> [UInt8] {
+    private func serializeRequest(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws(HTTPError) -> [UInt8] {
         guard !method.isEmpty, method.utf8.allSatisfy(HTTPSyntax.isToken) else {
-            throw HTTPClientError(.invalidRequest, "invalid method '\(method)'")
+            throw HTTPError(.invalidRequest, "invalid method '\(method)'")
         }
         guard !path.isEmpty, path.utf8.allSatisfy(HTTPSyntax.isVisible) else {
-            throw HTTPClientError(.invalidRequest, "invalid request path '\(path)'")
+            throw HTTPError(.invalidRequest, "invalid request path '\(path)'")
         }
         var text = "\(method) \(path) HTTP/1.1\r\nhost: \(host):\(port)\r\n"
         for header in headers {
             let name = header.name.lowercased()
             guard !name.isEmpty, name.utf8.allSatisfy(HTTPSyntax.isToken),
                 !header.value.utf8.contains(where: HTTPSyntax.isControl)
-            else { throw HTTPClientError(.invalidRequest, "invalid header field '\(header.name)'") }
+            else { throw HTTPError(.invalidRequest, "invalid header field '\(header.name)'") }
             if ["host", "content-length", "transfer-encoding"].contains(name) { continue }
             text += "\(name): \(header.value)\r\n"
         }
@@ -145,13 +109,6 @@ package final class HTTPClient: Sendable {
 }
 
 /// A decoded response and whether the connection may carry another request.
-struct ClientResponse: Sendable {
-    var status: Int
-    var headers: [HTTPHeader]
-    var body: [UInt8]
-    var keepAlive: Bool
-}
-
 /// The client's connection: a blocking exchange on a non-blocking socket, every wait bounded by the
 /// deadline through `poll`.
 struct ClientConnection: ~Copyable {
@@ -177,7 +134,7 @@ struct ClientConnection: ~Copyable {
 
     mutating func exchange(
         _ request: [UInt8], isHead: Bool, address: sockaddr_in, deadline: Int64?, maxBodyBytes: Int
-    ) throws(HTTPClientError) -> ClientResponse {
+    ) throws(HTTPError) -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1
@@ -189,8 +146,8 @@ struct ClientConnection: ~Copyable {
             do {
                 receivedAny = false
                 try write(request, deadline: deadline)
-                let response = try readResponse(isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
-                if !response.keepAlive { disconnect() }
+                let (response, keepAlive) = try readResponse(isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
+                if !keepAlive { disconnect() }
                 return response
             } catch {
                 disconnect()
@@ -210,12 +167,12 @@ struct ClientConnection: ~Copyable {
         return poll(&descriptor, 1, 0) == 0
     }
 
-    private mutating func open(_ address: sockaddr_in, deadline: Int64?) throws(HTTPClientError) {
+    private mutating func open(_ address: sockaddr_in, deadline: Int64?) throws(HTTPError) {
         let fd: Int32
         do {
             fd = try Socket.makeTCPSocket()
         } catch {
-            throw HTTPClientError(.systemError, "cannot create a socket: \(error)")
+            throw HTTPError(.systemError, "cannot create a socket: \(error)")
         }
         self.fd = fd
         var address = address
@@ -231,11 +188,11 @@ struct ClientConnection: ~Copyable {
                 ready = try Socket.wait(fd, for: Int16(POLLOUT), until: deadline)
             } catch {
                 disconnect()
-                throw HTTPClientError(.systemError, "connect: \(error)")
+                throw HTTPError(.systemError, "connect: \(error)")
             }
             guard ready != nil else {
                 disconnect()
-                throw HTTPClientError(.timeout, "timed out connecting to \(Self.text(address))")
+                throw HTTPError(.timeout, "timed out connecting to \(Self.text(address))")
             }
             var length = socklen_t(MemoryLayout<Int32>.size)
             code = 0
@@ -244,19 +201,19 @@ struct ClientConnection: ~Copyable {
         guard code == 0 else {
             disconnect()
             if code == ECONNREFUSED {
-                throw HTTPClientError(.connectionRefused, "connection refused by \(Self.text(address))")
+                throw HTTPError(.connectionRefused, "connection refused by \(Self.text(address))")
             }
-            throw HTTPClientError(.systemError, "cannot connect to \(Self.text(address)): \(Socket.errorText(code))")
+            throw HTTPError(.systemError, "cannot connect to \(Self.text(address)): \(HTTPError.errorText(code))")
         }
         Socket.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
     }
 
-    private func write(_ bytes: [UInt8], deadline: Int64?) throws(HTTPClientError) {
+    private func write(_ bytes: [UInt8], deadline: Int64?) throws(HTTPError) {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return 0 }
-                return send(fd, base + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+                return send(fd, base + offset, raw.count - offset, sendNoSignal)
             }
             if sent > 0 {
                 offset += sent
@@ -269,24 +226,24 @@ struct ClientConnection: ~Copyable {
                 continue
             }
             if code == EPIPE || code == ECONNRESET {
-                throw HTTPClientError(.connectionClosed, "the server closed the connection while the request was sent")
+                throw HTTPError(.connectionClosed, "the server closed the connection while the request was sent")
             }
-            throw HTTPClientError(.systemError, "send: \(Socket.errorText(code))")
+            throw HTTPError(.systemError, "send: \(HTTPError.errorText(code))")
         }
     }
 
-    private func waitFor(_ events: Int16, deadline: Int64?, doing activity: String) throws(HTTPClientError) {
+    private func waitFor(_ events: Int16, deadline: Int64?, doing activity: String) throws(HTTPError) {
         let ready: Int16?
         do {
             ready = try Socket.wait(fd, for: events, until: deadline)
         } catch {
-            throw HTTPClientError(.systemError, "\(activity): \(error)")
+            throw HTTPError(.systemError, "\(activity): \(error)")
         }
-        if ready == nil { throw HTTPClientError(.timeout, "timed out \(activity)") }
+        if ready == nil { throw HTTPError(.timeout, "timed out \(activity)") }
     }
 
     /// Reads more bytes into the buffer; false at end of file.
-    private mutating func fill(deadline: Int64?) throws(HTTPClientError) -> Bool {
+    private mutating func fill(deadline: Int64?) throws(HTTPError) -> Bool {
         if bufferStart > 0 && bufferStart == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             bufferStart = 0
@@ -306,14 +263,14 @@ struct ClientConnection: ~Copyable {
                 continue
             }
             if code == ECONNRESET { return false }
-            throw HTTPClientError(.systemError, "recv: \(Socket.errorText(code))")
+            throw HTTPError(.systemError, "recv: \(HTTPError.errorText(code))")
         }
     }
 
-    private static let closedEarly = HTTPClientError(.connectionClosed, "the server closed the connection before the response was complete")
+    private static let closedEarly = HTTPError(.connectionClosed, "the server closed the connection before the response was complete")
 
     /// Takes `count` buffered bytes, reading until they have arrived.
-    private mutating func take(_ count: Int, deadline: Int64?) throws(HTTPClientError) -> [UInt8] {
+    private mutating func take(_ count: Int, deadline: Int64?) throws(HTTPError) -> [UInt8] {
         while buffer.count - bufferStart < count {
             guard try fill(deadline: deadline) else { throw Self.closedEarly }
         }
@@ -322,7 +279,7 @@ struct ClientConnection: ~Copyable {
     }
 
     /// Takes one line (without its line ending; LF or CRLF), reading until it has arrived.
-    private mutating func takeLine(deadline: Int64?, limit: Int) throws(HTTPClientError) -> [UInt8] {
+    private mutating func takeLine(deadline: Int64?, limit: Int) throws(HTTPError) -> [UInt8] {
         var searchFrom = bufferStart
         while true {
             if let newline = buffer[searchFrom...].firstIndex(of: HTTPSyntax.lf) {
@@ -333,7 +290,7 @@ struct ClientConnection: ~Copyable {
             }
             let pending = buffer.count - bufferStart
             guard pending <= limit else {
-                throw HTTPClientError(.malformedResponse, "response line longer than \(limit) bytes")
+                throw HTTPError(.malformedResponse, "response line longer than \(limit) bytes")
             }
             guard try fill(deadline: deadline) else { throw Self.closedEarly }
             // `fill` may have moved the pending bytes to the front; they hold no LF.
@@ -341,12 +298,15 @@ struct ClientConnection: ~Copyable {
         }
     }
 
-    private mutating func readResponse(isHead: Bool, deadline: Int64?, maxBodyBytes: Int) throws(HTTPClientError) -> ClientResponse {
+    /// Reads one response; `keepAlive` tells whether the connection may carry the next request.
+    private mutating func readResponse(
+        isHead: Bool, deadline: Int64?, maxBodyBytes: Int
+    ) throws(HTTPError) -> (response: HTTPResponse, keepAlive: Bool) {
         while true {
             let (status, isHTTP10, headers) = try readHead(deadline: deadline)
             // Interim responses (100 Continue, 103 Early Hints) precede the real one.
             if (100..<200).contains(status) {
-                if status == 101 { throw HTTPClientError(.malformedResponse, "unexpected 101 Switching Protocols") }
+                if status == 101 { throw HTTPError(.malformedResponse, "unexpected 101 Switching Protocols") }
                 continue
             }
             let connectionTokens = headers.filter { $0.name == "connection" }.flatMap { HTTPSyntax.tokens($0.value) }
@@ -361,7 +321,7 @@ struct ClientConnection: ~Copyable {
             } else if let first = lengths.first {
                 guard !first.isEmpty, first.utf8.allSatisfy(HTTPSyntax.isDigit), let length = Int(first),
                     lengths.allSatisfy({ $0 == first })
-                else { throw HTTPClientError(.malformedResponse, "invalid content-length in response") }
+                else { throw HTTPError(.malformedResponse, "invalid content-length in response") }
                 guard length <= maxBodyBytes else { throw Self.tooLarge(maxBodyBytes) }
                 body = try take(length, deadline: deadline)
             } else {
@@ -373,15 +333,15 @@ struct ClientConnection: ~Copyable {
                 bufferStart = buffer.count
                 keepAlive = false
             }
-            return ClientResponse(status: status, headers: headers, body: body, keepAlive: keepAlive)
+            return (HTTPResponse(status: status, headers: headers, body: body), keepAlive)
         }
     }
 
-    private static func tooLarge(_ limit: Int) -> HTTPClientError {
-        HTTPClientError(.malformedResponse, "response body exceeds \(limit) bytes")
+    private static func tooLarge(_ limit: Int) -> HTTPError {
+        HTTPError(.malformedResponse, "response body exceeds \(limit) bytes")
     }
 
-    private mutating func readHead(deadline: Int64?) throws(HTTPClientError) -> (status: Int, isHTTP10: Bool, headers: [HTTPHeader]) {
+    private mutating func readHead(deadline: Int64?) throws(HTTPError) -> (status: Int, isHTTP10: Bool, headers: [HTTPHeader]) {
         let statusLine = try takeLine(deadline: deadline, limit: Self.maxHeadBytes)
         // HTTP/1.x SP 3DIGIT [SP reason]
         guard statusLine.count >= 12, statusLine.starts(with: "HTTP/1.".utf8), HTTPSyntax.isDigit(statusLine[7]),
@@ -389,7 +349,7 @@ struct ClientConnection: ~Copyable {
             statusLine.count == 12 || statusLine[12] == HTTPSyntax.space,
             let status = Int(String(decoding: statusLine[9...11], as: UTF8.self))
         else {
-            throw HTTPClientError(.malformedResponse, "malformed status line '\(String(decoding: statusLine.prefix(80), as: UTF8.self))'")
+            throw HTTPError(.malformedResponse, "malformed status line '\(String(decoding: statusLine.prefix(80), as: UTF8.self))'")
         }
         var headers: [HTTPHeader] = []
         var headBytes = statusLine.count
@@ -398,11 +358,11 @@ struct ClientConnection: ~Copyable {
             if line.isEmpty { break }
             headBytes += line.count + 2
             guard headBytes <= Self.maxHeadBytes else {
-                throw HTTPClientError(.malformedResponse, "response header section exceeds \(Self.maxHeadBytes) bytes")
+                throw HTTPError(.malformedResponse, "response header section exceeds \(Self.maxHeadBytes) bytes")
             }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0,
                 line[..<colon].allSatisfy(HTTPSyntax.isToken)
-            else { throw HTTPClientError(.malformedResponse, "malformed response header field") }
+            else { throw HTTPError(.malformedResponse, "malformed response header field") }
             let name = String(decoding: line[..<colon].map(HTTPSyntax.lowercased), as: UTF8.self)
             let value = HTTPSyntax.trimmingWhitespace(line[(colon + 1)...])
             headers.append(HTTPHeader(name, String(decoding: value, as: UTF8.self)))
@@ -410,19 +370,22 @@ struct ClientConnection: ~Copyable {
         return (status, statusLine[7] == UInt8(ascii: "0"), headers)
     }
 
-    private mutating func readChunkedBody(deadline: Int64?, maxBodyBytes: Int) throws(HTTPClientError) -> [UInt8] {
+    private mutating func readChunkedBody(deadline: Int64?, maxBodyBytes: Int) throws(HTTPError) -> [UInt8] {
         var body: [UInt8] = []
         while true {
             let line = try takeLine(deadline: deadline, limit: 1024)
             // chunk-size [; extensions]
             let digits = line.prefix { $0 != UInt8(ascii: ";") && !HTTPSyntax.isWhitespace($0) }
-            guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
-            else { throw HTTPClientError(.malformedResponse, "malformed chunk size") }
+            // Hex digits only (RFC 9112 §7.1): `Int(_:radix:)` alone would also take a sign, and a
+            // size of -1 then broke the bound below.
+            guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy(HTTPSyntax.isHexDigit),
+                let size = Int(String(decoding: digits, as: UTF8.self), radix: 16)
+            else { throw HTTPError(.malformedResponse, "malformed chunk size") }
             if size == 0 { break }
             guard size <= maxBodyBytes - body.count else { throw Self.tooLarge(maxBodyBytes) }
             body += try take(size, deadline: deadline)
             guard try takeLine(deadline: deadline, limit: 2).isEmpty else {
-                throw HTTPClientError(.malformedResponse, "chunk not followed by CRLF")
+                throw HTTPError(.malformedResponse, "chunk not followed by CRLF")
             }
         }
         // Trailer fields, ignored, up to the blank line.
@@ -431,7 +394,7 @@ struct ClientConnection: ~Copyable {
             let line = try takeLine(deadline: deadline, limit: Self.maxHeadBytes)
             if line.isEmpty { return body }
             trailerBytes += line.count
-            guard trailerBytes <= Self.maxHeadBytes else { throw HTTPClientError(.malformedResponse, "response trailers too large") }
+            guard trailerBytes <= Self.maxHeadBytes else { throw HTTPError(.malformedResponse, "response trailers too large") }
         }
     }
 

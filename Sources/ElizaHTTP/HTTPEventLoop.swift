@@ -4,6 +4,8 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// What the event loops of one server share; immutable apart from two atomics.
@@ -14,6 +16,8 @@ final class HTTPServerContext: Sendable {
     let handler: HTTPServer.Handler
     /// Renders the server's own error responses (400, 408, 413, 503, ...).
     let renderError: HTTPServer.ErrorRenderer
+    /// Checks a request's head before `100 Continue`.
+    let admit: HTTPServer.Admission?
     /// Set by `HTTPServer.stop()`; each loop checks it after every wake-up.
     let stopping = Atomic<Bool>(false)
     /// Open connections across all loops, against `limits.maxConnections`.
@@ -29,12 +33,13 @@ final class HTTPServerContext: Sendable {
     /// Derives the timeouts in nanoseconds from `limits`.
     init(
         listenFD: Int32, limits: HTTPServerLimits, handler: @escaping HTTPServer.Handler,
-        renderError: @escaping HTTPServer.ErrorRenderer
+        renderError: @escaping HTTPServer.ErrorRenderer, admit: HTTPServer.Admission?
     ) {
         self.listenFD = listenFD
         self.limits = limits
         self.handler = handler
         self.renderError = renderError
+        self.admit = admit
         idleTimeout = limits.idleTimeout.clampedNanoseconds
         readTimeout = limits.readTimeout.clampedNanoseconds
         lingerTime = min(readTimeout, 2_000_000_000)
@@ -55,8 +60,8 @@ final class HTTPConnection {
     /// Bytes to send; those before `outputStart` are sent.
     var output: [UInt8] = []
     var outputStart = 0
-    /// The epoll events currently registered.
-    var interest: UInt32
+    /// The events currently watched for.
+    var interest: PollEvents
     /// When the first byte of the request now being received arrived.
     var requestStartedAt: Int64?
     /// The last successful write (or the accept): idle and write-stall timeouts count from it.
@@ -64,11 +69,14 @@ final class HTTPConnection {
     /// Set once the final response is sent and our side is shut: input is drained until then.
     var lingerDeadline: Int64?
     var closeAfterFlush = false
+    /// Complete requests wait in `input` because the last turn ended early (see `process`); the
+    /// connection is watched for writability, which wakes the loop to go on.
+    var resumeParsing = false
     /// The peer has shut down its sending side.
     var peerClosed = false
     var isOpen = true
 
-    init(fd: Int32, generation: UInt32, peerAddress: String?, limits: HTTPServerLimits, interest: UInt32, now: Int64) {
+    init(fd: Int32, generation: UInt32, peerAddress: String?, limits: HTTPServerLimits, interest: PollEvents, now: Int64) {
         self.fd = fd
         self.generation = generation
         self.peerAddress = peerAddress
@@ -91,8 +99,8 @@ final class HTTPConnection {
     }
 }
 
-/// One event-loop thread: an epoll instance watching the shared listener, an eventfd for wake-ups and
-/// its own connections. Level-triggered; at most one read per connection per wake-up, so a busy client
+/// One event-loop thread: a poller (`SystemPoller`: epoll, or poll(2)) watching the shared listener, a
+/// pipe for wake-ups and its own connections. Level-triggered; at most one read per connection per wake-up, so a busy client
 /// cannot starve the others. Reading stops while a response waits to be written, which bounds what a
 /// client that does not read can make the server buffer.
 final class HTTPEventLoop {
@@ -100,12 +108,19 @@ final class HTTPEventLoop {
     private static let wakeToken = UInt64.max
     private static let listenerToken = UInt64.max - 1
     private static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+    /// A connection's turn ends once this much output waits unsent, or once its requests have held the
+    /// loop this long (and at least one was answered): pipelined requests then wait in the input,
+    /// unread bytes in the kernel, so neither the output nor the input buffer grows without bound and
+    /// the loop's other connections are served in between (a request's own work is bounded by its
+    /// handler: the API's per-request budget).
+    static let outputHighWater = 256 * 1024
+    static let turnSlice: Int64 = 2_000_000
     /// How long accepting pauses when the process is out of descriptors (EMFILE), instead of spinning
     /// on a listener that stays readable.
     private static let acceptPause: Int64 = 100_000_000
 
-    /// This loop's epoll instance; its descriptor is closed by `HTTPServer` after the thread ends.
-    let epoll: Epoll
+    /// This loop's poller; its descriptor, if any, is closed by `HTTPServer` after the thread ends.
+    let poller: SystemPoller
     /// A pipe whose write end `HTTPServer.stop()` writes to, to wake the loop.
     let wakeRead: Int32
     let wakeWrite: Int32
@@ -115,24 +130,24 @@ final class HTTPEventLoop {
     private var nextGeneration: UInt32 = 0
     private var acceptingPausedUntil: Int64?
 
-    /// Creates the loop's epoll instance and wake-up pipe and registers them and the shared listener.
-    init(context: HTTPServerContext) throws(Socket.SystemError) {
-        let epoll = try Epoll(capacity: 256)
+    /// Creates the loop's poller and wake-up pipe and registers them and the shared listener.
+    init(context: HTTPServerContext) throws(HTTPError) {
+        let poller = try SystemPoller(capacity: 256)
         let wake: (read: Int32, write: Int32)
         do {
             wake = try Socket.makePipe(nonBlockingRead: true, nonBlockingWrite: true)
         } catch {
-            close(epoll.fd)
+            if let fd = poller.descriptor { close(fd) }
             throw error
         }
-        guard epoll.add(wake.read, events: Epoll.readable, token: Self.wakeToken),
-            epoll.add(context.listenFD, events: Epoll.readable | Epoll.exclusive, token: Self.listenerToken)
+        guard poller.add(wake.read, events: .readable, token: Self.wakeToken),
+            poller.add(context.listenFD, events: [.readable, .exclusive], token: Self.listenerToken)
         else {
-            let error = Socket.SystemError("epoll_ctl")
-            for fd in [wake.read, wake.write, epoll.fd] { close(fd) }
+            let error = HTTPError.systemCall("registering with the poller")
+            for fd in [wake.read, wake.write] + (poller.descriptor.map { [$0] } ?? []) { close(fd) }
             throw error
         }
-        self.epoll = epoll
+        self.poller = poller
         self.wakeRead = wake.read
         self.wakeWrite = wake.write
         self.context = context
@@ -143,10 +158,10 @@ final class HTTPEventLoop {
         var nextSweep = Socket.monotonicNanoseconds() + context.sweepInterval
         while !context.stopping.load(ordering: .acquiring) {
             let wait = max(0, nextSweep - Socket.monotonicNanoseconds())
-            let waited = epoll.wait(timeoutMilliseconds: Int32(clamping: (wait + 999_999) / 1_000_000)) { token, events in
+            let waited = poller.wait(timeoutMilliseconds: Int32(clamping: (wait + 999_999) / 1_000_000)) { token, events in
                 dispatch(token: token, events: events)
             }
-            if !waited { break }  // only on a broken epoll descriptor
+            if !waited { break }  // only on a broken poller
             let now = Socket.monotonicNanoseconds()
             if now >= nextSweep {
                 sweep(now)
@@ -156,7 +171,7 @@ final class HTTPEventLoop {
         for connection in Array(connections.values) { drop(connection) }
     }
 
-    private func dispatch(token: UInt64, events: UInt32) {
+    private func dispatch(token: UInt64, events: PollEvents) {
         switch token {
         case Self.wakeToken:
             var bytes: (UInt64, UInt64) = (0, 0)
@@ -197,8 +212,8 @@ final class HTTPEventLoop {
             nextGeneration &+= 1
             let connection = HTTPConnection(
                 fd: fd, generation: nextGeneration, peerAddress: Socket.addressText(peer),
-                limits: context.limits, interest: Epoll.readable | Epoll.peerHalfClosed, now: now)
-            guard epoll.add(fd, events: connection.interest, token: token(connection)) else {
+                limits: context.limits, interest: [.readable, .peerHalfClosed], now: now)
+            guard poller.add(fd, events: connection.interest, token: token(connection)) else {
                 close(fd)
                 context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
                 continue
@@ -212,26 +227,31 @@ final class HTTPEventLoop {
         let busy = serialize(
             context.renderError(503, "the server is at its connection limit; retry later"),
             keepAlive: false, includeBody: true)
-        _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, sendNoSignal | Int32(MSG_DONTWAIT)) }
         close(fd)
     }
 
     private func pauseAccepting() {
         guard acceptingPausedUntil == nil else { return }
-        _ = epoll.remove(context.listenFD)
+        poller.remove(context.listenFD)
         acceptingPausedUntil = Socket.monotonicNanoseconds() + Self.acceptPause
     }
 
     // MARK: - Serving a connection
 
-    private func service(_ connection: HTTPConnection, events: UInt32) {
-        if events & (Epoll.error | Epoll.hangUp) != 0 {
+    private func service(_ connection: HTTPConnection, events: PollEvents) {
+        if !events.isDisjoint(with: [.error, .hangUp]) {
             drop(connection)
         } else if connection.lingerDeadline != nil {
             discardInput(connection)
-        } else if events & Epoll.writable != 0 {
-            flush(connection)
-        } else if events & (Epoll.readable | Epoll.peerHalfClosed) != 0 {
+        } else if events.contains(.writable) {
+            if connection.resumeParsing && !connection.hasPendingOutput {
+                connection.resumeParsing = false
+                process(connection)
+            } else {
+                flush(connection)
+            }
+        } else if !events.isDisjoint(with: [.readable, .peerHalfClosed]) {
             receive(connection)
         }
     }
@@ -254,7 +274,16 @@ final class HTTPEventLoop {
 
     /// Answers every complete request in the input, in order, then writes what it can.
     private func process(_ connection: HTTPConnection) {
+        let turnStart = Socket.monotonicNanoseconds()
+        var answered = 0
         parsing: while !connection.closeAfterFlush && connection.inputStart < connection.input.count {
+            if answered > 0,
+                connection.output.count - connection.outputStart > Self.outputHighWater
+                    || Socket.monotonicNanoseconds() - turnStart > Self.turnSlice
+            {
+                connection.resumeParsing = true
+                break parsing
+            }
             if connection.requestStartedAt == nil {
                 // Blank lines between requests (some clients send CRLF after a body) start no request,
                 // so they must not start the read timeout of an otherwise idle connection.
@@ -269,6 +298,13 @@ final class HTTPEventLoop {
             case .needMoreBytes:
                 break parsing
             case .continueRequested:
+                if let admit = context.admit, var head = connection.parser.pendingHead {
+                    head.callerIP = connection.peerAddress
+                    if let refusal = admit(head) {
+                        answerAndClose(connection, refusal)
+                        break parsing
+                    }
+                }
                 connection.output.append(contentsOf: Self.continueResponse)
             case .request(var request, let consumed, let keepAlive):
                 connection.inputStart += consumed
@@ -278,6 +314,7 @@ final class HTTPEventLoop {
                 connection.output.append(
                     contentsOf: serialize(response, keepAlive: keepAlive, includeBody: request.method != "HEAD"))
                 if !keepAlive { connection.closeAfterFlush = true }
+                answered += 1
             case .error(let status, let message):
                 answerAndClose(connection, status: status, message: message)
             }
@@ -289,8 +326,11 @@ final class HTTPEventLoop {
 
     /// Queues an error response and stops reading requests: the connection closes once it is sent.
     private func answerAndClose(_ connection: HTTPConnection, status: Int, message: String) {
-        connection.output.append(
-            contentsOf: serialize(context.renderError(status, message), keepAlive: false, includeBody: true))
+        answerAndClose(connection, context.renderError(status, message))
+    }
+
+    private func answerAndClose(_ connection: HTTPConnection, _ response: HTTPResponse) {
+        connection.output.append(contentsOf: serialize(response, keepAlive: false, includeBody: true))
         connection.closeAfterFlush = true
         connection.input = []
         connection.inputStart = 0
@@ -303,7 +343,7 @@ final class HTTPEventLoop {
                 guard let base = bytes.baseAddress else { return 0 }
                 return send(
                     connection.fd, base + connection.outputStart, bytes.count - connection.outputStart,
-                    Int32(MSG_NOSIGNAL))
+                    sendNoSignal)
             }
             if sent > 0 {
                 connection.outputStart += sent
@@ -311,7 +351,7 @@ final class HTTPEventLoop {
             } else if sent < 0 && errno == EINTR {
                 continue
             } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                setInterest(connection, Epoll.writable)
+                setInterest(connection, .writable)
                 return
             } else {
                 drop(connection)
@@ -320,10 +360,14 @@ final class HTTPEventLoop {
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= Self.readSize)
         connection.outputStart = 0
-        if connection.closeAfterFlush || connection.peerClosed {
+        if connection.closeAfterFlush {
+            finish(connection)
+        } else if connection.resumeParsing {
+            setInterest(connection, .writable)  // woken on the next turn to answer what waits
+        } else if connection.peerClosed {
             finish(connection)
         } else {
-            setInterest(connection, Epoll.readable | Epoll.peerHalfClosed)
+            setInterest(connection, [.readable, .peerHalfClosed])
         }
     }
 
@@ -338,7 +382,7 @@ final class HTTPEventLoop {
         connection.input = []
         connection.inputStart = 0
         connection.lingerDeadline = Socket.monotonicNanoseconds() + context.lingerTime
-        setInterest(connection, Epoll.readable | Epoll.peerHalfClosed)
+        setInterest(connection, [.readable, .peerHalfClosed])
     }
 
     private func discardInput(_ connection: HTTPConnection) {
@@ -351,9 +395,9 @@ final class HTTPEventLoop {
         }
     }
 
-    private func setInterest(_ connection: HTTPConnection, _ events: UInt32) {
+    private func setInterest(_ connection: HTTPConnection, _ events: PollEvents) {
         guard connection.isOpen, connection.interest != events else { return }
-        if epoll.modify(connection.fd, events: events, token: token(connection)) {
+        if poller.modify(connection.fd, events: events, token: token(connection)) {
             connection.interest = events
         } else {
             drop(connection)
@@ -367,7 +411,8 @@ final class HTTPEventLoop {
         // Counted down before the close, so a client that sees the close and reconnects at once
         // finds the slot free.
         context.connectionCount.wrappingSubtract(1, ordering: .relaxed)
-        close(connection.fd)  // also removes it from the epoll set
+        poller.remove(connection.fd)  // before the number can be reused (epoll would forget it by itself)
+        close(connection.fd)
     }
 
     // MARK: - Timeouts
@@ -375,7 +420,7 @@ final class HTTPEventLoop {
     private func sweep(_ now: Int64) {
         if let until = acceptingPausedUntil, now >= until {
             acceptingPausedUntil = nil
-            if !epoll.add(context.listenFD, events: Epoll.readable | Epoll.exclusive, token: Self.listenerToken) {
+            if !poller.add(context.listenFD, events: [.readable, .exclusive], token: Self.listenerToken) {
                 acceptingPausedUntil = now + Self.acceptPause
             }
         }

@@ -9,7 +9,7 @@
 /// Garbage fails as soon as the request line shows it, rather than when a limit or timeout runs out.
 package struct HTTPRequestParser: Sendable {
     /// What the bytes received so far amount to.
-    package enum Outcome: Sendable, Equatable {
+    package enum ParseResult: Sendable, Equatable {
         /// The request is not complete yet.
         case needMoreBytes
         /// The header section is complete and carries `Expect: 100-continue`: send
@@ -35,11 +35,17 @@ package struct HTTPRequestParser: Sendable {
         self.limits = limits
     }
 
+    /// The request whose header section is complete and whose body is still awaited (after
+    /// `.continueRequested`, for example), without its body; nil otherwise.
+    package var pendingHead: HTTPRequest? {
+        head.map { HTTPRequest(method: $0.method, path: $0.path, headers: $0.headers) }
+    }
+
     /// Parses the request at the start of `bytes`.
     /// - Parameter bytes: Every unconsumed byte of the connection, from the start of the current
     ///   request; the same bytes as the previous call, plus any that arrived since.
     /// - Returns: Whether a request is complete, incomplete or malformed.
-    package mutating func parse(_ bytes: ArraySlice<UInt8>) -> Outcome {
+    package mutating func parse(_ bytes: ArraySlice<UInt8>) -> ParseResult {
         if head == nil {
             switch scanHead(bytes) {
             case .incomplete:
@@ -359,6 +365,11 @@ enum HTTPSyntax {
     /// `DIGIT`: 0-9.
     static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
+    /// `HEXDIG`, either case.
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+    }
+
     /// `VCHAR`: visible US-ASCII, as in a request target.
     static func isVisible(_ byte: UInt8) -> Bool { byte >= 0x21 && byte <= 0x7E }
 
@@ -375,6 +386,11 @@ enum HTTPSyntax {
 
     /// Control characters not allowed in field values: C0 except HTAB, and DEL (RFC 9110 §5.5).
     static func isControl(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != tab) || byte == 0x7F }
+
+    /// Whether two field names are equal without regard to ASCII case.
+    static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { lowercased($0) == lowercased($1) }
+    }
 
     /// ASCII lower case; other bytes unchanged (field names are case-insensitive).
     static func lowercased(_ byte: UInt8) -> UInt8 {

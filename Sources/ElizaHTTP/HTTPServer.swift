@@ -4,39 +4,12 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
-/// Why the HTTP server could not start.
-package struct HTTPServerError: Error, Sendable, CustomStringConvertible {
-    /// The kind of failure.
-    package enum Code: Sendable, Equatable {
-        /// The host is not a numeric IPv4 address (or `localhost`), or the port is out of range.
-        case invalidAddress
-        /// `start()` was called on a running server.
-        case alreadyRunning
-        /// A system call failed (for example `bind`: address in use); see the message.
-        case systemError
-    }
-
-    /// The kind of failure.
-    package var code: Code
-    /// What failed, for a person.
-    package var message: String
-
-    /// Creates an error.
-    /// - Parameters:
-    ///   - code: The kind of failure.
-    ///   - message: What failed.
-    package init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    package var description: String { message }
-}
-
-/// A small HTTP/1.1 server for local use: keep-alive, pipelining (answered in order), one epoll event
-/// loop per thread sharing one listening socket, and limits and timeouts that keep a misbehaving
+/// A small HTTP/1.1 server for local use: keep-alive, pipelining (answered in order), one event loop
+/// (epoll, or poll(2) on other systems) per thread sharing one listening socket, and limits and timeouts that keep a misbehaving
 /// client from holding a thread or unbounded memory.
 ///
 /// The handler runs on the event-loop thread that owns the connection, so it must be quick and must
@@ -50,6 +23,10 @@ package final class HTTPServer: Sendable {
     /// Renders an error the server answers by itself (a malformed request, a timeout, a body over the
     /// limit, the connection limit): the HTTP status and a message for a person.
     package typealias ErrorRenderer = @Sendable (_ status: Int, _ message: String) -> HTTPResponse
+    /// Decides from its head alone (no body, `callerIP` set) whether a request that asked for
+    /// `100 Continue` may send its body: nil admits it; a response refuses it, and is sent instead of
+    /// `100 Continue` before the connection closes.
+    package typealias Admission = @Sendable (_ head: HTTPRequest) -> HTTPResponse?
 
     /// The address to bind: numeric IPv4, or `localhost` for 127.0.0.1.
     package let host: String
@@ -61,6 +38,7 @@ package final class HTTPServer: Sendable {
     package let threadCount: Int
     private let handler: Handler
     private let renderError: ErrorRenderer
+    private let admit: Admission?
     private let state = Mutex(State.stopped(boundPort: nil))
 
     private enum State {
@@ -71,10 +49,10 @@ package final class HTTPServer: Sendable {
     private struct Running {
         var context: HTTPServerContext
         var port: Int
-        var threads: [pthread_t]
-        /// The loops' epoll and wake-up pipe descriptors; closed by `stop()` after the threads have
+        var threads: [PosixThread]
+        /// The loops' poller and wake-up pipe descriptors; closed by `stop()` after the threads have
         /// ended, so a wake-up is never written to a recycled descriptor.
-        var loopDescriptors: [(epoll: Int32, wakeRead: Int32, wakeWrite: Int32)]
+        var loopDescriptors: [(poller: Int32?, wakeRead: Int32, wakeWrite: Int32)]
     }
 
     /// Creates a server; nothing is bound until `start()`.
@@ -84,6 +62,7 @@ package final class HTTPServer: Sendable {
     ///   - limits: Size limits and timeouts.
     ///   - threadCount: Event-loop threads; default one per online CPU.
     ///   - renderError: Renders the server's own error responses; default plain text.
+    ///   - admit: Checks a request's head before `100 Continue` is sent; nil admits every request.
     ///   - handler: Turns a request into a response.
     package init(
         host: String = "127.0.0.1",
@@ -91,6 +70,7 @@ package final class HTTPServer: Sendable {
         limits: HTTPServerLimits = HTTPServerLimits(),
         threadCount: Int? = nil,
         renderError: @escaping ErrorRenderer = HTTPResponse.plainTextError,
+        admit: Admission? = nil,
         handler: @escaping Handler
     ) {
         self.host = host
@@ -99,6 +79,7 @@ package final class HTTPServer: Sendable {
         self.threadCount = max(1, threadCount ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         self.handler = handler
         self.renderError = renderError
+        self.admit = admit
     }
 
     deinit {
@@ -119,38 +100,41 @@ package final class HTTPServer: Sendable {
     /// Binds the listening socket and starts the event-loop threads. Returns once the socket accepts
     /// connections; requests are served until `stop()`. Also sets SIGPIPE to be ignored process-wide.
     /// - Returns: The bound port (useful with port 0).
-    /// - Throws: `HTTPServerError` when the address is invalid, the port is taken, or a descriptor or
+    /// - Throws: `HTTPError` when the address is invalid, the port is taken, or a descriptor or
     ///   thread cannot be created; nothing is left open then.
     @discardableResult
-    package func start() throws(HTTPServerError) -> Int {
-        try state.withLock { (state) throws(HTTPServerError) -> Int in
-            if case .running = state { throw HTTPServerError(.alreadyRunning, "the server is already running") }
+    package func start() throws(HTTPError) -> Int {
+        try state.withLock { (state) throws(HTTPError) -> Int in
+            if case .running = state { throw HTTPError(.alreadyRunning, "the server is already running") }
             guard let address = Socket.ipv4Address(host), (0...65535).contains(port) else {
-                throw HTTPServerError(.invalidAddress, "invalid listen address \(host):\(port); use a numeric IPv4 address")
+                throw HTTPError(.invalidAddress, "invalid listen address \(host):\(port); use a numeric IPv4 address")
             }
             // A write to a connection the peer has closed must fail with EPIPE, not kill the process.
             signal(SIGPIPE, SIG_IGN)
             let listener: (fd: Int32, port: Int)
-            do {
+            do throws(HTTPError) {
                 listener = try Socket.makeListener(address: address, port: port, backlog: SOMAXCONN)
             } catch {
-                throw HTTPServerError(.systemError, "cannot listen on \(host):\(port): \(error)")
+                throw error.during("cannot listen on \(host):\(port)")
             }
             var running = Running(
                 context: HTTPServerContext(
-                    listenFD: listener.fd, limits: limits, handler: handler, renderError: renderError),
+                    listenFD: listener.fd, limits: limits, handler: handler, renderError: renderError, admit: admit),
                 port: listener.port, threads: [], loopDescriptors: [])
-            do throws(Socket.SystemError) {
+            do throws(HTTPError) {
                 var loops: [HTTPEventLoop] = []
                 for _ in 0..<threadCount {
                     let loop = try HTTPEventLoop(context: running.context)
                     loops.append(loop)
-                    running.loopDescriptors.append((loop.epoll.fd, loop.wakeRead, loop.wakeWrite))
+                    running.loopDescriptors.append((loop.poller.descriptor, loop.wakeRead, loop.wakeWrite))
                 }
-                for loop in loops { running.threads.append(try Self.spawnThread(running: loop)) }
+                for loop in loops {
+                    let handoff = LoopHandoff(loop: loop)
+                    running.threads.append(try PosixThread.spawn { handoff.loop.run() })
+                }
             } catch {
                 Self.shutDown(running)
-                throw HTTPServerError(.systemError, "cannot start the server: \(error)")
+                throw error.during("cannot start the server")
             }
             state = .running(running)
             return listener.port
@@ -180,29 +164,18 @@ package final class HTTPServer: Sendable {
             var byte: UInt8 = 1
             _ = write(loop.wakeWrite, &byte, 1)
         }
-        for thread in running.threads { pthread_join(thread, nil) }
+        for thread in running.threads { thread.join() }
         for loop in running.loopDescriptors {
-            close(loop.epoll)
+            if let poller = loop.poller { close(poller) }
             close(loop.wakeRead)
             close(loop.wakeWrite)
         }
         close(running.context.listenFD)
     }
+}
 
-    private static func spawnThread(running loop: HTTPEventLoop) throws(Socket.SystemError) -> pthread_t {
-        let retained = Unmanaged.passRetained(loop).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                Unmanaged<HTTPEventLoop>.fromOpaque(argument).takeRetainedValue().run()
-                return nil
-            }, retained)
-        guard result == 0 else {
-            Unmanaged<HTTPEventLoop>.fromOpaque(retained).release()
-            throw Socket.SystemError("pthread_create", result)
-        }
-        return thread
-    }
+/// Hands an event loop to the thread that runs it: from then on only that thread touches the loop
+/// (the server keeps nothing but its descriptors), which the compiler cannot see.
+private struct LoopHandoff: @unchecked Sendable {
+    let loop: HTTPEventLoop
 }

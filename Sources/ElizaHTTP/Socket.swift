@@ -2,36 +2,28 @@
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
+#if os(Linux) && !ELIZA_PORTABLE_POSIX
 // Hidden by the Glibc module (it needs _GNU_SOURCE); bound by symbol name like the epoll calls (see
-// Epoll.swift): integer and pointer arguments only.
+// EpollPoller.swift): integer and pointer arguments only.
 @_silgen_name("accept4")
 private func c_accept4(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32) -> Int32
+#else
+/// accept(2), named so that `Socket.accept` can call it.
+private func systemAccept(
+    _ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?
+) -> Int32 {
+    accept(fd, address, length)
+}
+#endif
 
 /// Thin wrappers over the POSIX socket calls the HTTP server and client share: numeric IPv4 addresses
 /// only (no resolver, so a static binary needs no NSS), every descriptor close-on-exec, every call
 /// retried on EINTR.
 package enum Socket {
-    /// A failed system call: its name and `errno`.
-    package struct SystemError: Error, CustomStringConvertible {
-        package var call: String
-        package var code: Int32
-
-        package init(_ call: String, _ code: Int32 = errno) {
-            self.call = call
-            self.code = code
-        }
-
-        package var description: String { "\(call): \(Socket.errorText(code))" }
-    }
-
-    /// The text of an `errno` value.
-    package static func errorText(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "error \(code)" }
-        return String(cString: text)
-    }
-
     /// Parses a numeric IPv4 address; `localhost` means 127.0.0.1.
     /// - Parameter host: Dotted-quad text such as `127.0.0.1`.
     /// - Returns: The address in network byte order, or nil for anything else.
@@ -58,6 +50,9 @@ package enum Socket {
     /// A `sockaddr_in` for an IPv4 address and port.
     package static func socketAddress(_ address: in_addr, port: Int) -> sockaddr_in {
         var socketAddress = sockaddr_in()
+        #if canImport(Darwin)
+        socketAddress.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+        #endif
         socketAddress.sin_family = sa_family_t(AF_INET)
         socketAddress.sin_port = UInt16(truncatingIfNeeded: port).bigEndian
         socketAddress.sin_addr = address
@@ -65,9 +60,25 @@ package enum Socket {
     }
 
     /// Creates a non-blocking, close-on-exec TCP socket.
-    package static func makeTCPSocket() throws(SystemError) -> Int32 {
+    package static func makeTCPSocket() throws(HTTPError) -> Int32 {
+        #if os(Linux) && !ELIZA_PORTABLE_POSIX
         let fd = socket(AF_INET, socketStream | socketNonBlocking | socketCloseOnExec, 0)
-        guard fd >= 0 else { throw SystemError("socket") }
+        guard fd >= 0 else { throw HTTPError.systemCall("socket") }
+        #else
+        // Darwin has no SOCK_NONBLOCK / SOCK_CLOEXEC: set both with fcntl (the same on Linux with
+        // ELIZA_PORTABLE_POSIX, so that this path is tested).
+        let fd = socket(AF_INET, socketStream, 0)
+        guard fd >= 0 else { throw HTTPError.systemCall("socket") }
+        guard setCloseOnExec(fd), setNonBlocking(fd, true) else {
+            let error = HTTPError.systemCall("fcntl")
+            close(fd)
+            throw error
+        }
+        #if canImport(Darwin)
+        // No MSG_NOSIGNAL on Darwin: a write to a closed peer must fail with EPIPE, not raise SIGPIPE.
+        setOption(fd, level: SOL_SOCKET, name: SO_NOSIGPIPE, value: 1)
+        #endif
+        #endif
         return fd
     }
 
@@ -77,13 +88,13 @@ package enum Socket {
     ///   - port: The port; 0 lets the kernel pick a free one.
     ///   - backlog: The accept queue length.
     /// - Returns: The descriptor and the port actually bound.
-    /// - Throws: `SystemError` naming the call that failed; nothing is left open.
-    package static func makeListener(address: in_addr, port: Int, backlog: Int32) throws(SystemError) -> (fd: Int32, port: Int) {
+    /// - Throws: `HTTPError` naming the call that failed; nothing is left open.
+    package static func makeListener(address: in_addr, port: Int, backlog: Int32) throws(HTTPError) -> (fd: Int32, port: Int) {
         let fd = try makeTCPSocket()
-        do throws(SystemError) {
+        do throws(HTTPError) {
             var on: Int32 = 1
             guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-                throw SystemError("setsockopt(SO_REUSEADDR)")
+                throw HTTPError.systemCall("setsockopt(SO_REUSEADDR)")
             }
             var socketAddress = Self.socketAddress(address, port: port)
             let bound = withUnsafePointer(to: &socketAddress) {
@@ -91,9 +102,9 @@ package enum Socket {
                     bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
-            guard bound == 0 else { throw SystemError("bind") }
-            guard listen(fd, backlog) == 0 else { throw SystemError("listen") }
-            guard let boundPort = localPort(fd) else { throw SystemError("getsockname") }
+            guard bound == 0 else { throw HTTPError.systemCall("bind") }
+            guard listen(fd, backlog) == 0 else { throw HTTPError.systemCall("listen") }
+            guard let boundPort = localPort(fd) else { throw HTTPError.systemCall("getsockname") }
             return (fd, boundPort)
         } catch {
             close(fd)
@@ -107,11 +118,28 @@ package enum Socket {
     package static func accept(_ listenFD: Int32) -> (fd: Int32, peer: sockaddr_storage) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        #if os(Linux) && !ELIZA_PORTABLE_POSIX
         let fd = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 c_accept4(listenFD, $0, &length, socketNonBlocking | socketCloseOnExec)
             }
         }
+        #else
+        let fd = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { systemAccept(listenFD, $0, &length) }
+        }
+        if fd >= 0 {
+            guard setCloseOnExec(fd), setNonBlocking(fd, true) else {
+                let saved = errno
+                close(fd)
+                errno = saved
+                return (-1, storage)
+            }
+            #if canImport(Darwin)
+            setOption(fd, level: SOL_SOCKET, name: SO_NOSIGPIPE, value: 1)
+            #endif
+        }
+        #endif
         return (fd, storage)
     }
 
@@ -120,13 +148,13 @@ package enum Socket {
     ///   - nonBlockingRead: Whether reads return EAGAIN instead of waiting.
     ///   - nonBlockingWrite: Whether writes return EAGAIN instead of waiting.
     /// - Returns: The read and write ends.
-    package static func makePipe(nonBlockingRead: Bool, nonBlockingWrite: Bool) throws(SystemError) -> (read: Int32, write: Int32) {
+    package static func makePipe(nonBlockingRead: Bool, nonBlockingWrite: Bool) throws(HTTPError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw SystemError("pipe") }
-        guard fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0,
+        guard pipe(&fds) == 0 else { throw HTTPError.systemCall("pipe") }
+        guard setCloseOnExec(fds[0]), setCloseOnExec(fds[1]),
             setNonBlocking(fds[0], nonBlockingRead), setNonBlocking(fds[1], nonBlockingWrite)
         else {
-            let error = SystemError("fcntl")
+            let error = HTTPError.systemCall("fcntl")
             close(fds[0])
             close(fds[1])
             throw error
@@ -177,6 +205,12 @@ package enum Socket {
         _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// Marks a descriptor close-on-exec.
+    @discardableResult
+    package static func setCloseOnExec(_ fd: Int32) -> Bool {
+        fcntl(fd, F_SETFD, FD_CLOEXEC) == 0
+    }
+
     /// Switches a descriptor between blocking and non-blocking mode.
     @discardableResult
     package static func setNonBlocking(_ fd: Int32, _ nonBlocking: Bool) -> Bool {
@@ -191,7 +225,7 @@ package enum Socket {
     ///   - events: The poll events to wait for.
     ///   - deadline: A `monotonicNanoseconds()` instant, or nil to wait forever.
     /// - Returns: The returned events, or nil when the deadline passed first.
-    package static func wait(_ fd: Int32, for events: Int16, until deadline: Int64?) throws(SystemError) -> Int16? {
+    package static func wait(_ fd: Int32, for events: Int16, until deadline: Int64?) throws(HTTPError) -> Int16? {
         while true {
             var timeout: Int32 = -1
             if let deadline {
@@ -203,7 +237,7 @@ package enum Socket {
             let ready = poll(&descriptor, 1, timeout)
             if ready > 0 { return descriptor.revents }
             // On a timeout the loop re-checks the deadline; on EINTR it simply waits again.
-            if ready < 0 && errno != EINTR { throw SystemError("poll") }
+            if ready < 0 && errno != EINTR { throw HTTPError.systemCall("poll") }
         }
     }
 
@@ -228,4 +262,16 @@ package let socketNonBlocking = Int32(SOCK_NONBLOCK)
 package let socketCloseOnExec = Int32(SOCK_CLOEXEC)
 package let shutdownWrite = Int32(SHUT_WR)
 package let shutdownBoth = Int32(SHUT_RDWR)
+#elseif canImport(Darwin)
+package let socketStream = Int32(SOCK_STREAM)
+package let shutdownWrite = Int32(SHUT_WR)
+package let shutdownBoth = Int32(SHUT_RDWR)
+#endif
+
+/// Flags for every `send`: Linux's MSG_NOSIGNAL keeps a write to a closed peer from raising SIGPIPE;
+/// Darwin has no such flag and sets SO_NOSIGPIPE on the socket instead.
+#if canImport(Darwin)
+package let sendNoSignal: Int32 = 0
+#else
+package let sendNoSignal = Int32(MSG_NOSIGNAL)
 #endif

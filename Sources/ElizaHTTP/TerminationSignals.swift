@@ -4,6 +4,8 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The self-pipe of the SIGINT/SIGTERM handler: created once per process and never closed, so a signal
@@ -28,9 +30,9 @@ private func forwardSignal(_ signal: Int32) {
 /// pipe; a watcher thread reads it and calls the closure, whichever thread the kernel interrupted.
 package final class TerminationSignals: Sendable {
     private let previous: Mutex<[Int32: sigaction]>
-    private let watcher: Mutex<pthread_t?>
+    private let watcher: Mutex<PosixThread?>
 
-    private init(previous: [Int32: sigaction], watcher: pthread_t) {
+    private init(previous: [Int32: sigaction], watcher: PosixThread) {
         self.previous = Mutex(previous)
         self.watcher = Mutex(watcher)
     }
@@ -39,22 +41,22 @@ package final class TerminationSignals: Sendable {
     /// previous handlers.
     /// - Parameter action: Called with the signal number each time one arrives, on the watcher thread.
     /// - Returns: The installation, to cancel later.
-    /// - Throws: `HTTPServerError` with `.systemError` when the pipe or thread cannot be created, or
+    /// - Throws: `HTTPError` with `.systemError` when the pipe or thread cannot be created, or
     ///   `.alreadyRunning` when another installation is active.
-    package static func install(_ action: @escaping @Sendable (Int32) -> Void) throws(HTTPServerError) -> TerminationSignals {
+    package static func install(_ action: @escaping @Sendable (Int32) -> Void) throws(HTTPError) -> TerminationSignals {
         guard signalsInstalled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
-        else { throw HTTPServerError(.alreadyRunning, "termination signal handlers are already installed") }
+        else { throw HTTPError(.alreadyRunning, "termination signal handlers are already installed") }
         var previous: [Int32: sigaction] = [:]
-        do throws(Socket.SystemError) {
+        do throws(HTTPError) {
             let readFD = try pipeReadEnd()
             for signal in [SIGINT, SIGTERM] {
                 var handler = sigaction()
-                handler.__sigaction_handler.sa_handler = { forwardSignal($0) }
+                Self.setHandler(&handler) { forwardSignal($0) }
                 sigemptyset(&handler.sa_mask)
                 // Interrupted blocking calls elsewhere (such as the Runtime API long-poll) resume.
                 handler.sa_flags = Int32(SA_RESTART)
                 var old = sigaction()
-                guard sigaction(signal, &handler, &old) == 0 else { throw Socket.SystemError("sigaction") }
+                guard sigaction(signal, &handler, &old) == 0 else { throw HTTPError.systemCall("sigaction") }
                 previous[signal] = old
             }
             let watcher = try startWatcher(readFD: readFD, action: action)
@@ -62,7 +64,7 @@ package final class TerminationSignals: Sendable {
         } catch {
             for (signal, var old) in previous { _ = sigaction(signal, &old, nil) }
             signalsInstalled.store(false, ordering: .releasing)
-            throw HTTPServerError(.systemError, "cannot install signal handlers: \(error)")
+            throw error.during("cannot install signal handlers")
         }
     }
 
@@ -78,10 +80,10 @@ package final class TerminationSignals: Sendable {
         var byte = stopWatcherByte
         _ = write(signalPipeWrite.load(ordering: .relaxed), &byte, 1)
         // Called from the action itself, the watcher cannot wait for its own end.
-        if pthread_equal(thread, pthread_self()) != 0 {
-            pthread_detach(thread)
+        if thread.isCurrent {
+            thread.detach()
         } else {
-            pthread_join(thread, nil)
+            thread.join()
         }
         signalsInstalled.store(false, ordering: .releasing)
     }
@@ -91,7 +93,7 @@ package final class TerminationSignals: Sendable {
     }
 
     /// The read end of the process's signal pipe, creating the pipe on first use.
-    private static func pipeReadEnd() throws(Socket.SystemError) -> Int32 {
+    private static func pipeReadEnd() throws(HTTPError) -> Int32 {
         let existing = signalPipeRead.load(ordering: .acquiring)
         if existing >= 0 { return existing }
         // A full pipe must not block the handler; the watcher, though, waits for bytes.
@@ -101,34 +103,26 @@ package final class TerminationSignals: Sendable {
         return fds.read
     }
 
-    private static func startWatcher(readFD: Int32, action: @escaping @Sendable (Int32) -> Void) throws(Socket.SystemError) -> pthread_t {
-        final class Watch {
-            let readFD: Int32
-            let action: @Sendable (Int32) -> Void
-            init(readFD: Int32, action: @escaping @Sendable (Int32) -> Void) {
-                self.readFD = readFD
-                self.action = action
+    private static func startWatcher(readFD: Int32, action: @escaping @Sendable (Int32) -> Void) throws(HTTPError) -> PosixThread {
+        try PosixThread.spawn {
+            while true {
+                var byte: UInt8 = 0
+                let count = read(readFD, &byte, 1)
+                if count < 0 && errno == EINTR { continue }
+                if count != 1 || byte == stopWatcherByte { return }
+                action(Int32(byte))
             }
         }
-        let retained = Unmanaged.passRetained(Watch(readFD: readFD, action: action)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread, nil,
-            { argument in
-                guard let argument else { return nil }
-                let watch = Unmanaged<Watch>.fromOpaque(argument).takeRetainedValue()
-                while true {
-                    var byte: UInt8 = 0
-                    let count = read(watch.readFD, &byte, 1)
-                    if count < 0 && errno == EINTR { continue }
-                    if count != 1 || byte == stopWatcherByte { return nil }
-                    watch.action(Int32(byte))
-                }
-            }, retained)
-        guard result == 0 else {
-            Unmanaged<Watch>.fromOpaque(retained).release()
-            throw Socket.SystemError("pthread_create", result)
-        }
-        return thread
+    }
+
+    /// Sets `sa_handler`, whose field path differs between the C libraries.
+    private static func setHandler(_ action: inout sigaction, _ handler: @convention(c) (Int32) -> Void) {
+        #if canImport(Glibc)
+        action.__sigaction_handler.sa_handler = handler
+        #elseif canImport(Musl)
+        action.__sa_handler.sa_handler = handler
+        #elseif canImport(Darwin)
+        action.__sigaction_u.__sa_handler = handler
+        #endif
     }
 }

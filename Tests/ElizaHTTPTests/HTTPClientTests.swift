@@ -5,6 +5,8 @@ import Testing
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A scripted server on 127.0.0.1: for each request it reads (up to the blank line), it performs the
@@ -162,9 +164,9 @@ extension Loopback {
         @Test func timesOutWhenTheServerIsSilent() throws {
             let server = try ScriptedServer([.silence])
             let client = try HTTPClient(host: "127.0.0.1", port: server.port, receiveTimeout: .milliseconds(200))
-            var error: HTTPClientError?
+            var error: HTTPError?
             let elapsed = measure {
-                error = #expect(throws: HTTPClientError.self) { try client.send(method: "GET", path: "/") }
+                error = #expect(throws: HTTPError.self) { try client.send(method: "GET", path: "/") }
             }
             #expect(error?.code == .timeout)
             #expect(elapsed >= .milliseconds(150) && elapsed < .seconds(2))
@@ -177,26 +179,29 @@ extension Loopback {
             let (fd, port) = try Socket.makeListener(address: loopback, port: 0, backlog: 1)
             close(fd)
             let client = try HTTPClient(host: "127.0.0.1", port: port, receiveTimeout: .seconds(2))
-            let error = #expect(throws: HTTPClientError.self) { try client.send(method: "GET", path: "/") }
+            let error = #expect(throws: HTTPError.self) { try client.send(method: "GET", path: "/") }
             #expect(error?.code == .connectionRefused)
         }
 
         @Test(arguments: [
-            ("HTTP/1.1 2OO OK\r\n\r\n", HTTPClientError.Code.malformedResponse),
+            ("HTTP/1.1 2OO OK\r\n\r\n", HTTPError.Code.malformedResponse),
             ("SSH-2.0-OpenSSH_9.2\r\n\r\n", .malformedResponse),
             ("HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", .malformedResponse),
             ("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nab", .malformedResponse),
             ("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", .malformedResponse),
             ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .malformedResponse),
+            // A signed size: `Int(_:radix:)` reads "-1" and "+5"; the client must not (it trapped on -1).
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nabc\r\n0\r\n\r\n", .malformedResponse),
+            ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+5\r\nhello\r\n0\r\n\r\n", .malformedResponse),
             ("HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", .malformedResponse),
             ("HTTP/1.1 101 Switching Protocols\r\n\r\n", .malformedResponse),
             ("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", .connectionClosed),
         ])
-        func rejectsBadResponses(reply: String, code: HTTPClientError.Code) throws {
+        func rejectsBadResponses(reply: String, code: HTTPError.Code) throws {
             let server = try ScriptedServer([.replyAndClose(reply)])
             let client = try HTTPClient(
                 host: "127.0.0.1", port: server.port, receiveTimeout: .seconds(5), maxResponseBytes: 1000)
-            let error = #expect(throws: HTTPClientError.self) { try client.send(method: "GET", path: "/") }
+            let error = #expect(throws: HTTPError.self) { try client.send(method: "GET", path: "/") }
             #expect(error?.code == code)
             client.close()
             #expect(server.finish())
@@ -204,7 +209,7 @@ extension Loopback {
 
         @Test func rejectsInvalidAddressesAndRequests() throws {
             for address in ["127.0.0.1", "example.com:80", "127.0.0.1:0", "127.0.0.1:99999", ":80", "127.0.0.1:8o"] {
-                let error = #expect(throws: HTTPClientError.self) { try HTTPClient(address: address) }
+                let error = #expect(throws: HTTPError.self) { try HTTPClient(address: address) }
                 #expect(error?.code == .invalidAddress)
             }
             let client = try HTTPClient(address: "localhost:9")
@@ -212,7 +217,7 @@ extension Loopback {
                 ("GET", "/a b", [HTTPHeader]()), ("G T", "/", []), ("GET", "/", [HTTPHeader("x", "a\r\nb: c")]),
                 ("GET", "/", [HTTPHeader("bad name", "v")]),
             ] {
-                let error = #expect(throws: HTTPClientError.self) { try client.send(method: method, path: path, headers: headers) }
+                let error = #expect(throws: HTTPError.self) { try client.send(method: method, path: path, headers: headers) }
                 #expect(error?.code == .invalidRequest)
             }
         }

@@ -74,7 +74,7 @@ import Testing
             body: "hi"),
     ]
 
-    private func expectRequest(_ outcome: HTTPRequestParser.Outcome, _ good: Good, consumed expectedConsumed: Int) {
+    private func expectRequest(_ outcome: HTTPRequestParser.ParseResult, _ good: Good, consumed expectedConsumed: Int) {
         guard case .request(let request, let consumed, let keepAlive) = outcome else {
             Issue.record("expected a request, got \(outcome)")
             return

@@ -6,6 +6,8 @@ import Testing
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Tests that talk over real loopback sockets. Serialized (recursively), so that counting this
@@ -93,7 +95,7 @@ final class RawConnection: @unchecked Sendable {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else { throw TestFailure("connect: \(Socket.errorText(errno))") }
+        guard connected == 0 else { throw TestFailure("connect: \(HTTPError.errorText(errno))") }
     }
 
     deinit {

@@ -5,6 +5,8 @@ import Testing
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 extension Loopback {
@@ -15,7 +17,7 @@ extension Loopback {
             let handlersBefore = [SIGTERM, SIGINT].map(handlerAddress)
             let received = Shared<[Int32]>([])
             let signals = try TerminationSignals.install { signal in received.update { $0.append(signal) } }
-            #expect(throws: HTTPServerError.self) { try TerminationSignals.install { _ in } }
+            #expect(throws: HTTPError.self) { try TerminationSignals.install { _ in } }
             kill(getpid(), SIGTERM)
             kill(getpid(), SIGINT)
             for _ in 0..<100 where received.value.count < 2 { sleep(milliseconds: 20) }
@@ -48,7 +50,7 @@ extension Loopback {
             for _ in 0..<100 where !stopped.value { sleep(milliseconds: 20) }
             #expect(stopped.value)
             let client = try HTTPClient(host: "127.0.0.1", port: port, receiveTimeout: .seconds(2))
-            let error = #expect(throws: HTTPClientError.self) { try client.send(method: "GET", path: "/") }
+            let error = #expect(throws: HTTPError.self) { try client.send(method: "GET", path: "/") }
             #expect(error?.code == .connectionRefused)
         }
     }

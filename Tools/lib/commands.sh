@@ -23,3 +23,12 @@ run() {
   show "$@"
   if [ "$dry_run" -eq 0 ]; then "$@"; fi
 }
+
+# Prints a new API key: "eliza-" and 48 hex digits (192 bits from /dev/urandom), inside the template's
+# ApiKey pattern.
+random_key() {
+  local hex
+  hex="$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  [ "${#hex}" -eq 48 ] || { echo "error: could not read 24 bytes from /dev/urandom" >&2; return 1; }
+  echo "eliza-$hex"
+}

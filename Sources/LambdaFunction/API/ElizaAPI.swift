@@ -2,6 +2,10 @@ import ElizaHTTP
 import ElizaVM
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The chat-completion API behind every transport: one function from `HTTPRequest` to
@@ -51,26 +55,26 @@ package struct ElizaAPI: Sendable {
         return outcome.response
     }
 
+    /// Refuses a request without handling it, and writes its access log line as a denial.
+    ///
+    /// - Parameters:
+    ///   - request: The refused request.
+    ///   - context: Where it came from.
+    ///   - error: What the caller is told.
+    ///   - reason: Why, for the log line's `reason`.
+    /// - Returns: The error response.
+    package func deny(_ request: HTTPRequest, context: Context, _ error: APIError, reason: String) -> HTTPResponse {
+        let outcome = Outcome(response: error.response, denialReason: reason, errorMessage: error.message)
+        logAccess(request, outcome, context: context, elapsed: .zero)
+        return outcome.response
+    }
+
     /// Answers one request (no logging).
     package func handle(_ request: HTTPRequest, trusted: Bool = false) -> Outcome {
-        // The allow-list is checked first, before the body is read, on the caller IP the transport
-        // vouches for (never X-Forwarded-For).
-        guard trusted || configuration.allowList.allows(request.callerIP) else {
-            let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
-            let error = APIError(.forbidden, "this caller is not allowed to use this service")
-            return Outcome(response: error.response, denialReason: reason, errorMessage: error.message)
-        }
-        let path = Self.normalizedPath(request.path)
         let route: Route
-        switch Self.route(method: request.method, path: path) {
-        case .success(let found): route = found
-        case .failure(let error): return Outcome(response: error.response, errorMessage: error.message)
-        }
-        if !trusted, !route.isOpen, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
-            let error = APIError(.unauthorized, request.header("authorization") == nil
-                ? "missing API key: send Authorization: Bearer <key>"
-                : "incorrect API key provided")
-            return Outcome(response: error.response, denialReason: "bad or missing API key", errorMessage: error.message)
+        switch admit(request, trusted: trusted) {
+        case .success(let admitted): route = admitted
+        case .failure(let refusal): return refusal.outcome
         }
         switch route {
         case .health:
@@ -92,6 +96,49 @@ package struct ElizaAPI: Sendable {
         /// Served without the API key: the health check, and the playground page and its icon (whose
         /// API calls send the key themselves).
         var isOpen: Bool { self == .health || self == .playground || self == .favicon }
+    }
+
+    /// A request turned away before its body matters.
+    struct Refusal: Error {
+        var outcome: Outcome
+    }
+
+    /// The checks that need only the request's head: the caller allow-list, the route and the API key.
+    /// - Returns: The route to take, or the 403, 404, 405 or 401 to answer.
+    func admit(_ request: HTTPRequest, trusted: Bool) -> Result<Route, Refusal> {
+        // The allow-list is checked first, before the body is read, on the caller IP the transport
+        // vouches for (never X-Forwarded-For).
+        guard trusted || configuration.allowList.allows(request.callerIP) else {
+            let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
+            let error = APIError(.forbidden, "this caller is not allowed to use this service")
+            return .failure(Refusal(outcome: Outcome(response: error.response, denialReason: reason, errorMessage: error.message)))
+        }
+        let path = Self.normalizedPath(request.path)
+        let route: Route
+        switch Self.route(method: request.method, path: path) {
+        case .success(let found): route = found
+        case .failure(let error): return .failure(Refusal(outcome: Outcome(response: error.response, errorMessage: error.message)))
+        }
+        if !trusted, !route.isOpen, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
+            let error = APIError(.unauthorized, request.header("authorization") == nil
+                ? "missing API key: send Authorization: Bearer <key>"
+                : "incorrect API key provided")
+            return .failure(Refusal(outcome: Outcome(response: error.response, denialReason: "bad or missing API key", errorMessage: error.message)))
+        }
+        return .success(route)
+    }
+
+    /// For the local server's `100 Continue`: refuses, from its head alone, a request whose body would
+    /// be answered 403, 404, 405 or 401 anyway, so that the client does not send the body, and logs
+    /// the refusal. Nil: let the body come.
+    /// - Parameters:
+    ///   - head: The request without its body, `callerIP` set.
+    ///   - context: Where it came from, for the access log.
+    /// - Returns: The response to send instead of `100 Continue`, or nil.
+    package func preflight(_ head: HTTPRequest, context: Context) -> HTTPResponse? {
+        guard case .failure(let refusal) = admit(head, trusted: false) else { return nil }
+        logAccess(head, refusal.outcome, context: context, elapsed: .zero)
+        return refusal.outcome.response
     }
 
     static func normalizedPath(_ path: String) -> String {

@@ -63,7 +63,7 @@ package struct CallerAllowList: Sendable, CustomStringConvertible {
     /// - Returns: true when the caller is allowed.
     package func allows(_ callerIP: String?) -> Bool {
         if isAllowAll { return true }
-        guard let callerIP, let address = IPAddress(Self.trimmingBlanks(callerIP)) else { return false }
+        guard let callerIP, let address = IPAddress(callerIP.trimmingBlanks) else { return false }
         return allows(address)
     }
 
@@ -83,19 +83,5 @@ package struct CallerAllowList: Sendable, CustomStringConvertible {
         if isAllowAll { return "allow-all" }
         if blocks.isEmpty { return "deny-all" }
         return blocks.map(\.description).joined(separator: ",")
-    }
-
-    private static func trimmingBlanks(_ text: String) -> Substring {
-        let utf8 = text.utf8
-        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        var start = utf8.startIndex
-        var end = utf8.endIndex
-        while start < end, isBlank(utf8[start]) {
-            start = utf8.index(after: start)
-        }
-        while start < end, isBlank(utf8[utf8.index(before: end)]) {
-            end = utf8.index(before: end)
-        }
-        return text[start..<end]
     }
 }

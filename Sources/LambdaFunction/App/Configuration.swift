@@ -2,6 +2,10 @@ import ElizaHTTP
 import ElizaVM
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Everything read from flags and the environment, once, at start-up. A bad value is a start-up
@@ -23,8 +27,9 @@ package struct Configuration: Sendable {
     /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
     package var readTimeoutSeconds = 10
     package var idleTimeoutSeconds = 60
-    /// `host:port` of the Lambda Runtime API when running inside Lambda.
-    package var runtimeAPI: String?
+    /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
+    /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
+    package var allowDirectInvocation = false
 
     package init() {}
 
@@ -103,7 +108,7 @@ package struct Configuration: Sendable {
 
         if let (value, source) = setting("--host", ["ELIZA_HOST"]) {
             // `localhost` is the one name accepted: it always means the IPv4 loopback address.
-            let host = value.trimmingSpaces.lowercased() == "localhost" ? "127.0.0.1" : value.trimmingSpaces
+            let host = value.trimmingBlanks.lowercased() == "localhost" ? "127.0.0.1" : String(value.trimmingBlanks)
             guard !host.isEmpty else { throw Error(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
             // An address literal only: the static binary has no resolver, and a bad host should fail
             // here, naming the variable, not later at bind time.
@@ -113,7 +118,7 @@ package struct Configuration: Sendable {
             config.host = host
         }
         if let (value, source) = setting("--port", ["ELIZA_PORT"]) {
-            guard let port = Int(value.trimmingSpaces), (0...65535).contains(port) else {
+            guard let port = Int(value.trimmingBlanks), (0...65535).contains(port) else {
                 throw Error(code: .invalidValue, message: "\(source)='\(value)' is not a port number (0-65535)")
             }
             config.port = port
@@ -122,7 +127,7 @@ package struct Configuration: Sendable {
             config.apiKey = value
         }
         if let (value, source) = setting("--max-body-bytes", ["ELIZA_MAX_BODY_BYTES"]) {
-            guard let bytes = Int(value.trimmingSpaces), bytes >= 1024, bytes <= 6_000_000 else {
+            guard let bytes = Int(value.trimmingBlanks), bytes >= 1024, bytes <= 6_000_000 else {
                 throw Error(code: .invalidValue, message: "\(source)='\(value)' must be a whole number of bytes from 1024 to 6000000 (the Lambda response limit)")
             }
             config.maxBodyBytes = bytes
@@ -147,26 +152,31 @@ package struct Configuration: Sendable {
             throw Error(code: .invalidValue, message: error.description)
         }
         if let value = environment["ELIZA_LOG_PREVIEW_CHARS"] {
-            guard let chars = Int(value.trimmingSpaces), chars >= 0, chars <= 10_000 else {
+            guard let chars = Int(value.trimmingBlanks), chars >= 0, chars <= 10_000 else {
                 throw Error(code: .invalidValue, message: "ELIZA_LOG_PREVIEW_CHARS='\(value)' must be a whole number from 0 to 10000")
             }
             config.logPreviewChars = chars
         }
         if let value = environment["ELIZA_MAX_TRANSFORMATIONS"] {
-            guard let steps = Int(value.trimmingSpaces), steps >= 1, steps <= 100_000_000 else {
+            guard let steps = Int(value.trimmingBlanks), steps >= 1, steps <= 100_000_000 else {
                 throw Error(code: .invalidValue, message: "ELIZA_MAX_TRANSFORMATIONS='\(value)' must be a whole number from 1 to 100000000")
             }
             config.budget.transformations = steps
         }
         for (variable, range) in [("ELIZA_READ_TIMEOUT_SECONDS", 1...3600), ("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400)] {
             guard let value = environment[variable] else { continue }
-            guard let seconds = Int(value.trimmingSpaces), range.contains(seconds) else {
+            guard let seconds = Int(value.trimmingBlanks), range.contains(seconds) else {
                 throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound)")
             }
             if variable == "ELIZA_READ_TIMEOUT_SECONDS" { config.readTimeoutSeconds = seconds } else { config.idleTimeoutSeconds = seconds }
         }
-        if let value = environment["AWS_LAMBDA_RUNTIME_API"], !value.isEmpty {
-            config.runtimeAPI = value
+        if let value = environment["ELIZA_ALLOW_DIRECT_INVOCATION"] {
+            switch value.trimmingBlanks.lowercased() {
+            case "true": config.allowDirectInvocation = true
+            case "false": config.allowDirectInvocation = false
+            default:
+                throw Error(code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
+            }
         }
         return config
     }
@@ -174,7 +184,12 @@ package struct Configuration: Sendable {
     /// The process environment as a dictionary.
     package static func processEnvironment() -> [String: String] {
         var result: [String: String] = [:]
+        #if canImport(Darwin)
+        // Darwin's headers do not declare `environ` for Swift; this is its documented accessor.
+        guard var pointer = _NSGetEnviron()?.pointee else { return [:] }
+        #else
         var pointer = environ
+        #endif
         while let entry = pointer.pointee {
             let text = String(cString: entry)
             if let equals = text.firstIndex(of: "=") {
@@ -183,15 +198,5 @@ package struct Configuration: Sendable {
             pointer += 1
         }
         return result
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        return String(scalars[first...last])
     }
 }

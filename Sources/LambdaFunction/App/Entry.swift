@@ -4,6 +4,8 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The `eliza-lambda` binary: the Lambda Runtime API loop when `AWS_LAMBDA_RUNTIME_API` is set (it is
@@ -23,10 +25,17 @@ package enum Entry {
             exit(0)
         }
         let environment = Configuration.processEnvironment()
-        if let runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"], !runtimeAPI.isEmpty {
+        if let runtimeAPI = runtimeAPIAddress(environment) {
             runLambda(runtimeAPI: runtimeAPI, environment: environment)
         }
         runLocal(arguments: arguments, environment: environment)
+    }
+
+    /// `host:port` of the Lambda Runtime API when running inside Lambda (Lambda sets
+    /// `AWS_LAMBDA_RUNTIME_API`); nil off Lambda, an empty value included.
+    static func runtimeAPIAddress(_ environment: [String: String]) -> String? {
+        guard let address = environment["AWS_LAMBDA_RUNTIME_API"], !address.isEmpty else { return nil }
+        return address
     }
 
     /// Inside Lambda: configuration errors go to `/runtime/init/error`; then serve until the Runtime

@@ -19,7 +19,11 @@ package enum LocalServer {
         let prefix = "local-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return HTTPServer(
             host: configuration.host, port: configuration.port, limits: limits, threadCount: threadCount,
-            renderError: APIError.transportResponse
+            renderError: APIError.transportResponse,
+            admit: { head in
+                let n = counter.add(1, ordering: .relaxed).newValue
+                return api.preflight(head, context: ElizaAPI.Context(requestId: "\(prefix)-\(n)"))
+            }
         ) { request in
             let n = counter.add(1, ordering: .relaxed).newValue
             return api.respond(to: request, context: ElizaAPI.Context(requestId: "\(prefix)-\(n)"))

@@ -2,6 +2,8 @@
 import Glibc
 #elseif canImport(Musl)
 import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The process-wide `_X_AMZN_TRACE_ID`, set for each invocation without leaking.

@@ -16,9 +16,15 @@ import Testing
         #expect(config.logLevel == .info)
         #expect(config.logPreviewChars == 80)
         #expect(config.budget == StepBudget.default)
-        #expect(config.runtimeAPI == nil)
         #expect(config.readTimeoutSeconds == 10)
         #expect(config.idleTimeoutSeconds == 60)
+        #expect(!config.allowDirectInvocation)
+    }
+
+    @Test(arguments: [("true", true), ("TRUE", true), (" True ", true), ("false", false), ("False", false)])
+    func directInvocationSwitchIsRead(value: String, allowed: Bool) throws {
+        let config = try Configuration.load(arguments: [], environment: ["ELIZA_ALLOW_DIRECT_INVOCATION": value])
+        #expect(config.allowDirectInvocation == allowed)
     }
 
     @Test func timeoutsAreRead() throws {
@@ -44,7 +50,7 @@ import Testing
         #expect(config.logLevel == .debug)
         #expect(config.logPreviewChars == 0)
         #expect(config.budget.transformations == 50)
-        #expect(config.runtimeAPI == "127.0.0.1:9001")
+        #expect(Entry.runtimeAPIAddress(Self.environment) == "127.0.0.1:9001")
     }
 
     @Test func flagsWinOverTheEnvironment() throws {
@@ -104,7 +110,8 @@ import Testing
     }
 
     @Test func emptyRuntimeAPIIsUnset() throws {
-        #expect(try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_RUNTIME_API": ""]).runtimeAPI == nil)
+        #expect(Entry.runtimeAPIAddress(["AWS_LAMBDA_RUNTIME_API": ""]) == nil)
+        #expect(Entry.runtimeAPIAddress([:]) == nil)
     }
 
     // MARK: Bad values
@@ -137,6 +144,9 @@ import Testing
         ([], ["ELIZA_READ_TIMEOUT_SECONDS": "1.5"], ["ELIZA_READ_TIMEOUT_SECONDS", "1.5"]),
         ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": ""], ["ELIZA_IDLE_TIMEOUT_SECONDS", "''"]),
         ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": "86401"], ["ELIZA_IDLE_TIMEOUT_SECONDS", "86401"]),
+        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": "yes"], ["ELIZA_ALLOW_DIRECT_INVOCATION", "'yes'", "true or false"]),
+        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": "1"], ["ELIZA_ALLOW_DIRECT_INVOCATION", "'1'"]),
+        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": ""], ["ELIZA_ALLOW_DIRECT_INVOCATION", "''"]),
     ] as [([String], [String: String], [String])])
     func badValueNamesTheVariableAndTheValue(arguments: [String], environment: [String: String], fragments: [String]) {
         let error = #expect(throws: Configuration.Error.self) {

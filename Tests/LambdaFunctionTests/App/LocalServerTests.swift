@@ -56,4 +56,39 @@ import Darwin
         #expect(reply.status == 200)
         #expect(String(decoding: reply.body, as: UTF8.self).contains(#""content":"IN WHAT WAY""#))
     }
+
+    @Test func refusesBeforeContinueWhenTheKeyOrTheCallerIsWrong() throws {
+        let log = LineCollector()
+        var configuration = Configuration()
+        configuration.port = 0
+        configuration.apiKey = "sk-right"
+        let api = ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .info, sink: log.sink))
+        let server = LocalServer.make(configuration: configuration, api: api, threadCount: 1)
+        let port = try server.start()
+        defer { server.stop() }
+        let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Expect: 100-continue\r\nContent-Length: 2000\r\n"
+
+        let missing = try RawConnection(port: port)
+        missing.send(head + "\r\n")
+        let refusal = try #require(missing.readResponse())
+        #expect(refusal.status == 401)
+        #expect(refusal.bodyText.contains(#""type":"authentication_error""#))
+        #expect(missing.isClosedByServer())
+
+        let keyed = try RawConnection(port: port)
+        keyed.send(head + "Authorization: Bearer sk-right\r\n\r\n")
+        #expect(try #require(keyed.readResponse()).status == 100)
+        #expect(log.lines.contains { $0.contains(#""status":401"#) && $0.contains(#""reason":"bad or missing API key""#) })
+
+        var denying = configuration
+        denying.allowList = allowList("203.0.113.0/24")
+        let denyingAPI = ElizaAPI(configuration: denying, logger: Logger(minimumLevel: .fatal, sink: { _ in }))
+        let denyingServer = LocalServer.make(configuration: denying, api: denyingAPI, threadCount: 1)
+        let denyingPort = try denyingServer.start()
+        defer { denyingServer.stop() }
+        let stranger = try RawConnection(port: denyingPort)
+        stranger.send(head + "Authorization: Bearer sk-right\r\n\r\n")
+        #expect(try #require(stranger.readResponse()).status == 403)
+    }
 }

@@ -1,3 +1,4 @@
+#if os(Linux)
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -11,19 +12,9 @@ import Musl
 @_silgen_name("epoll_ctl") private func c_epoll_ctl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutableRawPointer?) -> Int32
 @_silgen_name("epoll_wait") private func c_epoll_wait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32
 
-/// A Linux epoll instance, level-triggered, with a 64-bit token per registered descriptor. Used by one
-/// thread at a time; the descriptor is closed by the owner (`close(epoll.fd)`), not on deinit, so that
-/// the server can close it only after the thread using it has ended.
-package final class Epoll {
-    /// Event bits (`<sys/epoll.h>`; part of the Linux ABI).
-    package static let readable: UInt32 = 0x001
-    package static let writable: UInt32 = 0x004
-    package static let error: UInt32 = 0x008
-    package static let hangUp: UInt32 = 0x010
-    package static let peerHalfClosed: UInt32 = 0x2000
-    /// Wake only one of the instances waiting on a shared descriptor (Linux 4.5).
-    package static let exclusive: UInt32 = 1 << 28
-
+/// The Linux backend: an epoll instance, level-triggered. The descriptor is closed by the owner after
+/// the thread using it has ended, not on deinit, so that it is never closed under a running `wait`.
+package final class EpollPoller: EventPoller {
     private static let add: Int32 = 1
     private static let delete: Int32 = 2
     private static let modify: Int32 = 3
@@ -39,40 +30,34 @@ package final class Epoll {
     #error("struct epoll_event layout not known for this architecture")
     #endif
 
-    /// The epoll descriptor; closed by the owner with `close`.
-    package let fd: Int32
+    private let fd: Int32
     private var buffer: [UInt8]
+
+    package var descriptor: Int32? { fd }
 
     /// Creates a close-on-exec epoll instance.
     /// - Parameter capacity: The most events one `wait` returns.
-    package init(capacity: Int) throws(Socket.SystemError) {
+    package init(capacity: Int) throws(HTTPError) {
         let fd = c_epoll_create1(O_CLOEXEC)
-        guard fd >= 0 else { throw Socket.SystemError("epoll_create1") }
+        guard fd >= 0 else { throw HTTPError.systemCall("epoll_create1") }
         self.fd = fd
         self.buffer = [UInt8](repeating: 0, count: max(1, capacity) * Self.eventSize)
     }
 
-    /// Starts watching `descriptor` for `events`; `wait` reports it with `token`.
-    package func add(_ descriptor: Int32, events: UInt32, token: UInt64) -> Bool {
-        control(Self.add, descriptor, events: events, token: token)
+    package func add(_ descriptor: Int32, events: PollEvents, token: UInt64) -> Bool {
+        control(Self.add, descriptor, events: events.rawValue, token: token)
     }
 
-    /// Changes the events watched for `descriptor`.
-    package func modify(_ descriptor: Int32, events: UInt32, token: UInt64) -> Bool {
-        control(Self.modify, descriptor, events: events, token: token)
+    package func modify(_ descriptor: Int32, events: PollEvents, token: UInt64) -> Bool {
+        control(Self.modify, descriptor, events: events.rawValue, token: token)
     }
 
-    /// Stops watching `descriptor` (closing it does so too, when it has no duplicates).
+    @discardableResult
     package func remove(_ descriptor: Int32) -> Bool {
         control(Self.delete, descriptor, events: 0, token: 0)
     }
 
-    /// Waits for events.
-    /// - Parameters:
-    ///   - timeoutMilliseconds: -1 waits forever; 0 returns at once.
-    ///   - body: Called with each ready descriptor's token and event bits.
-    /// - Returns: False when `epoll_wait` failed with something other than EINTR.
-    package func wait(timeoutMilliseconds: Int32, _ body: (_ token: UInt64, _ events: UInt32) -> Void) -> Bool {
+    package func wait(timeoutMilliseconds: Int32, _ body: (_ token: UInt64, _ events: PollEvents) -> Void) -> Bool {
         let maxEvents = Int32(buffer.count / Self.eventSize)
         let count = buffer.withUnsafeMutableBytes { c_epoll_wait(fd, $0.baseAddress, maxEvents, timeoutMilliseconds) }
         if count < 0 { return errno == EINTR }
@@ -81,7 +66,7 @@ package final class Epoll {
                 let offset = index * Self.eventSize
                 body(
                     bytes.loadUnaligned(fromByteOffset: offset + Self.dataOffset, as: UInt64.self),
-                    bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                    PollEvents(rawValue: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
             }
         }
         return true
@@ -96,3 +81,4 @@ package final class Epoll {
         }
     }
 }
+#endif
