@@ -1,3 +1,5 @@
+import ElizaHTTP
+
 /// Which callers may use the function, judged by the caller's own IP address.
 ///
 /// The caller IP is the TCP peer that connected (API Gateway's `sourceIp`, or the local server's peer),
@@ -35,11 +37,11 @@ package struct CallerAllowList: Sendable, CustomStringConvertible {
     ///   - text: The variable's value, or nil when it is unset.
     ///   - variable: The variable's name, used in errors and warnings.
     /// - Returns: The list, and warnings to log (entries whose host bits were cleared).
-    /// - Throws: An ``AllowListError`` for the first bad entry.
+    /// - Throws: An ``AddressError`` for the first bad entry.
     package static func parse(
         _ text: String?,
         variable: String = defaultVariable
-    ) throws(AllowListError) -> (list: CallerAllowList, warnings: [String]) {
+    ) throws(AddressError) -> (list: CallerAllowList, warnings: [String]) {
         guard let text else { return (.allowAll, []) }
         let entries = text.split { $0 == "," || $0.isWhitespace }
         guard !entries.isEmpty else { return (.allowAll, []) }
