@@ -152,6 +152,29 @@ def models(base_url, key=None):
         return json.load(response)["data"]
 
 
+# The WCAG 2 contrast ratio of each matching element's text against the first opaque background
+# behind it.
+CONTRAST = """
+const channels = (text) => text.match(/[\\d.]+/g).map(Number);
+const luminance = ([r, g, b]) => {
+  const linear = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+};
+const background = (node) => {
+  for (; node; node = node.parentElement) {
+    const c = channels(getComputedStyle(node).backgroundColor);
+    if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+  }
+  return [255, 255, 255];
+};
+return [...document.querySelectorAll(arguments[0])].map((node) => {
+  const a = luminance(channels(getComputedStyle(node).color).slice(0, 3)), b = luminance(background(node));
+  return [node.tagName + "." + node.className + " " + node.textContent.slice(0, 30), (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+});
+"""
+TEXT = ".message .text, .speaker, .trace summary, .trace dt, .trace dd, .kind, label, .field small, header p, footer, button"
+
+
 def assert_clean(driver, server_origin, expected_paths):
     """No request left the origin, the expected ones were made, no CSP violation, no console error."""
     urls = requested_urls(driver)
@@ -248,6 +271,12 @@ def test_a_person_talks_to_eliza_in_the_browser(server):
         # Its raw form is exactly what `elizac chat --trace` prints for the same conversation.
         raw = details.find_element(By.CSS_SELECTOR, "pre.raw").get_attribute("textContent")
         assert raw.splitlines() == elizac_traces()[-1]
+
+        # Readable contrast (WCAG AA, 4.5:1) for every kind of text on the page, traces open.
+        ratios = driver.execute_script(CONTRAST, TEXT)
+        assert len(ratios) > 50
+        low = [(what, round(ratio, 2)) for what, ratio in ratios if ratio < 4.5]
+        assert not low, low
 
         # Another script: a new session with its own greeting, then a Turing machine's answer.
         palindrome = next(m for m in catalog if m["id"] == "eliza-palindrome")
