@@ -8,16 +8,8 @@ import ElizaHTTP
 @testable import LambdaFunction
 
 /// Small limits, so that every bound is reached often.
-let limits: RequestLimits = {
-    var limits = RequestLimits()
-    limits.transformations = 5_000
-    limits.wordOperations = 500_000
-    limits.inputBytes = 8_192
-    limits.inputMessages = 64
-    limits.replyBytes = 2_048
-    limits.responseBytes = 16_384
-    return limits
-}()
+let limits = RequestLimits(transformations: 5_000, wordOperations: 500_000, inputBytes: 8_192, inputMessages: 64,
+                           replyBytes: 2_048, responseBytes: 16_384)
 
 let api: ElizaAPI = {
     var configuration = Configuration()

@@ -10,22 +10,22 @@ import ElizaVM
 /// Lambda, which gets about 1/14 of a core (README, "Limits", has the measured worst cases).
 package struct RequestLimits: Sendable, Equatable {
     /// Keyword rules the VM may apply in the whole request (`ELIZA_MAX_TRANSFORMATIONS`).
-    package var transformations = 100_000
+    package var transformations: Int
     /// Word operations (words looked at by decomposition attempts, words written by PRE) in the
     /// whole request (`ELIZA_MAX_WORD_OPERATIONS`): what bounds the time of the Turing machines.
-    package var wordOperations = 5_000_000
+    package var wordOperations: Int
     /// UTF-8 bytes of the user messages replayed (`ELIZA_MAX_INPUT_BYTES`). The VM's counters start
     /// after a message is split into words and scanned for keywords; this bounds that work, which
     /// grows with the text (much faster for non-ASCII letters), before any of it is done.
-    package var inputBytes = 65_536
+    package var inputBytes: Int
     /// User messages replayed (`ELIZA_MAX_INPUT_MESSAGES`): each costs a few microseconds of set-up
     /// even when it is empty, which the other bounds do not see.
-    package var inputMessages = 2_000
+    package var inputMessages: Int
     /// UTF-8 bytes of the reply text returned, after any `max_tokens` cut (`ELIZA_MAX_REPLY_BYTES`).
-    package var replyBytes = 65_536
+    package var replyBytes: Int
     /// Bytes of the response body, every chunk of every choice and the SSE framing included
     /// (`ELIZA_MAX_RESPONSE_BYTES`). Computed before the body is built.
-    package var responseBytes = 1_048_576
+    package var responseBytes: Int
 
     /// Words the text may grow to through PRE, per reply (the VM's own bound; word operations bound
     /// the time of such growth, this its size).
@@ -40,7 +40,16 @@ package struct RequestLimits: Sendable, Equatable {
     /// body into a JSON string, which can double it, and Lambda refuses responses over 6 MB.
     package static let maxResponseBytesSetting = 2_097_152
 
-    package init() {}
+    /// The limits; the defaults are the documented ones.
+    package init(transformations: Int = 100_000, wordOperations: Int = 5_000_000, inputBytes: Int = 65_536,
+                 inputMessages: Int = 2_000, replyBytes: Int = 65_536, responseBytes: Int = 1_048_576) {
+        self.transformations = transformations
+        self.wordOperations = wordOperations
+        self.inputBytes = inputBytes
+        self.inputMessages = inputMessages
+        self.replyBytes = replyBytes
+        self.responseBytes = responseBytes
+    }
 
     /// The VM budget for a request's session: one budget for every input replayed (`.perSession`).
     package var stepBudget: StepBudget {

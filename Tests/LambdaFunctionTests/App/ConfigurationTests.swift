@@ -47,14 +47,8 @@ import Testing
         #expect(config.allowList.description == "10.0.0.0/8")
         #expect(config.logLevel == .debug)
         #expect(config.logPreviewBytes == 40)
-        var limits = RequestLimits()
-        limits.transformations = 50
-        limits.wordOperations = 600
-        limits.inputBytes = 700
-        limits.inputMessages = 8
-        limits.replyBytes = 900
-        limits.responseBytes = 5000
-        #expect(config.limits == limits)
+        #expect(config.limits == RequestLimits(transformations: 50, wordOperations: 600, inputBytes: 700, inputMessages: 8,
+                                               replyBytes: 900, responseBytes: 5000))
         #expect(config.limits.stepBudget == StepBudget(transformations: 50, wordOperations: 600, textWords: RequestLimits.textWords,
                                                       scope: .perSession))
         #expect(config.runtimeAPI == "127.0.0.1:9001")
