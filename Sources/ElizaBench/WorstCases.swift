@@ -57,7 +57,16 @@ func worstCases() -> [WorstCase] {
     let shortLines = (0..<2_000).map { _ in ("user", "remember remember remember you") }
     // A system message is not replayed, so only the body limit bounds it.
     let bigSystem = String(repeating: "ŉ ", count: (oneMiB - 200) / 3)
+    var cacm: [(String, String)] = []
+    for line in cacmLines {
+        cacm.append(("user", line))
+        cacm.append(("assistant", "IN WHAT WAY"))
+    }
     return [
+        // For scale: documented inputs, far inside the limits.
+        WorstCase(name: "for scale: the CACM conversation, last turn", body: requestBody(cacm), status: 200),
+        WorstCase(name: "for scale: PALP A B B A", body: requestBody([("user", "PALP A B B A")], model: "eliza-palindrome"),
+                  status: 200),
         WorstCase(name: "issue: 64 KiB model, stream, n=16, 30,000-char message",
                   body: requestBody([("user", worried)], model: String(repeating: "m", count: 65_536), #""stream":true,"n":16"#),
                   status: 400),
