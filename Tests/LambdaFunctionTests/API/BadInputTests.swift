@@ -173,6 +173,20 @@ import Testing
         try expectOpenAIError(response, status: 404, type: "not_found_error", "no route for \(method) \(path)")
     }
 
+    /// A path of combining accents is one character of many bytes: the error quotes at most 200
+    /// bytes of it, cut at a scalar boundary, and any error message is at most 1 KiB.
+    @Test func errorsQuoteTheRequestByBytes() throws {
+        let path = "/a" + String(repeating: "\u{301}", count: 20_000)
+        let response = APIHarness().handle(HTTPRequest(method: "GET", path: path, callerIP: "203.0.113.7"))
+        let message = try expectOpenAIError(response, status: 404, type: "not_found_error")
+        #expect(message.utf8.starts(with: "no route for GET /a\u{301}".utf8))
+        #expect(message.utf8.count < 400)
+        #expect(response.body.count < 1024)
+        let long = APIError(.badRequest, String(repeating: "é", count: 10_000), param: String(repeating: "p", count: 5_000))
+        #expect(long.message.utf8.count == APIError.maxMessageBytes && long.message.allSatisfy { $0 == "é" })
+        #expect(long.param?.utf8.count == APIError.maxMessageBytes)
+    }
+
     @Test(arguments: ["GET", "PUT", "DELETE", "HEAD"])
     func wrongMethodOnChatCompletionsIs405(method: String) throws {
         for path in ["/v1/chat/completions", "/chat/completions"] {
