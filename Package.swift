@@ -93,6 +93,8 @@ let package = Package(
             dependencies: ["ElizaHTTP"],
             swiftSettings: swiftSettings
         ),
+        // Also ElizaBench: its worst-case requests (the README's Limits table) are tested here for
+        // their status and bounds, so the table cannot drift from what the server does.
         .testTarget(
             name: "WebEmbedTests",
             dependencies: ["web-embed"],
@@ -100,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LambdaFunctionTests",
-            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts", "ElizaWeb"],
+            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts", "ElizaWeb", "ElizaBench"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

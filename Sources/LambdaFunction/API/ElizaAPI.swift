@@ -41,6 +41,8 @@ package struct ElizaAPI: Sendable {
         package var reply: String?
         package var denialReason: String?
         package var errorMessage: String?
+        /// What the request spent of its budget, when it reached the chat-completion route.
+        package var usage: RequestBudget.Usage?
     }
 
     /// Answers one request and writes its access log line.
@@ -156,11 +158,11 @@ package struct ElizaAPI: Sendable {
         case "/": (route, allow) = (.playground, "GET")
         case "/favicon.ico": (route, allow) = (.favicon, "GET")
         default:
-            return .failure(APIError(.notFound, "no route for \(method) \(path.prefix(200)); use POST /v1/chat/completions or GET /v1/models"))
+            return .failure(APIError(.notFound, "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); use POST /v1/chat/completions or GET /v1/models"))
         }
         guard method == allow || (allow == "GET" && method == "HEAD") else {
             return .failure(APIError(.methodNotAllowed(allow: allow == "GET" ? "GET, HEAD" : allow),
-                                     "\(method.prefix(20)) is not allowed on \(path); use \(allow)"))
+                                     "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(allow)"))
         }
         return .success(route)
     }
@@ -173,26 +175,31 @@ package struct ElizaAPI: Sendable {
         let chat: ChatCompletionRequest
         do {
             chat = try ChatCompletionRequest.decode(request.body)
+            try RequestLimits.checkModel(chat.model)
         } catch {
             return Outcome(response: error.response, errorMessage: error.message)
         }
-        let completion: ChatCompletion
+        // One budget for the whole request: the replay of every user message, the reply, and the
+        // body of all its choices.
+        var budget = RequestBudget(configuration.limits)
         do {
-            completion = try ChatCompletion.answer(chat, script: catalog.script(for: chat.model), budget: configuration.budget)
+            let completion = try ChatCompletion.answer(chat, script: catalog.script(for: chat.model), budget: &budget)
+            let id = Self.completionID()
+            let created = Int(time(nil))
+            let response: HTTPResponse
+            if chat.stream {
+                let body = try completion.eventStream(id: id, created: created, model: chat.model, choices: chat.n,
+                                                      includeUsage: chat.includeUsage, budget: &budget)
+                response = HTTPResponse(status: 200,
+                                        headers: [HTTPHeader("content-type", "text/event-stream"), HTTPHeader("cache-control", "no-cache")],
+                                        body: body)
+            } else {
+                response = Self.json(200, try completion.jsonBody(id: id, created: created, model: chat.model, choices: chat.n, budget: &budget))
+            }
+            return Outcome(response: response, model: chat.model, reply: completion.content, usage: budget.usage)
         } catch {
-            return Outcome(response: error.response, model: chat.model, errorMessage: error.message)
+            return Outcome(response: error.response, model: chat.model, errorMessage: error.message, usage: budget.usage)
         }
-        let id = Self.completionID()
-        let created = Int(time(nil))
-        let response: HTTPResponse
-        if chat.stream {
-            response = HTTPResponse(status: 200,
-                                    headers: [HTTPHeader("content-type", "text/event-stream"), HTTPHeader("cache-control", "no-cache")],
-                                    body: completion.eventStream(id: id, created: created, model: chat.model, choices: chat.n, includeUsage: chat.includeUsage))
-        } else {
-            response = Self.json(200, completion.jsonBody(id: id, created: created, model: chat.model, choices: chat.n))
-        }
-        return Outcome(response: response, model: chat.model, reply: completion.content)
     }
 
     static func json(_ status: Int, _ body: [UInt8]) -> HTTPResponse {
@@ -237,20 +244,25 @@ package struct ElizaAPI: Sendable {
         ]
         if let api = context.apiRequestId { fields.append(.string("apiRequestId", api)) }
         fields.append(request.callerIP.map { .string("callerIp", $0) } ?? .null("callerIp"))
-        if let forwarded = request.header("x-forwarded-for") { fields.append(.string("forwardedFor", String(forwarded.prefix(512)))) }
-        fields.append(.string("method", String(request.method.prefix(20))))
-        fields.append(.string("path", String(request.path.prefix(200))))
+        if let forwarded = request.header("x-forwarded-for") { fields.append(.string("forwardedFor", forwarded.prefix(utf8Bytes: 512))) }
+        fields.append(.string("method", request.method.prefix(utf8Bytes: 20)))
+        fields.append(.string("path", request.path.prefix(utf8Bytes: 200)))
         fields.append(.int("status", status))
         fields.append(.double("durationMs", (milliseconds * 1000).rounded() / 1000))
         fields.append(.int("bytesIn", request.body.count))
         fields.append(.int("bytesOut", outcome.response.body.count))
-        if let model = outcome.model { fields.append(.string("model", String(model.prefix(100)))) }
-        if let agent = request.header("user-agent") { fields.append(.string("userAgent", String(agent.prefix(200)))) }
-        if let reply = outcome.reply, configuration.logPreviewChars > 0 {
-            fields.append(.string("elizaResponsePreview", String(reply.prefix(configuration.logPreviewChars))))
+        if let model = outcome.model { fields.append(.string("model", model.prefix(utf8Bytes: 100))) }
+        if let agent = request.header("user-agent") { fields.append(.string("userAgent", agent.prefix(utf8Bytes: 200))) }
+        if let usage = outcome.usage {
+            fields.append(.int("transformations", usage.transformations))
+            fields.append(.int("wordOperations", usage.wordOperations))
+        }
+        // Off unless asked for: ELIZA's replies quote the user's words (reassembly copies them).
+        if let reply = outcome.reply, configuration.logPreviewBytes > 0 {
+            fields.append(.string("elizaResponsePreview", reply.prefix(utf8Bytes: configuration.logPreviewBytes)))
         }
         if let reason = outcome.denialReason { fields.append(.string("reason", reason)) }
-        if let error = outcome.errorMessage, outcome.denialReason == nil { fields.append(.string("errorMessage", String(error.prefix(300)))) }
+        if let error = outcome.errorMessage, outcome.denialReason == nil { fields.append(.string("errorMessage", error)) }
         logger.log(level, outcome.denialReason != nil ? "request denied" : "request", fields)
     }
 }

@@ -14,39 +14,36 @@ package struct ChatCompletion: Sendable {
     /// The trace of the reply, when the request asked for one (`eliza.trace`).
     package var trace: ChatTrace?
 
-    /// Answers a request with the given script.
+    /// Answers a request with the given script, within the request's budget.
     ///
-    /// - Throws: `APIError` 422 when the script exhausts its step budget on this conversation.
-    package static func answer(_ request: ChatCompletionRequest, script: Script, budget: StepBudget = .default) throws(APIError) -> ChatCompletion {
-        var session = Session(script: script, budget: budget)
-        // No user message at all: the script's greeting (item 1).
-        var reply = script.greetingText
+    /// ELIZA is deterministic, so the reply is computed once whatever `n` is; the encoders repeat it
+    /// in every choice.
+    ///
+    /// - Parameters:
+    ///   - request: The decoded request.
+    ///   - script: The script of the requested model.
+    ///   - budget: The request's budget; the replay and the reply are charged to it.
+    /// - Throws: `APIError` 422 when the conversation is over a bound of the budget (the step budget,
+    ///   the input, the reply).
+    package static func answer(_ request: ChatCompletionRequest, script: Script, budget: inout RequestBudget) throws(APIError) -> ChatCompletion {
         var promptTokens = 0
-        // Only the reply the response carries is traced; without `eliza.trace` nothing is (NoTracer).
-        let traced = request.trace ? request.messages.lastIndex { $0.role == .user && $0.text != nil } : nil
-        var trace: ChatTrace? = request.trace ? ChatTrace(message: nil) : nil
+        var inputs: [RequestBudget.Input] = []
+        var lastUserMessage: Int?
         for (index, message) in request.messages.enumerated() {
             guard let text = message.text else { continue }
             promptTokens += wordCount(text)
             // system, developer, assistant and tool messages are not spoken to ELIZA.
-            guard message.role == .user else { continue }
-            let outcome: Outcome
-            if index == traced {
-                var recorder = ChatTrace.Recorder(message: index)
-                outcome = session.respond(to: text, tracer: &recorder)
-                trace = recorder.trace
-            } else {
-                outcome = session.respond(to: text)
-            }
-            switch outcome {
-            case .reply(let text):
-                reply = text
-            case let .budgetExhausted(limit, transformations):
-                throw APIError(.unprocessable,
-                               "messages[\(index)]: the \(script.name) script found no reply within its step budget (\(limit.rawValue) limit reached after \(transformations) transformations); the script loops on this input",
-                               param: "messages[\(index)].content")
+            if message.role == .user {
+                inputs.append(RequestBudget.Input(text: text, field: "messages[\(index)].content"))
+                lastUserMessage = index
             }
         }
+        // Only the reply the response carries is traced; without `eliza.trace` nothing is (NoTracer).
+        var recorder = request.trace ? lastUserMessage.map { ChatTrace.Recorder(message: $0) } : nil
+        // No user message at all: the script's greeting (item 1).
+        var reply = try budget.replay(inputs, script: script, collection: "messages", tracingLast: &recorder)
+            ?? script.greetingText
+        let trace = request.trace ? recorder?.trace ?? ChatTrace(message: nil) : nil
         var finishReason = "stop"
         var completionTokens = wordCount(reply)
         if let maxTokens = request.maxTokens, completionTokens > maxTokens {
@@ -54,8 +51,10 @@ package struct ChatCompletion: Sendable {
             completionTokens = maxTokens
             finishReason = "length"
         }
-        return ChatCompletion(content: reply, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
-                              trace: trace)
+        try budget.admitReply(reply)
+        return ChatCompletion(
+            content: reply, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
+            trace: trace)
     }
 
     /// Whitespace-separated words: the deterministic "token" count used for `usage`.
@@ -63,10 +62,7 @@ package struct ChatCompletion: Sendable {
         var count = 0
         var inWord = false
         for scalar in text.unicodeScalars {
-            let v = scalar.value
-            // ASCII first: the Unicode property lookup is needed only for other scalars.
-            let isSpace = v < 0x80 ? (v == 0x20 || (0x09...0x0D).contains(v)) : scalar.properties.isWhitespace
-            if isSpace {
+            if isWhitespace(scalar.value) {
                 inWord = false
             } else if !inWord {
                 inWord = true
@@ -76,12 +72,32 @@ package struct ChatCompletion: Sendable {
         return count
     }
 
+    /// Unicode's White_Space property, as a table: the property lookup cost about 100 ns a scalar,
+    /// a third of a second for a 1 MiB message in another script. The list has not changed since
+    /// Unicode 6.3; a test compares it with `Unicode.Scalar.Properties.isWhitespace` for every scalar.
+    static func isWhitespace(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
+    }
+
     static func words(_ text: String) -> [Substring] {
         text.split(whereSeparator: { $0.isWhitespace })
     }
 
-    /// The non-stream response body (`chat.completion`).
-    package func jsonBody(id: String, created: Int, model: String, choices: Int) -> [UInt8] {
+    /// The non-stream response body (`chat.completion`), admitted by `budget` before it is built.
+    ///
+    /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
+    package func jsonBody(id: String, created: Int, model: String, choices: Int, budget: inout RequestBudget) throws(APIError) -> [UInt8] {
+        // Exact: the body with empty contents, plus each choice's escaped content (a JSON string's
+        // escaped length is the sum of its parts').
+        let envelope = renderJSON(content: "", id: id, created: created, model: model, choices: choices)
+        try budget.admitResponse(bytes: envelope.count + choices * JSONText.escapedLength(content))
+        return renderJSON(content: content, id: id, created: created, model: model, choices: choices)
+    }
+
+    private func renderJSON(content: String, id: String, created: Int, model: String, choices: Int) -> [UInt8] {
         var json = JSONText(reservingCapacity: 384 + content.utf8.count * choices + (trace?.bytes ?? 0))
         json.string("id", id)
         json.string("object", "chat.completion")
@@ -112,13 +128,68 @@ package struct ChatCompletion: Sendable {
         json.object("eliza") { trace.write(into: &$0) }
     }
 
-    /// The `text/event-stream` body: a role chunk, one chunk per word, the finish chunk, a usage
-    /// chunk when asked for, then `[DONE]` — each event `data: …` followed by a blank line. A trace
-    /// rides on the last finish chunk, as its `eliza` member.
-    package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool) -> [UInt8] {
+    /// The `text/event-stream` body, admitted by `budget` before it is built: per choice a role
+    /// chunk, the content in at most `RequestLimits.streamChunksPerChoice` chunks (one per word for
+    /// a reply of that many words or fewer), the finish chunk; then a usage chunk when asked for,
+    /// then `[DONE]`. Each event is `data: …` followed by a blank line. A trace rides on the last
+    /// finish chunk, as its `eliza` member.
+    ///
+    /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
+    package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool,
+                             budget: inout RequestBudget) throws(APIError) -> [UInt8] {
+        let events = StreamEvents(id: id, created: created, model: model)
+        let pieces = ChatCompletion.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice)
+        // Exact, from one rendering of each kind of chunk per choice (the index changes its size),
+        // plus the escaped content, which the pieces share out exactly.
+        var scratch: [UInt8] = []
+        func measure(_ write: (inout [UInt8]) -> Void) -> Int {
+            scratch.removeAll(keepingCapacity: true)
+            write(&scratch)
+            return scratch.count
+        }
+        let escapedContent = JSONText.escapedLength(content)
+        var size = measure { $0.append(contentsOf: StreamEvents.done) }
+        for index in 0..<choices {
+            size += measure { events.role(index, into: &$0) }
+            size += pieces.count * measure { events.content(index, "", into: &$0) } + escapedContent
+            size += measure { events.finish(index, finishReason, into: &$0, extra: extra(last: index == choices - 1)) }
+        }
+        if includeUsage {
+            size += measure { events.usage(into: &$0) { usage(&$0, choices: choices) } }
+        }
+        try budget.admitResponse(bytes: size)
+
         var out: [UInt8] = []
-        out.reserveCapacity(512 + content.utf8.count * 8 * choices)
-        func event(_ body: (inout JSONText) -> Void) {
+        out.reserveCapacity(size)
+        for index in 0..<choices {
+            events.role(index, into: &out)
+            for piece in pieces {
+                events.content(index, piece, into: &out)
+            }
+            events.finish(index, finishReason, into: &out, extra: extra(last: index == choices - 1))
+        }
+        if includeUsage {
+            events.usage(into: &out) { usage(&$0, choices: choices) }
+        }
+        out.append(contentsOf: StreamEvents.done)
+        return out
+    }
+
+    /// What the finish chunk of choice `last` carries besides the choice: the trace, on the last one.
+    private func extra(last: Bool) -> ((inout JSONText) -> Void)? {
+        guard last, trace != nil else { return nil }
+        return { writeExtension(&$0) }
+    }
+
+    /// The events of one stream: every chunk carries the same id, created and model.
+    private struct StreamEvents {
+        var id: String
+        var created: Int
+        var model: String
+
+        static let done = Array("data: [DONE]\n\n".utf8)
+
+        func event(into out: inout [UInt8], _ body: (inout JSONText) -> Void) {
             var json = JSONText()
             json.string("id", id)
             json.string("object", "chat.completion.chunk")
@@ -130,8 +201,12 @@ package struct ChatCompletion: Sendable {
             out.append(contentsOf: json.finishUTF8())
             out.append(contentsOf: "\n\n".utf8)
         }
-        func chunk(_ index: Int, _ delta: (inout JSONText) -> Void, finish: String?, last: Bool = false) {
-            event {
+
+        func chunk(
+            _ index: Int, into out: inout [UInt8], finish: String?, extra: ((inout JSONText) -> Void)? = nil,
+            _ delta: (inout JSONText) -> Void
+        ) {
+            event(into: &out) {
                 $0.array("choices") { list in
                     list.object {
                         $0.int("index", index)
@@ -139,38 +214,42 @@ package struct ChatCompletion: Sendable {
                         if let finish { $0.string("finish_reason", finish) } else { $0.null("finish_reason") }
                     }
                 }
-                if last { writeExtension(&$0) }
+                extra?(&$0)
             }
         }
-        let pieces = ChatCompletion.streamPieces(content)
-        for index in 0..<choices {
-            chunk(index, { $0.string("role", "assistant"); $0.string("content", "") }, finish: nil)
-            for piece in pieces {
-                chunk(index, { $0.string("content", piece) }, finish: nil)
-            }
-            chunk(index, { _ in }, finish: finishReason, last: index == choices - 1)
+
+        func role(_ index: Int, into out: inout [UInt8]) {
+            chunk(index, into: &out, finish: nil) { $0.string("role", "assistant"); $0.string("content", "") }
         }
-        if includeUsage {
-            event {
+
+        func content(_ index: Int, _ piece: String, into out: inout [UInt8]) {
+            chunk(index, into: &out, finish: nil) { $0.string("content", piece) }
+        }
+
+        func finish(_ index: Int, _ reason: String, into out: inout [UInt8], extra: ((inout JSONText) -> Void)?) {
+            chunk(index, into: &out, finish: reason, extra: extra) { _ in }
+        }
+
+        func usage(into out: inout [UInt8], _ write: (inout JSONText) -> Void) {
+            event(into: &out) {
                 $0.array("choices") { _ in }
-                usage(&$0, choices: choices)
+                write(&$0)
             }
         }
-        out.append(contentsOf: "data: [DONE]\n\n".utf8)
-        return out
     }
 
-    /// The reply cut into one piece per word, each carrying the spaces before it, so the pieces
-    /// concatenate to exactly `content` (replies can hold runs of spaces, item 24).
-    static func streamPieces(_ content: String) -> [String] {
-        var pieces: [String] = []
+    /// The reply cut into pieces that concatenate to exactly `content`: one per word, each carrying
+    /// the spaces before it (replies can hold runs of spaces, item 24), or, when there are more
+    /// words than `maxChunks`, `maxChunks` runs of consecutive words as even as they come.
+    static func streamPieces(_ content: String, maxChunks: Int) -> [String] {
+        var words: [String] = []
         var current = ""
         var inWord = false
         for character in content {
             if character.isWhitespace {
                 // Whitespace after a word starts the next piece: "IN", " WHAT", " WAY".
                 if inWord {
-                    pieces.append(current)
+                    words.append(current)
                     current = ""
                 }
                 inWord = false
@@ -179,7 +258,19 @@ package struct ChatCompletion: Sendable {
             }
             current.append(character)
         }
-        if !current.isEmpty { pieces.append(current) }
+        if !current.isEmpty { words.append(current) }
+        let chunks = max(1, maxChunks)
+        guard words.count > chunks else { return words }
+        // The first `extra` runs take one word more than the others.
+        let (size, extra) = words.count.quotientAndRemainder(dividingBy: chunks)
+        var pieces: [String] = []
+        pieces.reserveCapacity(chunks)
+        var start = 0
+        for run in 0..<chunks {
+            let end = start + size + (run < extra ? 1 : 0)
+            pieces.append(words[start..<end].joined())
+            start = end
+        }
         return pieces
     }
 
