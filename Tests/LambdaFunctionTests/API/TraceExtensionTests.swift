@@ -45,11 +45,12 @@ import Testing
         }
     }
 
-    /// The fast reader leaves every body with the extension to `JSONDecoder`, the one place it is read.
-    @Test func theFastReaderLeavesTheExtensionToTheDecoder() throws {
+    /// The decoder reads the extension; absent, it is off (`null` too).
+    @Test func theDecoderReadsTheExtension() throws {
         let body = Array(userBody("Hello", #""eliza":{"trace":true}"#).utf8)
-        #expect(ChatCompletionRequest.readCommonShape(body) == nil)
         #expect(try ChatCompletionRequest.decode(body).trace)
+        #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello", #""eliza":null"#).utf8)).trace)
+        #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello", #""eliza":{"trace":null}"#).utf8)).trace)
         #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello").utf8)).trace)
     }
 
