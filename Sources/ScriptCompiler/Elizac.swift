@@ -1,6 +1,8 @@
 import ElizaVM
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -9,7 +11,7 @@ import Darwin
 /// `run`, which tests call directly.
 @main
 struct Elizac {
-    static let version = "elizac 1.0.0 (ELIZA 1966 script format, table format v1)"
+    static let version = "elizac 1.0.0 (ELIZA 1966 script format, table format v2)"
 
     static let usage = """
     usage: elizac                                  check every Scripts/*.eliza of this package
