@@ -31,6 +31,8 @@ public enum ElizaText {
                 case .end: return
                 case .comma: words.append(",")
                 case .period: words.append(".")
+                case .ascii(let range):
+                    words.append(String(decoding: bytes[range].lazy.map(WordReader.upperASCII), as: UTF8.self))
                 case .word: words.append(String(decoding: word, as: UTF8.self))
                 }
             }
@@ -99,89 +101,5 @@ public enum ElizaText {
         var iterator = text.unicodeScalars.makeIterator()
         guard let first = iterator.next(), iterator.next() == nil else { return nil }
         return first
-    }
-}
-
-/// Reads ELIZA's words from the UTF-8 of an input line, one at a time (items 5–6), so that the
-/// keyword scan can stop reading where the text it keeps ends (item 7).
-///
-/// Words are built as normalised UTF-8 bytes in a caller's buffer; only ASCII is handled inline, and
-/// any other scalar goes through `ElizaText.appendNormalized`.
-struct WordReader {
-    enum Token { case word(isASCII: Bool), comma, period, end }
-
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var position = 0
-    /// A `,` or `.` met while a word was being read: it is the next token.
-    private var pending: Token? = nil
-    private var mapped: [UInt8] = []
-
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
-        self.bytes = bytes
-    }
-
-    /// The next token; for `.word`, its normalised UTF-8 is in `word` (never empty).
-    mutating func next(into word: inout [UInt8]) -> Token {
-        if let token = pending {
-            pending = nil
-            return token
-        }
-        word.removeAll(keepingCapacity: true)
-        var isASCII = true
-        while position < bytes.count {
-            let lead = bytes[position]
-            var byte: UInt8
-            if lead < 0x80 {
-                position += 1
-                byte = ElizaText.asciiNormalized(lead)
-            } else {
-                guard let scalar = decodeScalar() else { continue }
-                // Whitespace has no case, so testing the input scalar is testing its upper case.
-                if scalar.properties.isWhitespace {
-                    if !word.isEmpty { return .word(isASCII: isASCII) }
-                    continue
-                }
-                mapped.removeAll(keepingCapacity: true)
-                ElizaText.appendNormalized(scalar, to: &mapped)
-                // The special cases map to ASCII (a space, `,`, `'`, or letters); a single ASCII
-                // byte may be a separator or punctuation, so it goes through the switch below.
-                guard mapped.count == 1 else {
-                    word.append(contentsOf: mapped)
-                    isASCII = false
-                    continue
-                }
-                byte = mapped[0]
-                if byte >= 0x80 { isASCII = false }
-            }
-            switch byte {
-            case 0x20, 0x09...0x0D:
-                if !word.isEmpty { return .word(isASCII: isASCII) }
-            case UInt8(ascii: ","), UInt8(ascii: "."):
-                let token: Token = byte == UInt8(ascii: ",") ? .comma : .period
-                if word.isEmpty { return token }
-                pending = token
-                return .word(isASCII: isASCII)
-            default:
-                word.append(byte)
-            }
-        }
-        return word.isEmpty ? .end : .word(isASCII: isASCII)
-    }
-
-    /// Decodes the scalar at `position` (a lead byte of 0x80 or more) and moves past it. The bytes
-    /// come from a `String`, so they are valid UTF-8; a truncated sequence is skipped, never read past.
-    private mutating func decodeScalar() -> Unicode.Scalar? {
-        let lead = UInt32(bytes[position])
-        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
-        guard length > 1, position + length <= bytes.count else {
-            position += 1
-            return nil
-        }
-        var value = lead & (0x7F >> UInt32(length))
-        for i in 1..<length {
-            value = (value << 6) | (UInt32(bytes[position + i]) & 0x3F)
-        }
-        position += length
-        return Unicode.Scalar(value)
     }
 }

@@ -18,11 +18,11 @@ public enum SlipHash {
     /// BCD, including every UTF-8 byte of a non-ASCII character, contributes its low 6 bits (Hay's
     /// choice: such characters could not be typed in 1966).
     public static func lastChunkAsBCD(_ word: String) -> UInt64 {
-        lastChunkAsBCD(utf8: Array(word.utf8))
+        Array(word.utf8).withUnsafeBufferPointer(lastChunkAsBCD(utf8:))
     }
 
     /// `lastChunkAsBCD(_:)` of a word given as its UTF-8.
-    static func lastChunkAsBCD(utf8 bytes: [UInt8]) -> UInt64 {
+    static func lastChunkAsBCD(utf8 bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let chunkStart = bytes.isEmpty ? 0 : ((bytes.count - 1) / 6) * 6
         var d: UInt64 = 0
         for i in 0..<6 {
@@ -61,7 +61,7 @@ public enum SlipHash {
     }
 
     /// `memoryIndex(forLastWord:)` of a word given as its UTF-8.
-    static func memoryIndex(forLastWordUTF8 bytes: [UInt8]) -> Int {
+    static func memoryIndex(forLastWordUTF8 bytes: UnsafeBufferPointer<UInt8>) -> Int {
         hash(lastChunkAsBCD(utf8: bytes), bits: 2)
     }
 }

@@ -20,8 +20,7 @@ public struct Session: Sendable {
     /// `memoryHead` until it compacts, and those must not show here (item 20: a recalled memory is
     /// removed from the queue, `ANN 001130`).
     public var memories: [String] {
-        var buffer: [UInt8] = []
-        return memoryQueue[memoryHead...].map { joined($0, buffer: &buffer) }
+        memoryQueue[memoryHead...].map(joined)
     }
     /// The work counted so far in this session, in the budget's units, whatever the budget's scope
     /// (with `.perSession` it is also what the budget is checked against).
@@ -31,24 +30,30 @@ public struct Session: Sendable {
     private var memoryHead = 0
     /// Next reassembly index of every decomposition rule, by its index in the program (item 17).
     private var cursors: [Int]
-    /// The input words the script does not have: their spellings are the session's own.
+    /// The spellings of this input's words that the script does not have (`Word.inputSpellings`);
+    /// forgotten when the next input is read.
     private var own = SessionWords()
-    /// How many own words trigger a compaction: twice what the last one kept, so that however many
-    /// words queued memories hold, compacting stays a constant cost per word.
-    private var ownWordsBound = 4096
+    /// The spellings of such words that queued memories hold, copied there when the memory is laid
+    /// down (spelling ids from the script's word count up).
+    private var remembered = SessionWords()
 
     // Buffers that every input reuses, so that a reply allocates little more than its text.
     /// The text being worked on: after the scan, the clause it kept; then what PRE makes of it.
     private var text: [Word] = []
-    /// The keystack as rule indices, top first; `apply` walks it with an index.
-    private var keystack: [Int] = []
-    /// Keywords pushed to the bottom during the scan.
+    /// The keystack as rule indices, in two parts: the keywords pushed on top, in the order they
+    /// were pushed (so the last is the top), and those pushed to the bottom, in order. Entry i of
+    /// the keystack, top first, is `keystackEntry(i)`; `apply` walks it with an index.
+    private var top: [Int] = []
     private var bottom: [Int] = []
-    /// The split of the text by the last decomposition that matched.
+    /// The split of the text by the last pattern that matched: component k is `ranges[k-1]`, for k
+    /// up to `components` (the buffer may be longer).
     private var ranges: [Range<Int>] = []
+    private var components = 0
+    /// Where the matcher found a literal in the text; invalidated whenever the text changes.
+    private var occurrences = Occurrences()
     /// The part of the text a PRE builds anew.
     private var rewritten: [Word] = []
-    /// The word being read, and a reply's bytes.
+    /// The word being read, when it is not all ASCII.
     private var bytes: [UInt8] = []
 
     /// Starts a conversation.
@@ -70,30 +75,37 @@ public struct Session: Sendable {
     /// Replies to one input line, reporting each step to `tracer`.
     public mutating func respond<T: Tracer>(to input: String, tracer: inout T) -> Outcome {
         limit = limit == 4 ? 1 : limit + 1
-        reclaimOwnWords()
+        own.removeAll()   // nothing refers to the last input's own words: memories have copies
         tracer.record(.input(words: ElizaText.words(input), limit: limit))
         read(input)
         tracer.record(.scanned(text: strings(text), keystack: keystack.map(script.keyword(ofRule:))))
 
-        guard let top = keystack.first else {
+        guard let first = keystackEntry(0) else {
             // No keyword: a memory when LIMIT is 4 and one is queued, else NONE [CACM 1966 p.41 (f)],
             // items 20–21, `ANN 001130`.
             if limit == 4, memoryHead < memoryQueue.count {
-                let memory = memoryQueue[memoryHead]
+                let reply = joined(memoryQueue[memoryHead])
                 memoryHead += 1
-                if memoryHead > 32, memoryHead * 2 > memoryQueue.count {
-                    memoryQueue.removeFirst(memoryHead)
-                    memoryHead = 0
+                if memoryHead == memoryQueue.count || (memoryHead > 32 && memoryHead * 2 > memoryQueue.count) {
+                    compactMemories()
                 }
-                let reply = joined(memory)
                 tracer.record(.memoryRecalled(reply, remaining: memoryQueue.count - memoryHead))
                 return .reply(reply)
             }
             tracer.record(.none)
             return apply(script.program.noneRule, next: 0, tracer: &tracer)
         }
-        return apply(top, next: 1, tracer: &tracer)
+        return apply(first, next: 1, tracer: &tracer)
     }
+
+    /// Entry `i` of the keystack, top first (item 9), if it has one.
+    @inline(__always)
+    private func keystackEntry(_ i: Int) -> Int? {
+        i < top.count ? top[top.count - 1 - i] : i - top.count < bottom.count ? bottom[i - top.count] : nil
+    }
+
+    /// The keystack as rule indices, top first.
+    private var keystack: [Int] { top.reversed() + bottom }
 
     /// The scan of `input`, for tests: the text it keeps and the keystack as rule indices, top first.
     mutating func scan(_ input: String) -> (text: [String], keystack: [Int]) {
@@ -106,31 +118,39 @@ public struct Session: Sendable {
     /// (items 7–10, [CACM 1966 p.38–39], `ANN 000600–001100`). Reading stops at the delimiter that
     /// ends that clause: the rest of the input is deleted unread.
     private mutating func read(_ input: String) {
-        text.removeAll(keepingCapacity: true)
-        keystack.removeAll(keepingCapacity: true)
-        bottom.removeAll(keepingCapacity: true)
+        occurrences.invalidate()
+        if !text.isEmpty { text.removeAll(keepingCapacity: true) }
+        if !top.isEmpty { top.removeAll(keepingCapacity: true) }
+        if !bottom.isEmpty { bottom.removeAll(keepingCapacity: true) }
         var highest = 0
         var input = input
         input.withUTF8 { utf8 in
             var reader = WordReader(utf8)
             while true {
-                let isASCII: Bool
-                let isDelimiter: Bool
-                switch reader.next(into: &bytes) {
-                case .end: return
-                case .comma, .period: (isASCII, isDelimiter) = (true, true)
-                case .word(let ascii): (isASCII, isDelimiter) = (ascii, ascii && Self.isBut(bytes))
-                }
+                let word: Word
                 // Delimiters: `,` `.` and BUT (`P2 §1`, `ANN 000660`). The test precedes the keyword
                 // lookup, so BUT cannot be a keyword; no other spelling is equivalent to BUT.
+                var isDelimiter = false
+                switch reader.next(into: &bytes) {
+                case .end:
+                    return
+                case .comma, .period:
+                    isDelimiter = true
+                    word = Word(id: Word.notInScript, spelling: 0)
+                case .ascii(let range):
+                    let input = UnsafeBufferPointer(rebasing: utf8[range])
+                    isDelimiter = Self.isBut(input)
+                    word = isDelimiter ? Word(id: Word.notInScript, spelling: 0) : lookUp(ascii: input)
+                case .word(let isASCII):
+                    word = lookUp(isASCII: isASCII)
+                }
                 if isDelimiter {
-                    if keystack.isEmpty && bottom.isEmpty {
-                        text.removeAll(keepingCapacity: true)   // no keyword yet: drop the clause and its delimiter
+                    if top.isEmpty && bottom.isEmpty {
+                        if !text.isEmpty { text.removeAll(keepingCapacity: true) }   // no keyword yet: drop the clause and its delimiter
                         continue
                     }
                     return   // keep only the first clause with a keyword
                 }
-                let word = lookUp(isASCII: isASCII)
                 let index = script.program.keywordRule(word.id)
                 guard index >= 0 else {
                     text.append(word)
@@ -144,7 +164,7 @@ public struct Session: Sendable {
                     // Keystack order [CACM 1966 p.39 (d)], item 9: strictly higher precedence goes
                     // on top; everything else, ties included, goes to the bottom in order.
                     if rule.precedence > highest {
-                        keystack.append(index)
+                        top.append(index)
                         highest = rule.precedence
                     } else {
                         bottom.append(index)
@@ -152,14 +172,22 @@ public struct Session: Sendable {
                 }
             }
         }
-        // `keystack` holds the top pushes oldest first; the last one pushed is the top.
-        keystack.reverse()
-        keystack.append(contentsOf: bottom)
     }
 
+    /// Whether an all-ASCII input word is BUT once upper-cased (item 7); only ASCII text is.
     @inline(__always)
-    private static func isBut(_ word: [UInt8]) -> Bool {
-        word.count == 3 && word[0] == UInt8(ascii: "B") && word[1] == UInt8(ascii: "U") && word[2] == UInt8(ascii: "T")
+    private static func isBut(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+        word.count == 3 && WordReader.upperASCII(word[0]) == UInt8(ascii: "B")
+            && WordReader.upperASCII(word[1]) == UInt8(ascii: "U") && WordReader.upperASCII(word[2]) == UInt8(ascii: "T")
+    }
+
+    /// The word spelled by an all-ASCII input word once upper-cased: a script word, or one of the
+    /// session's own.
+    @inline(__always)
+    private mutating func lookUp(ascii input: UnsafeBufferPointer<UInt8>) -> Word {
+        let found = script.vocabulary.lookUp(ascii: input)
+        if let found, let spelling = found.spelling { return Word(id: found.id, spelling: spelling) }
+        return Word(id: found?.id ?? Word.notInScript, spelling: Word.inputSpelling(own.append(upperASCII: input)))
     }
 
     /// The word whose normalised UTF-8 is in `bytes`: a script word, or one of the session's own.
@@ -168,13 +196,13 @@ public struct Session: Sendable {
         if let found, let spelling = found.spelling { return Word(id: found.id, spelling: spelling) }
         // Not a spelling of the script; perhaps equivalent to one (`found`), else a word the script
         // does not have. Either way it prints as the user wrote it.
-        let spelling = script.vocabulary.count + own.append(bytes)
-        return Word(id: found?.id ?? Word.notInScript, spelling: UInt32(clamping: spelling))
+        let index = bytes.withUnsafeBufferPointer { own.append($0) }
+        return Word(id: found?.id ?? Word.notInScript, spelling: Word.inputSpelling(index))
     }
 
     /// Applies keyword rules from `first` until one produces a reply (items 11–18, `cpp:eliza::response`).
     ///
-    /// - Parameter next: Where the rest of the keystack starts in `keystack`.
+    /// - Parameter next: The keystack entry (`keystackEntry`) that NEWKEY goes on with.
     private mutating func apply<T: Tracer>(_ first: Int, next: Int, tracer: inout T) -> Outcome {
         var current = first
         var next = next
@@ -208,8 +236,7 @@ public struct Session: Sendable {
             var selected = -1
             for decomposition in rule.decompositions {
                 wordOperations += text.count + 1
-                if Matcher.match(script.program.elements, script.program.decompositions[decomposition].pattern,
-                                 sets: script.program.sets, text, into: &ranges) {
+                if match(script.program.decompositions[decomposition].pattern) {
                     selected = decomposition
                     break
                 }
@@ -249,14 +276,14 @@ public struct Session: Sendable {
                 return .reply(reply(script.program.tokens[reassembly.tokens]))
             case .newKey:
                 // NEWKEY on an empty keystack gives NONE [CACM 1966 p.41], item 16.
-                if next >= keystack.count {
+                if let entry = keystackEntry(next) {
+                    current = entry
+                    next += 1
+                    tracer.record(.newKey(remaining: keystack[(next - 1)...].map(script.keyword(ofRule:))))
+                } else {
                     tracer.record(.newKey(remaining: []))
                     tracer.record(.none)
                     current = script.program.noneRule
-                } else {
-                    current = keystack[next]
-                    next += 1
-                    tracer.record(.newKey(remaining: keystack[(next - 1)...].map(script.keyword(ofRule:))))
                 }
             case .link:
                 tracer.record(.link(to: script.keyword(ofRule: reassembly.link)))
@@ -276,13 +303,20 @@ public struct Session: Sendable {
         }
     }
 
-    /// How many words the reassembly `tokens` makes of the text as `ranges` split it (item 15).
+    /// The component `n` (1-based) of the last match, or nil for a number it does not have (checked
+    /// when the script is loaded; guarded so that no table can trap the VM).
+    @inline(__always)
+    private func component(_ n: Int) -> Range<Int>? {
+        n >= 1 && n <= components ? ranges[n - 1] : nil
+    }
+
+    /// How many words the reassembly `tokens` makes of the text as the last match split it (item 15).
     private func rewrittenLength(_ tokens: ArraySlice<Program.Token>) -> Int {
         var length = 0
         for token in tokens {
             switch token {
             case .word: length += 1
-            case .component(let n): if n >= 1 && n <= ranges.count { length += ranges[n - 1].count }
+            case .component(let n): length += component(n)?.count ?? 0
             }
         }
         return length
@@ -301,135 +335,196 @@ public struct Session: Sendable {
         var tail = tokens.upperBound
         var keptStart = 0
         var keptEnd = text.count
-        while head < tail, case .component(let n) = script.program.tokens[head], n >= 1, n <= ranges.count,
-              ranges[n - 1].lowerBound == keptStart {
-            keptStart = ranges[n - 1].upperBound
+        while head < tail, case .component(let n) = script.program.tokens[head], let range = component(n),
+              range.lowerBound == keptStart {
+            keptStart = range.upperBound
             head += 1
         }
-        while tail > head, case .component(let n) = script.program.tokens[tail - 1], n >= 1, n <= ranges.count,
-              ranges[n - 1].upperBound == keptEnd, ranges[n - 1].lowerBound >= keptStart {
-            keptEnd = ranges[n - 1].lowerBound
+        while tail > head, case .component(let n) = script.program.tokens[tail - 1], let range = component(n),
+              range.upperBound == keptEnd, range.lowerBound >= keptStart {
+            keptEnd = range.lowerBound
             tail -= 1
         }
-        rewritten.removeAll(keepingCapacity: true)
-        Self.reassemble(script.program.tokens[head..<tail], text, ranges, into: &rewritten)
-        text.replaceSubrange(keptStart..<keptEnd, with: rewritten)
+        if !rewritten.isEmpty { rewritten.removeAll(keepingCapacity: true) }
+        // Word by word: `forEachWord` would capture the session, and an array slice retains its array.
+        for token in script.program.tokens[head..<tail] {
+            switch token {
+            case .word(let word): rewritten.append(word)
+            case .component(let n): if let range = component(n) { for i in range { rewritten.append(text[i]) } }
+            }
+        }
+        occurrences.replace(keptStart..<keptEnd, with: rewritten)
+        if keptEnd - keptStart == rewritten.count {
+            for (offset, word) in rewritten.enumerated() { text[keptStart + offset] = word }
+        } else {
+            text.replaceSubrange(keptStart..<keptEnd, with: rewritten)
+        }
     }
 
-    /// Item 15: integers become the matched components, word by word; other tokens are copied
-    /// literally. An empty component contributes nothing.
-    private static func reassemble(_ tokens: ArraySlice<Program.Token>, _ text: [Word], _ ranges: [Range<Int>],
-                                   into out: inout [Word]) {
+    /// Calls `body` with each word that the reassembly `tokens` makes of the text, in order (item 15):
+    /// integers become the matched components, word by word; other tokens are copied literally. An
+    /// empty component contributes nothing.
+    @inline(__always)
+    private func forEachWord(_ tokens: ArraySlice<Program.Token>, _ body: (Word) -> Void) {
         for token in tokens {
             switch token {
             case .word(let word):
-                out.append(word)
+                body(word)
             case .component(let n):
-                // Checked when the script is loaded; guarded so that no table can trap the VM.
-                if n >= 1 && n <= ranges.count { out.append(contentsOf: text[ranges[n - 1]]) }
+                guard let range = component(n) else { continue }
+                for i in range { body(text[i]) }
             }
         }
     }
 
     /// The reply a reassembly makes of the text (items 15, 24): its words' spellings joined by
-    /// single spaces. The only place where a reply's text is built.
-    private mutating func reply(_ tokens: ArraySlice<Program.Token>) -> String {
-        bytes.removeAll(keepingCapacity: true)
-        var first = true
-        for token in tokens {
-            switch token {
-            case .word(let word):
-                if !first { bytes.append(UInt8(ascii: " ")) }
-                first = false
-                Self.appendText(of: word, script.vocabulary, own, to: &bytes)
-            case .component(let n):
-                guard n >= 1 && n <= ranges.count else { continue }
-                for i in ranges[n - 1] {
-                    if !first { bytes.append(UInt8(ascii: " ")) }
+    /// single spaces. The only place where a reply's text is built: its length is counted first, and
+    /// the bytes are copied straight into the string.
+    private func reply(_ tokens: ArraySlice<Program.Token>) -> String {
+        withSpellings { spellings in
+            var length = -1
+            forEachWord(tokens) { length += spellings[$0].count + 1 }
+            guard length > 0 else { return "" }
+            return String(unsafeUninitializedCapacity: length) { out in
+                var at = 0
+                var first = true
+                forEachWord(tokens) { word in
+                    if !first {
+                        out[at] = UInt8(ascii: " ")
+                        at += 1
+                    }
                     first = false
-                    Self.appendText(of: text[i], script.vocabulary, own, to: &bytes)
+                    // Byte by byte: words are short, and a call to memcpy costs more than the copy.
+                    for byte in spellings[word] {
+                        out[at] = byte
+                        at += 1
+                    }
+                }
+                return at
+            }
+        }
+    }
+
+    /// Calls `body` with the bytes of every word this session can print.
+    @inline(__always)
+    private func withSpellings<R>(_ body: (Spellings) -> R) -> R {
+        let vocabulary = script.vocabulary
+        return vocabulary.bytes.withUnsafeBufferPointer { scriptBytes in
+            vocabulary.ends.withUnsafeBufferPointer { scriptEnds in
+                remembered.withSpellings { rememberedBytes, rememberedEnds in
+                    own.withSpellings { ownBytes, ownEnds in
+                        body(Spellings(scriptBytes: scriptBytes, scriptEnds: UnsafeBufferPointer(rebasing: scriptEnds.prefix(vocabulary.count)),
+                                       rememberedBytes: rememberedBytes, rememberedEnds: rememberedEnds,
+                                       ownBytes: ownBytes, ownEnds: ownEnds))
+                    }
                 }
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends the UTF-8 of `word`'s spelling: the script's, or the session's own.
-    @inline(__always)
-    private static func appendText(of word: Word, _ vocabulary: Vocabulary, _ own: SessionWords, to out: inout [UInt8]) {
-        let spelling = Int(word.spelling)
-        if spelling < vocabulary.count {
-            out.append(contentsOf: vocabulary.bytes[vocabulary.keyRange(spelling)])
-        } else {
-            own.appendText(spelling - vocabulary.count, to: &out)
-        }
-    }
-
-    /// The text of `words`, joined by single spaces; `buffer` is scratch space.
-    private func joined(_ words: [Word], buffer: inout [UInt8]) -> String {
-        buffer.removeAll(keepingCapacity: true)
-        for (i, word) in words.enumerated() {
-            if i > 0 { buffer.append(UInt8(ascii: " ")) }
-            Self.appendText(of: word, script.vocabulary, own, to: &buffer)
-        }
-        return String(decoding: buffer, as: UTF8.self)
     }
 
     /// The text of `words`, joined by single spaces.
     private func joined(_ words: [Word]) -> String {
-        var buffer: [UInt8] = []
-        return joined(words, buffer: &buffer)
+        withSpellings { spellings in
+            var bytes: [UInt8] = []
+            for (i, word) in words.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: " ")) }
+                bytes.append(contentsOf: spellings[word])
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     /// The text of `words`, word by word, for traces and tests.
     private func strings(_ words: [Word]) -> [String] {
-        var buffer: [UInt8] = []
-        return words.map { joined([$0], buffer: &buffer) }
+        withSpellings { spellings in words.map { String(decoding: spellings[$0], as: UTF8.self) } }
     }
 
     /// Lays down a memory when the MEMORY keyword is applied (item 19, `cpp:rule_memory`): HASH of
     /// the text's last word picks one of the four transformations; if it matches, its reassembly is queued.
     private mutating func layDownMemory<T: Tracer>(tracer: inout T) {
         guard let last = text.last else { return }
-        bytes.removeAll(keepingCapacity: true)
-        Self.appendText(of: last, script.vocabulary, own, to: &bytes)
-        let hash = SlipHash.memoryIndex(forLastWordUTF8: bytes)
+        let hash = withSpellings { SlipHash.memoryIndex(forLastWordUTF8: $0[last]) }
         guard hash < script.program.memory.count else { return }
         let transformation = script.program.memory[hash]
-        guard Matcher.match(script.program.elements, transformation.pattern, sets: script.program.sets, text, into: &ranges) else {
+        guard match(transformation.pattern) else {
             tracer.record(.memoryNotLaid(hash: hash))
             return
         }
-        // The memory is kept as words: its text is built when it is recalled, if ever.
+        // The memory is kept as words: its text is built when it is recalled, if ever. The spellings
+        // of the input's own words in it are copied, since those of the input are forgotten.
         var memory: [Word] = []
-        Self.reassemble(script.program.tokens[transformation.tokens], text, ranges, into: &memory)
+        memory.reserveCapacity(rewrittenLength(script.program.tokens[transformation.tokens]))
+        forEachWord(script.program.tokens[transformation.tokens]) { memory.append($0) }
+        remember(&memory, from: own, at: Word.inputSpellings..<UInt32.max)
         memoryQueue.append(memory)
         tracer.record(.memoryLaid(hash: hash, memory: joined(memory)))
     }
 
-    /// Frees the session's own words when nothing refers to them any more. Only queued memories
-    /// outlive an input; when there are none, every own word goes, and when there are some, only the
-    /// words they hold are kept, once the own words have grown past a bound.
-    private mutating func reclaimOwnWords() {
-        if memoryHead == memoryQueue.count {
-            own.removeAll()
-            memoryQueue.removeAll(keepingCapacity: true)
-            memoryHead = 0
-            return
-        }
-        guard own.count >= ownWordsBound else { return }
+    /// Matches the pattern `program.elements[pattern]` against the text; on success, `ranges` and
+    /// `components` hold the split.
+    @inline(__always)
+    private mutating func match(_ pattern: Range<Int>) -> Bool {
+        guard Matcher.match(script.program.elements, pattern, sets: script.program.sets, text, into: &ranges,
+                            occurrences: &occurrences) else { return false }
+        components = pattern.count
+        return true
+    }
+
+    /// Copies into `remembered` the spellings of `memory`'s words that `source` holds (spelling ids
+    /// `ids`, from its first spelling up), and points those words at the copies.
+    private mutating func remember(_ memory: inout [Word], from source: SessionWords, at ids: Range<UInt32>) {
+        guard memory.contains(where: { ids.contains($0.spelling) }) else { return }
         let base = script.vocabulary.count
-        var kept = SessionWords()
-        var word: [UInt8] = []
-        for m in memoryHead..<memoryQueue.count {
-            for i in memoryQueue[m].indices where Int(memoryQueue[m][i].spelling) >= base {
-                word.removeAll(keepingCapacity: true)
-                own.appendText(Int(memoryQueue[m][i].spelling) - base, to: &word)
-                memoryQueue[m][i].spelling = UInt32(clamping: base + kept.append(word))
+        source.withSpellings { bytes, ends in
+            for i in memory.indices where ids.contains(memory[i].spelling) {
+                let word = Spellings.span(Int(memory[i].spelling - ids.lowerBound), bytes, ends)
+                memory[i].spelling = UInt32(clamping: min(base + remembered.append(word), Int(Word.inputSpellings) - 1))
             }
         }
-        own = kept
-        ownWordsBound = max(4096, 2 * kept.count)
+    }
+
+    /// Drops recalled memories from the front of the queue, and the spellings only they held.
+    /// Called when at least half the queue has been recalled, so the work is a constant per memory.
+    private mutating func compactMemories() {
+        memoryQueue.removeFirst(memoryHead)
+        memoryHead = 0
+        let old = remembered
+        remembered = SessionWords()
+        let ids = UInt32(clamping: script.vocabulary.count)..<Word.inputSpellings
+        for m in memoryQueue.indices {
+            var memory = memoryQueue[m]
+            remember(&memory, from: old, at: ids)
+            memoryQueue[m] = memory
+        }
+    }
+}
+
+/// The bytes of every word a session can print, valid inside `Session.withSpellings`.
+struct Spellings {
+    let scriptBytes: UnsafeBufferPointer<UInt8>
+    let scriptEnds: UnsafeBufferPointer<Int>
+    let rememberedBytes: UnsafeBufferPointer<UInt8>
+    let rememberedEnds: UnsafeBufferPointer<Int>
+    let ownBytes: UnsafeBufferPointer<UInt8>
+    let ownEnds: UnsafeBufferPointer<Int>
+
+    /// The UTF-8 of `word`'s spelling; empty for a spelling that no one has.
+    @inline(__always)
+    subscript(word: Word) -> UnsafeBufferPointer<UInt8> {
+        if word.spelling >= Word.inputSpellings {
+            return Self.span(Int(word.spelling - Word.inputSpellings), ownBytes, ownEnds)
+        }
+        let index = Int(word.spelling)
+        return index < scriptEnds.count ? Self.span(index, scriptBytes, scriptEnds)
+            : Self.span(index - scriptEnds.count, rememberedBytes, rememberedEnds)
+    }
+
+    /// Spelling `index` of spellings laid out back to back in `bytes`, each ending at `ends`; empty
+    /// for an index outside them.
+    @inline(__always)
+    static func span(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ ends: UnsafeBufferPointer<Int>) -> UnsafeBufferPointer<UInt8> {
+        guard index >= 0, index < ends.count else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(rebasing: bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
     }
 }
 
@@ -446,20 +541,27 @@ struct SessionWords: Sendable {
     var count: Int { ends.count }
 
     /// Adds a spelling and returns its index.
-    mutating func append(_ word: [UInt8]) -> Int {
+    mutating func append(_ word: UnsafeBufferPointer<UInt8>) -> Int {
         bytes.append(contentsOf: word)
         ends.append(bytes.count)
         return ends.count - 1
     }
 
-    /// Appends the UTF-8 of spelling `index`; nothing for an index it does not have.
+    /// Adds the spelling of an all-ASCII input word, upper-cased (item 5), and returns its index.
+    mutating func append(upperASCII word: UnsafeBufferPointer<UInt8>) -> Int {
+        for byte in word { bytes.append(WordReader.upperASCII(byte)) }
+        ends.append(bytes.count)
+        return ends.count - 1
+    }
+
+    /// Calls `body` with the spellings' bytes and where each ends.
     @inline(__always)
-    func appendText(_ index: Int, to out: inout [UInt8]) {
-        guard index >= 0, index < ends.count else { return }
-        out.append(contentsOf: bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
+    func withSpellings<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>) -> R) -> R {
+        bytes.withUnsafeBufferPointer { bytes in ends.withUnsafeBufferPointer { body(bytes, $0) } }
     }
 
     mutating func removeAll() {
+        guard !ends.isEmpty else { return }
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
     }

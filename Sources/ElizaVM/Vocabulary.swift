@@ -95,22 +95,45 @@ public struct Vocabulary: Sendable, Equatable {
         (key == 0 ? 0 : ends[key - 1])..<ends[key]
     }
 
+    /// The class of the all-ASCII input word `input` once upper-cased (`WordReader.Token.ascii`), and
+    /// its spelling id: ASCII text is equivalent only to itself, or to a fold key (then no spelling).
+    @inline(__always)
+    func lookUp(ascii input: UnsafeBufferPointer<UInt8>) -> (id: UInt32, spelling: UInt32?)? {
+        var h: UInt64 = Self.hashSeed
+        for byte in input { h = Self.hash(h, WordReader.upperASCII(byte)) }
+        let key = bytes.withUnsafeBufferPointer { all in
+            slots.probe(Self.finish(h)) { key in
+                let range = keyRange(key)
+                guard range.count == input.count else { return false }
+                var i = range.lowerBound
+                for byte in input {
+                    if all[i] != WordReader.upperASCII(byte) { return false }
+                    i += 1
+                }
+                return true
+            }
+        }
+        return key.map { (keyClasses[Int($0)], Int($0) < count ? $0 : nil) }
+    }
+
     /// The class of the word spelled by `word` (normalised input bytes), if the script has it, and
     /// whether `word` is exactly one of the script's spellings (then its id is the returned `spelling`).
     func lookUp(_ word: UnsafeBufferPointer<UInt8>, isASCII: Bool) -> (id: UInt32, spelling: UInt32?)? {
-        if let key = bytes.withUnsafeBufferPointer({ slots.lookUp(word, hash: Self.hash(word), in: $0, ends: ends) }) {
+        if let key = find(word) {
             return (keyClasses[Int(key)], Int(key) < count ? key : nil)
         }
         if isASCII { return nil }
         // Not the bytes of a spelling: perhaps a canonically equivalent one (departure 3).
         if let folded = Self.asciiForm(Array(word)) {
-            let key = bytes.withUnsafeBufferPointer { all in
-                folded.withUnsafeBufferPointer { slots.lookUp($0, hash: Self.hash($0), in: all, ends: ends) }
-            }
-            return key.map { (keyClasses[Int($0)], nil) }
+            return folded.withUnsafeBufferPointer(find).map { (keyClasses[Int($0)], nil) }
         }
         if canonical.isEmpty { return nil }
         return canonical[String(decoding: word, as: UTF8.self)].map { ($0, nil) }
+    }
+
+    /// The key whose bytes are `word`.
+    private func find(_ word: UnsafeBufferPointer<UInt8>) -> UInt32? {
+        bytes.withUnsafeBufferPointer { slots.lookUp(word, hash: Self.hash(word), in: $0, ends: ends) }
     }
 
     /// The ASCII text canonically equivalent to `word`, if there is one and `word` is not ASCII itself.
@@ -138,11 +161,21 @@ public struct Vocabulary: Sendable, Equatable {
     /// FNV-1a over the bytes, folded so that the low bits depend on all of them.
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes {
-            h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-        }
-        return h ^ (h >> 29)
+        var h = hashSeed
+        for byte in bytes { h = hash(h, byte) }
+        return finish(h)
+    }
+
+    static let hashSeed: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    @inline(__always)
+    static func hash(_ h: UInt64, _ byte: UInt8) -> UInt64 {
+        (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+
+    @inline(__always)
+    static func finish(_ h: UInt64) -> UInt64 {
+        h ^ (h >> 29)
     }
 }
 
@@ -182,10 +215,10 @@ private struct HashIndex {
 }
 
 extension [UInt64] {
-    /// Linear probing in a power-of-two table of `(high half of hash) | (key + 1)` slots.
+    /// Linear probing in a power-of-two table of `(high half of hash) | (key + 1)` slots: the first
+    /// key with this hash for which `equals` holds.
     @inline(__always)
-    fileprivate func lookUp(_ word: UnsafeBufferPointer<UInt8>, hash: UInt64, in bytes: UnsafeBufferPointer<UInt8>,
-                            ends: [Int]) -> UInt32? {
+    fileprivate func probe(_ hash: UInt64, _ equals: (Int) -> Bool) -> UInt32? {
         let mask = count - 1
         let tag = hash & 0xFFFF_FFFF_0000_0000
         var slot = Int(truncatingIfNeeded: hash) & mask
@@ -194,16 +227,20 @@ extension [UInt64] {
             if entry == 0 { return nil }
             if entry & 0xFFFF_FFFF_0000_0000 == tag {
                 let key = Int(entry & 0xFFFF_FFFF) - 1
-                if key < ends.count {
-                    let start = key == 0 ? 0 : ends[key - 1]
-                    let end = ends[key]
-                    if end - start == word.count, start >= 0, end <= bytes.count,
-                       UnsafeBufferPointer(rebasing: bytes[start..<end]).elementsEqual(word) {
-                        return UInt32(truncatingIfNeeded: key)
-                    }
-                }
+                if equals(key) { return UInt32(truncatingIfNeeded: key) }
             }
             slot = (slot + 1) & mask
+        }
+    }
+
+    /// The key whose bytes in `bytes` (ending at `ends`) are `word`.
+    @inline(__always)
+    fileprivate func lookUp(_ word: UnsafeBufferPointer<UInt8>, hash: UInt64, in bytes: UnsafeBufferPointer<UInt8>,
+                            ends: [Int]) -> UInt32? {
+        probe(hash) { key in
+            guard key < ends.count else { return false }
+            let start = key == 0 ? 0 : ends[key - 1]
+            return ends[key] - start == word.count && UnsafeBufferPointer(rebasing: bytes[start..<ends[key]]).elementsEqual(word)
         }
     }
 }

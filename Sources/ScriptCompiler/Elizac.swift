@@ -203,8 +203,9 @@ struct Elizac {
         guard let script = check(file, io: &io) else { return 1 }
         var session = Session(script: script, budget: budget)
         io.out(script.greetingText + "\n")
+        let interactive = io.isInteractive   // asked once: isatty(3) is a system call
         while true {
-            if io.isInteractive { io.out("> ") }
+            if interactive { io.out("> ") }
             guard var line = io.readLine() else { break }
             if line.hasSuffix("\r") { line.removeLast() }
             // An empty line ends the session, as in 1966 (item 2, `ANN 000530`).

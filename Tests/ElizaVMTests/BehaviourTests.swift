@@ -130,6 +130,13 @@ struct BehaviourTests {
         }
     }
 
+    @Test("items 5–6: the reader's test for the end of an ASCII word agrees with its classes, for every byte")
+    func asciiWordEnds() {
+        for byte in UInt8(0)...UInt8(255) {
+            #expect(WordReader.endsASCIIWord(byte) == (byte >= 0x80 || !WordReader.isLetter(byte)), "byte \(byte)")
+        }
+    }
+
     /// Item 6 on already normalised text: whitespace separates; `,` and `.` are words of their own.
     static func referenceSplit(_ normalized: String) -> [String] {
         var words: [String] = []
@@ -270,6 +277,33 @@ struct BehaviourTests {
             let actual = TestPattern.match(pattern, words)
             #expect(actual == expected, "pattern \(pattern) words \(words)")
             if actual != expected { return }
+        }
+    }
+
+    @Test("item 13: on long texts (a tape), where literals' places are found once per text, the matcher still agrees")
+    func matcherAgreesOnLongTexts() {
+        var random = XorShift(seed: 0x1966_7A9E)
+        let letters = ["A", "B", "A", "B", "A", "B", "C", "'"]
+        for _ in 0..<300 {
+            let words = (0..<(32 + random.next(below: 16))).map { _ in letters[random.next(below: letters.count)] }
+            var occurrences = Occurrences()   // one text: kept from pattern to pattern, as the VM does
+            for _ in 0..<5 {
+                var zeros = 0
+                let pattern: [TestPattern] = (0..<(2 + random.next(below: 5))).map { _ in
+                    switch random.next(below: 5) {
+                    case 0 where zeros < 2:
+                        zeros += 1
+                        return .any
+                    case 1: return .count(1 + random.next(below: 2))
+                    case 2: return .oneOf(["A", "C"])
+                    default: return .word(letters[4 + random.next(below: 4)])
+                    }
+                }
+                let expected = BacktrackingMatcher.match(pattern, words)
+                let actual = TestPattern.match(pattern, words, occurrences: &occurrences)
+                #expect(actual == expected, "pattern \(pattern) words \(words)")
+                if actual != expected { return }
+            }
         }
     }
 
@@ -449,14 +483,14 @@ struct BehaviourTests {
         #expect(Vocabulary.asciiForm(Array("\u{212A}\u{C9}".utf8)) == nil)
     }
 
-    @Test("a session's own words: a memory keeps the words it holds while the session forgets the others")
+    @Test("a session's own words: a memory keeps the spellings of the input words it holds; the others are forgotten")
     func ownWordsReclaimed() throws {
         let script = try Self.compile(Self.memoryScript, none: Self.cyclingNone, memory: Self.memoryRule)
         var session = Session(script: script)
         #expect(session.respond(to: "My xyzzy") == .reply("YOUR XYZZY"))
         let memory = try #require(session.memories.first)
-        // Enough words the script does not have to pass the bound on the session's own words, each
-        // input with a keyword (Z), so that the memory is not recalled yet.
+        // Many inputs of words the script does not have, each with a keyword (Z), so that the memory
+        // is not recalled yet.
         for i in 0..<600 {
             #expect(session.respond(to: "Z " + (0..<10).map { "w\(i)x\($0)" }.joined(separator: " ")) == .reply("ZED"))
         }
@@ -465,6 +499,25 @@ struct BehaviourTests {
         #expect(session.respond(to: "hello") == .reply(memory))
         #expect(session.memories == [])
         #expect(session.respond(to: "Z q") == .reply("ZED"))
+    }
+
+    @Test("items 19–20: many memories come back in order, with their words, across the queue's compaction")
+    func manyMemories() throws {
+        let script = try Self.compile(Self.memoryScript, none: Self.cyclingNone, memory: Self.memoryRule)
+        var session = Session(script: script)
+        var laid: [String] = []
+        for i in 0..<40 {
+            _ = session.respond(to: "my w\(i)")
+            laid = session.memories
+        }
+        #expect(laid.count == 40)
+        var recalled: [String] = []
+        while recalled.count < 40 {
+            let reply = try #require(session.respond(to: "hello").reply)
+            if session.limit == 4 { recalled.append(reply) }
+        }
+        #expect(recalled == laid)
+        #expect(session.memories == [])
     }
 
     @Test("item 16: PRE reorders, repeats and resizes components; what it keeps in place is unchanged")
@@ -565,8 +618,16 @@ enum TestPattern {
     case never
 
     static func match(_ pattern: [TestPattern], _ words: [String]) -> [Range<Int>]? {
-        var spellings: [String] = []
-        var ids: [String: UInt32] = [:]
+        var occurrences = Occurrences()
+        return match(pattern, words, occurrences: &occurrences)
+    }
+
+    /// `match(_:_:)` keeping where literals occur in `words` in `occurrences`, which must have been
+    /// made for these words.
+    static func match(_ pattern: [TestPattern], _ words: [String], occurrences: inout Occurrences) -> [Range<Int>]? {
+        // Ids in a fixed order, so that a word has the same id in every pattern on the same text.
+        var spellings = ["A", "B", "C", "'"]
+        var ids: [String: UInt32] = ["A": 0, "B": 1, "C": 2, "'": 3]
         func id(_ word: String) -> UInt32 {
             if let id = ids[word] { return id }
             spellings.append(word)
@@ -590,7 +651,7 @@ enum TestPattern {
         var sets: [UInt32] = []
         let range = Program.compile(elements, classes: vocabulary.classes, into: &compiled, sets: &sets)
         var ranges: [Range<Int>] = []
-        return Matcher.match(compiled, range, sets: sets, text, into: &ranges) ? ranges : nil
+        return Matcher.match(compiled, range, sets: sets, text, into: &ranges, occurrences: &occurrences) ? ranges : nil
     }
 }
 

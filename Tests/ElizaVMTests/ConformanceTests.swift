@@ -137,6 +137,23 @@ struct StepBudgetConformanceTests {
         "You don't argue with me.", "You are afraid of me.", "My father is afraid of everybody.", "Bullies.",
     ]
 
+    @Test("a long DOCTOR session (the CACM conversation 40 times over) replies exactly as the string VM did")
+    func longSession() {
+        var session = Session(script: CompiledScripts.doctor)
+        var replies: [String] = []
+        for _ in 0..<40 {
+            for line in Self.cacmLines { replies.append(session.respond(to: line).reply ?? "(no reply)") }
+        }
+        // FNV-1a 64 of the replies, one per line, as `elizac chat` printed them (after the greeting) on that VM.
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in replies.map({ $0 + "\n" }).joined().utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        #expect(hash == 0x3C2A_1E64_5379_9D4A)
+        #expect([replies[99], replies[332], replies[450], replies[599]] == [
+            "WHAT IS THE CONNECTION, DO YOU SUPPOSE", "DOES THAT SUGGEST ANYTHING ELSE WHICH BELONGS TO YOU",
+            "WHAT DO YOU SUPPOSE THAT RESEMBLANCE MEANS", "PLEASE GO ON",
+        ])
+    }
+
     @Test("the same inputs take the same transformations and word operations, and stop at the same limits", arguments: cases)
     func sameWork(_ testCase: Case) {
         var session = Session(script: testCase.script, budget: testCase.budget)
