@@ -7,6 +7,9 @@ public enum ElizaText {
     ///
     /// Used on script symbols as well as on user input, so that keywords such as `DÉSOLÉ` match.
     public static func normalize(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: text.utf8.map(asciiNormalized), as: UTF8.self)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

@@ -1,6 +1,6 @@
 /// The decomposition matcher (items 12–14, `cpp:match`, after SLIP's YMATCH), on word ids.
 enum Matcher {
-    /// Matches the pattern `elements[pattern]` against all of `words`.
+    /// Matches pattern `index` of `table` against all of `words`.
     ///
     /// Each `0` takes the fewest words that let the rest of the pattern match, left to right, and the
     /// last `0` takes what remains (item 13). Because only `0` has a variable width, this equals placing
@@ -10,113 +10,92 @@ enum Matcher {
     /// pattern can make matching exponential. The split is a list of ranges: no word is copied.
     ///
     /// - Parameters:
-    ///   - sets: The word classes that `(*…)` and `(/…)` elements refer to.
     ///   - ranges: Receives one half-open word range per pattern element in its first
-    ///     `pattern.count` entries (component k is `ranges[k-1]`); meaningful only when the result is
+    ///     `elements.count` entries (component k is `ranges[k-1]`); meaningful only when the result is
     ///     true. A buffer reused between attempts, so that failed attempts allocate nothing.
     ///   - occurrences: Where a literal occurs in `words`, kept by the caller for as long as `words`
-    ///     stays the same (its `version`).
+    ///     stays the same.
     /// - Returns: Whether the pattern matched.
-    static func match(_ elements: [Program.Element], _ pattern: Range<Int>, sets: [UInt32], _ words: [Word],
-                      into ranges: inout [Range<Int>], occurrences: inout Occurrences) -> Bool {
+    static func match(_ table: PatternTable, _ index: Int, _ words: [Word], into ranges: inout [Range<Int>],
+                      occurrences: inout Occurrences) -> Bool {
+        let pattern = table.patterns[index]
+        let base = pattern.elements.lowerBound
         // Every element's range is written before a match succeeds, so the buffer is only grown.
-        if ranges.count < pattern.count { ranges.append(contentsOf: repeatElement(0..<0, count: pattern.count - ranges.count)) }
-        let base = pattern.lowerBound
-        var position = 0
-        var element = pattern.lowerBound
-        var openAny: Int? = nil          // index of a pending `0` whose width is still to be fixed
-        while element < pattern.upperBound {
-            if case .any = elements[element] {
-                if let previous = openAny { ranges[previous - base] = position..<position }
-                openAny = element
-                element += 1
-                continue
-            }
-            // A run of fixed-width elements: elements[element..<runEnd].
-            var runEnd = element
-            var runWidth = 0
-            while runEnd < pattern.upperBound, let width = elements[runEnd].width {
-                // Script numbers are unbounded (section G: `number = digit {digit}`), so `n` may be
-                // huge; a run wider than the whole text cannot match (item 12: `n` takes exactly n
-                // words), and failing here keeps every later sum below 2 × words.count, so nothing
-                // overflows.
-                guard width <= words.count - runWidth else { return false }
-                runWidth += width
-                runEnd += 1
-            }
-            let run = element..<runEnd
-            let start: Int
-            if let any = openAny {
-                if runEnd == pattern.upperBound {
-                    // The last run is anchored at the end of the text.
-                    let anchored = words.count - runWidth
-                    guard anchored >= position, runMatches(elements, run, sets, words, at: anchored) else { return false }
-                    start = anchored
+        if ranges.count < pattern.elements.count {
+            ranges.append(contentsOf: repeatElement(0..<0, count: pattern.elements.count - ranges.count))
+        }
+        // Through a pointer: each write to the array itself would check that it is not shared.
+        // Every index is below `pattern.elements.count`, which the buffer has.
+        return ranges.withUnsafeMutableBufferPointer { ranges in
+            var position = 0
+            for s in pattern.segments {
+                let segment = table.segments[s]
+                // A run wider than the rest of the text cannot match (item 12: `n` takes exactly n
+                // words); the width is saturated, so nothing overflows.
+                guard segment.width <= words.count - position else { return false }
+                let start: Int
+                if segment.anys.isEmpty {
+                    // No `0` before this run: it must start exactly here.
+                    guard runMatches(table, segment.run, words, at: position) else { return false }
+                    start = position
                 } else {
-                    guard let found = earliest(elements, run, runWidth, sets, words, from: position, &occurrences) else { return false }
-                    start = found
+                    // Of `0 0`, all but the last take nothing (item 13).
+                    for k in segment.anys.lowerBound..<(segment.anys.upperBound - 1) { ranges[k - base] = position..<position }
+                    if s == pattern.segments.upperBound - 1 && pattern.trailing.isEmpty {
+                        // The last run is anchored at the end of the text.
+                        start = words.count - segment.width
+                        guard runMatches(table, segment.run, words, at: start) else { return false }
+                    } else {
+                        guard let found = earliest(table, segment, words, from: position, &occurrences) else { return false }
+                        start = found
+                    }
+                    ranges[segment.anys.upperBound - 1 - base] = position..<start
                 }
-                ranges[any - base] = position..<start
-                openAny = nil
-            } else {
-                // No `0` before this run: it must start exactly here.
-                guard position + runWidth <= words.count, runMatches(elements, run, sets, words, at: position) else { return false }
-                start = position
+                var cursor = start
+                for k in segment.run {
+                    let width = table.elements[k].width ?? 0
+                    ranges[k - base] = cursor..<(cursor + width)
+                    cursor += width
+                }
+                position = cursor
             }
-            var cursor = start
-            for k in run {
-                let width = elements[k].width ?? 0
-                ranges[k - base] = cursor..<(cursor + width)
-                cursor += width
+            if pattern.trailing.isEmpty {
+                return position == words.count   // the pattern must cover all the words (item 12)
             }
-            position = cursor
-            element = runEnd
+            for k in pattern.trailing.lowerBound..<(pattern.trailing.upperBound - 1) { ranges[k - base] = position..<position }
+            ranges[pattern.trailing.upperBound - 1 - base] = position..<words.count
+            return true
         }
-        if let any = openAny {
-            ranges[any - base] = position..<words.count
-        } else if position != words.count {
-            return false   // the pattern must cover all the words (item 12)
-        }
-        return true
     }
 
-    private static func earliest(_ elements: [Program.Element], _ run: Range<Int>, _ width: Int, _ sets: [UInt32],
-                                 _ words: [Word], from position: Int, _ occurrences: inout Occurrences) -> Int? {
+    /// The earliest start, from `position`, at which `segment`'s run matches.
+    private static func earliest(_ table: PatternTable, _ segment: PatternTable.Segment, _ words: [Word],
+                                 from position: Int, _ occurrences: inout Occurrences) -> Int? {
+        var start = position
+        let last = words.count - segment.width
+        guard start <= last else { return nil }
         // Most runs hold a literal word (`(0 1 ' A ' 1 0)` in the Turing machines). Look for it first,
         // and test the whole run only where it is: scanning is most of a machine step.
-        var anchor: (offset: Int, id: UInt32)? = nil
-        var offset = 0
-        for k in run {
-            if case .word(let id) = elements[k] {
-                anchor = (offset, id)
-                break
-            }
-            offset += elements[k].width ?? 0
-        }
-        var start = position
-        let last = words.count - width
-        guard start <= last else { return nil }
-        guard let (offset, id) = anchor else {
+        guard let (offset, id) = segment.anchor else {
             while start <= last {
-                if runMatches(elements, run, sets, words, at: start) { return start }
+                if runMatches(table, segment.run, words, at: start) { return start }
                 start += 1
             }
             return nil
         }
         if words.count >= Occurrences.minimumText {
             // A long text (a Turing machine's tape): every pattern of a rule looks for the same
-            // literal from the start, so its places are found once per text. `start + offset` is
-            // a place of the literal, so it is below `words.count`.
+            // literal from the start, so its places are found once per text.
             for place in occurrences.places(of: id, in: words) where place - offset >= start {
                 guard place - offset <= last else { return nil }
-                if runMatches(elements, run, sets, words, at: place - offset) { return place - offset }
+                if runMatches(table, segment.run, words, at: place - offset) { return place - offset }
             }
             return nil
         }
         return words.withUnsafeBufferPointer { text in
             // `start + offset` stays below `last + offset + 1 <= words.count`.
             while start <= last {
-                if text[start + offset].id == id, runMatches(elements, run, sets, words, at: start) { return start }
+                if text[start + offset].id == id, runMatches(table, segment.run, words, at: start) { return start }
                 start += 1
             }
             return nil
@@ -124,11 +103,10 @@ enum Matcher {
     }
 
     @inline(__always)
-    private static func runMatches(_ elements: [Program.Element], _ run: Range<Int>, _ sets: [UInt32], _ words: [Word],
-                                   at start: Int) -> Bool {
+    private static func runMatches(_ table: PatternTable, _ run: Range<Int>, _ words: [Word], at start: Int) -> Bool {
         var index = start
         for k in run {
-            switch elements[k] {
+            switch table.elements[k] {
             case .any:
                 return false   // unreachable: runs hold fixed-width elements only
             case .count(let n):
@@ -137,7 +115,7 @@ enum Matcher {
                 guard words[index].id == id else { return false }
                 index += 1
             case .oneOf(let set):
-                guard sets[set].contains(words[index].id) else { return false }
+                guard table.sets[set].contains(words[index].id) else { return false }
                 index += 1
             case .never:
                 return false

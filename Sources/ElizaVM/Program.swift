@@ -3,7 +3,7 @@
 /// been checked once, here, so that no table can make the VM trap.
 ///
 /// Pattern words are mapped to their classes (`Vocabulary.classes`), reassembly words to `Word`s.
-struct Program: Sendable, Equatable {
+struct Program: Sendable {
     struct Rule: Sendable, Equatable {
         var decompositions: Range<Int>
         /// Rule-level `(=KEY)`, or -1.
@@ -14,30 +14,10 @@ struct Program: Sendable, Equatable {
     }
 
     struct Decomposition: Sendable, Equatable {
-        /// Into `elements`.
-        var pattern: Range<Int>
+        /// Into `patterns.patterns`.
+        var pattern: Int
         /// Into `reassemblies`. Never empty.
         var reassemblies: Range<Int>
-    }
-
-    /// One pattern element (item 12).
-    enum Element: Sendable, Equatable {
-        case any
-        case count(Int)
-        case word(UInt32)
-        /// `(*…)` or `(/…)`: one word whose class is in `sets[range]`.
-        case oneOf(Range<Int>)
-        case never
-
-        /// How many words the element takes, or nil for `0`.
-        @inline(__always)
-        var width: Int? {
-            switch self {
-            case .any: nil
-            case .count(let n): n
-            case .word, .oneOf, .never: 1
-            }
-        }
     }
 
     struct Reassembly: Sendable, Equatable {
@@ -56,23 +36,22 @@ struct Program: Sendable, Equatable {
     }
 
     struct MemoryTransformation: Sendable, Equatable {
-        var pattern: Range<Int>
+        var pattern: Int
         var tokens: Range<Int>
     }
 
-    private(set) var rules: [Rule] = []
-    private(set) var decompositions: [Decomposition] = []
-    private(set) var elements: [Element] = []
-    private(set) var reassemblies: [Reassembly] = []
-    private(set) var tokens: [Token] = []
-    private(set) var sets: [UInt32] = []
+    let rules: [Rule]
+    let decompositions: [Decomposition]
+    let patterns: PatternTable
+    let reassemblies: [Reassembly]
+    let tokens: [Token]
     /// The rule of each word class that is a keyword, or -1 (NONE is not here: item 8).
-    private(set) var keywordRules: [Int32] = []
+    let keywordRules: [Int32]
     /// The NONE rule, or -1 if the tables have none.
-    private(set) var noneRule = -1
+    let noneRule: Int
     /// The MEMORY keyword's rule, or -1.
-    private(set) var memoryRule = -1
-    private(set) var memory: [MemoryTransformation] = []
+    let memoryRule: Int
+    let memory: [MemoryTransformation]
 
     init(vocabulary: Vocabulary, rules source: [KeywordRule], noneRule: Int, memory: MemoryRule) {
         let classes = vocabulary.classes
@@ -80,29 +59,44 @@ struct Program: Sendable, Equatable {
         func word(_ id: UInt32) -> Word? {
             Int(id) < classes.count ? Word(id: classes[Int(id)], spelling: id) : nil
         }
-        self.noneRule = rule(noneRule)
-        keywordRules = Array(repeating: -1, count: classes.count)
+        var tokens: [Token] = []
+        func append(_ reassembly: [ReassemblyToken]) -> Range<Int> {
+            let start = tokens.count
+            for token in reassembly {
+                switch token {
+                case .word(let id): if let word = word(id) { tokens.append(.word(word)) }
+                case .component(let n): tokens.append(.component(n))
+                }
+            }
+            return start..<tokens.count
+        }
+        let none = rule(noneRule)
+        var keywordRules: [Int32] = Array(repeating: -1, count: classes.count)
         for (index, keywordRule) in source.enumerated() where index != noneRule {
             if let keyword = word(keywordRule.keyword), keywordRules[Int(keyword.id)] == -1 {
                 keywordRules[Int(keyword.id)] = Int32(truncatingIfNeeded: index)
             }
         }
+        var rules: [Rule] = []
+        var decompositions: [Decomposition] = []
+        var patterns = PatternTable()
+        var reassemblies: [Reassembly] = []
         for keywordRule in source {
             let first = decompositions.count
             for decomposition in keywordRule.decompositions {
-                let pattern = append(decomposition.pattern, classes: classes)
+                let pattern = patterns.append(decomposition.pattern, classes: classes)
                 let start = reassemblies.count
                 for reassembly in decomposition.reassemblies {
                     switch reassembly {
                     case .text(let text):
-                        reassemblies.append(Reassembly(kind: .text, tokens: append(text, word), link: -1))
+                        reassemblies.append(Reassembly(kind: .text, tokens: append(text), link: -1))
                     case .newKey:
                         reassemblies.append(Reassembly(kind: .newKey, tokens: 0..<0, link: -1))
                     case .link(let target):
                         // A link outside the tables (only hand-built ones) answers like NONE.
-                        reassemblies.append(Reassembly(kind: .link, tokens: 0..<0, link: rule(target) == -1 ? self.noneRule : target))
+                        reassemblies.append(Reassembly(kind: .link, tokens: 0..<0, link: rule(target) == -1 ? none : target))
                     case .pre(let text, let target):
-                        reassemblies.append(Reassembly(kind: .pre, tokens: append(text, word), link: rule(target) == -1 ? self.noneRule : target))
+                        reassemblies.append(Reassembly(kind: .pre, tokens: append(text), link: rule(target) == -1 ? none : target))
                     }
                 }
                 if reassemblies.count == start {
@@ -114,51 +108,20 @@ struct Program: Sendable, Equatable {
                               precedence: keywordRule.precedence, substitute: keywordRule.substitute.flatMap(word),
                               isStackable: keywordRule.isStackable))
         }
-        if let keyword = word(memory.keyword) { memoryRule = Int(keywordRules[Int(keyword.id)]) }
+        var transformations: [MemoryTransformation] = []
         for transformation in memory.transformations {
-            let pattern = append(transformation.pattern, classes: classes)
-            self.memory.append(MemoryTransformation(pattern: pattern, tokens: append(transformation.reassembly, word)))
+            let pattern = patterns.append(transformation.pattern, classes: classes)
+            transformations.append(MemoryTransformation(pattern: pattern, tokens: append(transformation.reassembly)))
         }
-    }
-
-    private mutating func append(_ pattern: [PatternElement], classes: [UInt32]) -> Range<Int> {
-        Self.compile(pattern, classes: classes, into: &elements, sets: &sets)
-    }
-
-    /// Appends `pattern` to `elements` (and its word sets to `sets`), words as their classes.
-    ///
-    /// - Returns: Where the pattern is in `elements`.
-    static func compile(_ pattern: [PatternElement], classes: [UInt32], into elements: inout [Element],
-                        sets: inout [UInt32]) -> Range<Int> {
-        let start = elements.count
-        func set(_ ids: [UInt32]) -> Element {
-            let first = sets.count
-            for id in ids where Int(id) < classes.count { sets.append(classes[Int(id)]) }
-            return .oneOf(first..<sets.count)
-        }
-        for element in pattern {
-            switch element {
-            case .any: elements.append(.any)
-            // A negative count can only come from hand-built tables; it never matches.
-            case .count(let n): elements.append(n < 0 ? .never : .count(n))
-            case .word(let id): elements.append(Int(id) < classes.count ? .word(classes[Int(id)]) : .never)
-            case .oneOf(let ids): elements.append(set(ids))
-            case .tagged(_, let ids): elements.append(set(ids))
-            case .never: elements.append(.never)
-            }
-        }
-        return start..<elements.count
-    }
-
-    private mutating func append(_ reassembly: [ReassemblyToken], _ word: (UInt32) -> Word?) -> Range<Int> {
-        let start = tokens.count
-        for token in reassembly {
-            switch token {
-            case .word(let id): if let word = word(id) { tokens.append(.word(word)) }
-            case .component(let n): tokens.append(.component(n))
-            }
-        }
-        return start..<tokens.count
+        self.rules = rules
+        self.decompositions = decompositions
+        self.patterns = patterns
+        self.reassemblies = reassemblies
+        self.tokens = tokens
+        self.keywordRules = keywordRules
+        self.noneRule = none
+        self.memoryRule = word(memory.keyword).map { Int(keywordRules[Int($0.id)]) } ?? -1
+        self.memory = transformations
     }
 
     /// The rule of the keyword whose class is `id`, or -1.

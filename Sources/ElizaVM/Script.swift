@@ -28,8 +28,14 @@ public struct Script: Sendable, Equatable {
     public let memory: MemoryRule
     /// How many decomposition rules the script has; each owns one reassembly cursor (item 17).
     public let decompositionCount: Int
-    /// The same tables laid out flat for the VM.
+    /// The same tables laid out flat for the VM (derived from the others, so not compared).
     let program: Program
+
+    public static func == (a: Script, b: Script) -> Bool {
+        a.name == b.name && a.vocabulary == b.vocabulary && a.greeting == b.greeting && a.greetingText == b.greetingText
+            && a.rules == b.rules && a.noneRule == b.noneRule && a.memory == b.memory
+            && a.decompositionCount == b.decompositionCount
+    }
 
     /// Creates a script from checked tables.
     ///

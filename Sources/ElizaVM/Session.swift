@@ -61,6 +61,13 @@ public struct Session: Sendable {
         self.script = script
         self.budget = budget
         self.cursors = Array(repeating: 0, count: script.program.decompositions.count)
+        // Room for a typical input at once, rather than growing through every power of two: most
+        // sessions (one per request) are short.
+        text.reserveCapacity(64)
+        top.reserveCapacity(8)
+        bottom.reserveCapacity(8)
+        ranges.reserveCapacity(16)
+        own.reserveCapacity(words: 32, bytes: 256)
     }
 
     /// The built-in no-match messages, indexed by LIMIT (item 23, `P2 §3`, `ANN 002200–002270`).
@@ -291,7 +298,7 @@ public struct Session: Sendable {
             case .pre:
                 // PRE rewrites the whole text, then applies KEY (item 16). `.` and `,` words made here
                 // are not delimiters: the scan is over.
-                let length = rewrittenLength(script.program.tokens[reassembly.tokens])
+                let length = Self.rewrittenLength(reassembly.tokens, script.program, ranges, components: components)
                 wordOperations += length
                 if length > budget.textWords {
                     return .budgetExhausted(.textWords, transformations: transformations)
@@ -310,13 +317,15 @@ public struct Session: Sendable {
         n >= 1 && n <= components ? ranges[n - 1] : nil
     }
 
-    /// How many words the reassembly `tokens` makes of the text as the last match split it (item 15).
-    private func rewrittenLength(_ tokens: ArraySlice<Program.Token>) -> Int {
+    /// How many words the reassembly `program.tokens[tokens]` makes of the text as the last match
+    /// split it (item 15). Static, with what it reads as arguments: a method would take a copy of
+    /// the whole session at each call from a mutating one.
+    private static func rewrittenLength(_ tokens: Range<Int>, _ program: Program, _ ranges: [Range<Int>], components: Int) -> Int {
         var length = 0
-        for token in tokens {
-            switch token {
+        for t in tokens {
+            switch program.tokens[t] {
             case .word: length += 1
-            case .component(let n): length += component(n)?.count ?? 0
+            case .component(let n): if n >= 1 && n <= components { length += ranges[n - 1].count }
             }
         }
         return length
@@ -408,12 +417,12 @@ public struct Session: Sendable {
     /// Calls `body` with the bytes of every word this session can print.
     @inline(__always)
     private func withSpellings<R>(_ body: (Spellings) -> R) -> R {
-        let vocabulary = script.vocabulary
-        return vocabulary.bytes.withUnsafeBufferPointer { scriptBytes in
-            vocabulary.ends.withUnsafeBufferPointer { scriptEnds in
+        let count = script.vocabulary.count
+        return script.vocabulary.bytes.withUnsafeBufferPointer { scriptBytes in
+            script.vocabulary.ends.withUnsafeBufferPointer { scriptEnds in
                 remembered.withSpellings { rememberedBytes, rememberedEnds in
                     own.withSpellings { ownBytes, ownEnds in
-                        body(Spellings(scriptBytes: scriptBytes, scriptEnds: UnsafeBufferPointer(rebasing: scriptEnds.prefix(vocabulary.count)),
+                        body(Spellings(scriptBytes: scriptBytes, scriptEnds: UnsafeBufferPointer(rebasing: scriptEnds.prefix(count)),
                                        rememberedBytes: rememberedBytes, rememberedEnds: rememberedEnds,
                                        ownBytes: ownBytes, ownEnds: ownEnds))
                     }
@@ -453,20 +462,19 @@ public struct Session: Sendable {
         // The memory is kept as words: its text is built when it is recalled, if ever. The spellings
         // of the input's own words in it are copied, since those of the input are forgotten.
         var memory: [Word] = []
-        memory.reserveCapacity(rewrittenLength(script.program.tokens[transformation.tokens]))
+        memory.reserveCapacity(Self.rewrittenLength(transformation.tokens, script.program, ranges, components: components))
         forEachWord(script.program.tokens[transformation.tokens]) { memory.append($0) }
         remember(&memory, from: own, at: Word.inputSpellings..<UInt32.max)
         memoryQueue.append(memory)
         tracer.record(.memoryLaid(hash: hash, memory: joined(memory)))
     }
 
-    /// Matches the pattern `program.elements[pattern]` against the text; on success, `ranges` and
+    /// Matches pattern `pattern` of the program against the text; on success, `ranges` and
     /// `components` hold the split.
     @inline(__always)
-    private mutating func match(_ pattern: Range<Int>) -> Bool {
-        guard Matcher.match(script.program.elements, pattern, sets: script.program.sets, text, into: &ranges,
-                            occurrences: &occurrences) else { return false }
-        components = pattern.count
+    private mutating func match(_ pattern: Int) -> Bool {
+        guard Matcher.match(script.program.patterns, pattern, text, into: &ranges, occurrences: &occurrences) else { return false }
+        components = script.program.patterns.patterns[pattern].elements.count
         return true
     }
 
@@ -539,6 +547,11 @@ struct SessionWords: Sendable {
     private var ends: [Int] = []
 
     var count: Int { ends.count }
+
+    mutating func reserveCapacity(words: Int, bytes count: Int) {
+        ends.reserveCapacity(words)
+        bytes.reserveCapacity(count)
+    }
 
     /// Adds a spelling and returns its index.
     mutating func append(_ word: UnsafeBufferPointer<UInt8>) -> Int {

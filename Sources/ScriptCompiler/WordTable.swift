@@ -5,15 +5,28 @@
 struct WordTable {
     /// The spelling of each id.
     private(set) var words: [String] = []
-    private var ids: [[UInt8]: UInt32] = [:]
+    /// The first id of each spelling, by its Swift string: canonically equivalent spellings share an
+    /// entry, and `variants` holds the ids of their other spellings.
+    private var ids: [String: UInt32] = [:]
+    private var variants: [UInt32: [UInt32]] = [:]
 
     /// The id of `word`, new if the table does not have it yet.
     mutating func id(_ word: String) -> UInt32 {
-        let key = Array(word.utf8)
-        if let id = ids[key] { return id }
-        let id = UInt32(words.count)
-        ids[key] = id
-        words.append(word)
+        guard let first = ids[word] else {
+            ids[word] = append(word)
+            return UInt32(words.count - 1)
+        }
+        if words[Int(first)].utf8.elementsEqual(word.utf8) { return first }
+        for id in variants[first] ?? [] where words[Int(id)].utf8.elementsEqual(word.utf8) {
+            return id
+        }
+        let id = append(word)
+        variants[first, default: []].append(id)
         return id
+    }
+
+    private mutating func append(_ word: String) -> UInt32 {
+        words.append(word)
+        return UInt32(words.count - 1)
     }
 }

@@ -647,11 +647,10 @@ enum TestPattern {
         let text = words.map { word in
             ids[word].map { Word(id: vocabulary.classes[Int($0)], spelling: $0) } ?? Word(id: Word.notInScript, spelling: 0)
         }
-        var compiled: [Program.Element] = []
-        var sets: [UInt32] = []
-        let range = Program.compile(elements, classes: vocabulary.classes, into: &compiled, sets: &sets)
+        var table = PatternTable()
+        let index = table.append(elements, classes: vocabulary.classes)
         var ranges: [Range<Int>] = []
-        return Matcher.match(compiled, range, sets: sets, text, into: &ranges, occurrences: &occurrences) ? ranges : nil
+        return Matcher.match(table, index, text, into: &ranges, occurrences: &occurrences) ? ranges : nil
     }
 }
 
