@@ -7,8 +7,16 @@ public enum ElizaText {
     ///
     /// Used on script symbols as well as on user input, so that keywords such as `DÉSOLÉ` match.
     public static func normalize(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) {
-            return String(decoding: text.utf8.map(asciiNormalized), as: UTF8.self)
+        // ASCII, the common case (every DOCTOR symbol): byte for byte, straight into the result.
+        var text = text
+        if let ascii = text.withUTF8({ utf8 -> String? in
+            guard utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return String(unsafeUninitializedCapacity: utf8.count) { out in
+                for i in utf8.indices { out[i] = asciiNormalized(utf8[i]) }
+                return utf8.count
+            }
+        }) {
+            return ascii
         }
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
