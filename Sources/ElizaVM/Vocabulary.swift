@@ -35,9 +35,19 @@ public struct Vocabulary: Sendable, Equatable {
         let count = words.count
         var bytes: [UInt8] = []
         var ends: [Int] = []
+        var nonASCII: [Int] = []
         ends.reserveCapacity(count)
-        for word in words {
-            bytes.append(contentsOf: word.utf8)
+        for (id, word) in words.enumerated() {
+            // A copy of contiguous UTF-8 (string literals and native strings), not byte by byte:
+            // this runs when a process first uses a script.
+            let ascii = word.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+                bytes.append(contentsOf: utf8)
+                return utf8.allSatisfy { $0 < 0x80 }
+            } ?? {
+                bytes.append(contentsOf: word.utf8)
+                return word.utf8.allSatisfy { $0 < 0x80 }
+            }()
+            if !ascii { nonASCII.append(id) }
             ends.append(bytes.count)
         }
         // Classes by union to the smallest id: equivalent spellings are rare, so a merge may scan.
@@ -50,7 +60,7 @@ public struct Vocabulary: Sendable, Equatable {
         var index = HashIndex(bytes, ends: ends) { merge($1, $0) }   // the same bytes twice (hand-built tables): one word
         var folds: [[UInt8]: UInt32] = [:]   // ASCII forms of spellings that are not ASCII themselves
         var canonical: [String: UInt32] = [:]
-        for id in 0..<count where !words[id].utf8.allSatisfy({ $0 < 0x80 }) {
+        for id in nonASCII {
             let key = UInt32(truncatingIfNeeded: id)
             if let folded = Self.asciiForm(Array(words[id].utf8)) {
                 let exact = bytes.withUnsafeBufferPointer { all in
