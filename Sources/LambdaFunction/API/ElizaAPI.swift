@@ -14,11 +14,15 @@ package struct ElizaAPI: Sendable {
     package let configuration: Configuration
     package let catalog: ModelCatalog
     package let logger: Logger
+    /// The responses kept for `previous_response_id` and `GET /v1/responses/{id}`: the local
+    /// server's; nil on Lambda, whose instances share no memory.
+    package let responseStore: ResponseStore?
 
-    package init(configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger) {
+    package init(configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger, responseStore: ResponseStore? = nil) {
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
+        self.responseStore = responseStore
     }
 
     /// Where a request came from, for the access log.
@@ -41,6 +45,8 @@ package struct ElizaAPI: Sendable {
         package var reply: String?
         package var denialReason: String?
         package var errorMessage: String?
+        /// The route's path template (`/v1/responses/{id}`), once the request has been routed.
+        package var route: String?
     }
 
     /// Answers one request and writes its access log line.
@@ -76,17 +82,95 @@ package struct ElizaAPI: Sendable {
         case .success(let admitted): route = admitted
         case .failure(let refusal): return refusal.outcome
         }
+        var outcome: Outcome
         switch route {
         case .health:
-            return Outcome(response: Self.json(200, Array(#"{"status":"ok"}"#.utf8)))
+            outcome = Outcome(response: Self.json(200, Array(#"{"status":"ok"}"#.utf8)))
         case .models:
-            return Outcome(response: Self.json(200, catalog.listBody))
+            outcome = Outcome(response: Self.json(200, catalog.listBody))
         case .chatCompletions:
-            return chatCompletion(request)
+            outcome = chatCompletion(request)
+        case .responses:
+            outcome = createResponse(request)
+        case .responseInputTokens:
+            outcome = countResponseInputTokens(request)
+        case .storedResponse(let id):
+            outcome = storedResponse(request, id: id)
+        case .completions:
+            outcome = completion(request)
+        case .messages:
+            outcome = createMessage(request)
+        case .messageTokenCount:
+            outcome = countMessageTokens(request)
         }
+        outcome.route = route.template
+        return outcome
     }
 
-    enum Route: Equatable { case chatCompletions, models, health }
+    /// Every route, by path template; each is also served without its `/v1` prefix.
+    enum Route: Equatable {
+        case chatCompletions, models, health
+        case responses, responseInputTokens, storedResponse(id: String)
+        case completions
+        case messages, messageTokenCount
+
+        /// The path template, for the access log and the 404's list of routes.
+        var template: String {
+            switch self {
+            case .chatCompletions: "/v1/chat/completions"
+            case .models: "/v1/models"
+            case .health: "/health"
+            case .responses: "/v1/responses"
+            case .responseInputTokens: "/v1/responses/input_tokens"
+            case .storedResponse: "/v1/responses/{id}"
+            case .completions: "/v1/completions"
+            case .messages: "/v1/messages"
+            case .messageTokenCount: "/v1/messages/count_tokens"
+            }
+        }
+
+        /// The methods it answers (GET routes answer HEAD too), in the `Allow` header's order.
+        var methods: [String] {
+            switch self {
+            case .models, .health: ["GET", "HEAD"]
+            case .storedResponse: ["GET", "HEAD", "DELETE"]
+            default: ["POST"]
+            }
+        }
+
+        /// The `Allow` header of a 405.
+        var allow: String { methods.joined(separator: ", ") }
+
+        /// `GET|DELETE /v1/responses/{id}`.
+        var usage: String { methods.filter { $0 != "HEAD" }.joined(separator: "|") + " " + template }
+
+        /// The routes with a fixed path, and the paths that reach them.
+        static let fixed: [(path: String, route: Route)] = [
+            ("/v1/chat/completions", .chatCompletions), ("/chat/completions", .chatCompletions),
+            ("/v1/responses", .responses), ("/responses", .responses),
+            ("/v1/responses/input_tokens", .responseInputTokens), ("/responses/input_tokens", .responseInputTokens),
+            ("/v1/completions", .completions), ("/completions", .completions),
+            ("/v1/messages", .messages), ("/messages", .messages),
+            ("/v1/messages/count_tokens", .messageTokenCount), ("/messages/count_tokens", .messageTokenCount),
+            ("/v1/models", .models), ("/models", .models),
+            ("/health", .health), ("/v1/health", .health),
+        ]
+
+        /// What the 404 lists.
+        static let summary = [
+            Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
+            .messageTokenCount, .models, .health,
+        ].map(\.usage).joined(separator: ", ")
+    }
+
+    /// Whose error shape a path's clients read: the Anthropic Messages routes (and anything under
+    /// them) answer errors as Anthropic does, every other path as OpenAI does.
+    static func dialect(forPath path: String) -> APIError.Dialect {
+        for prefix in ["/v1/messages", "/messages"] where path == prefix || path.hasPrefix(prefix + "/") {
+            return .anthropic
+        }
+        return .openAI
+    }
 
     /// A request turned away before its body matters.
     struct Refusal: Error {
@@ -94,26 +178,29 @@ package struct ElizaAPI: Sendable {
     }
 
     /// The checks that need only the request's head: the caller allow-list, the route and the API key.
-    /// - Returns: The route to take, or the 403, 404, 405 or 401 to answer.
+    /// - Returns: The route to take, or the 403, 404, 405 or 401 to answer (in the path's dialect).
     func admit(_ request: HTTPRequest, trusted: Bool) -> Result<Route, Refusal> {
+        let path = Self.normalizedPath(request.path)
+        let dialect = Self.dialect(forPath: path)
         // The allow-list is checked first, before the body is read, on the caller IP the transport
         // vouches for (never X-Forwarded-For).
         guard trusted || configuration.allowList.allows(request.callerIP) else {
             let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
             let error = APIError(.forbidden, "this caller is not allowed to use this service")
-            return .failure(Refusal(outcome: Outcome(response: error.response, denialReason: reason, errorMessage: error.message)))
+            return .failure(Refusal(outcome: Outcome(response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
         }
-        let path = Self.normalizedPath(request.path)
         let route: Route
         switch Self.route(method: request.method, path: path) {
         case .success(let found): route = found
-        case .failure(let error): return .failure(Refusal(outcome: Outcome(response: error.response, errorMessage: error.message)))
+        case .failure(let error): return .failure(Refusal(outcome: Outcome(response: error.response(dialect), errorMessage: error.message)))
         }
-        if !trusted, route != .health, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
-            let error = APIError(.unauthorized, request.header("authorization") == nil
-                ? "missing API key: send Authorization: Bearer <key>"
+        if !trusted, route != .health, let key = configuration.apiKey,
+           !Self.authorized(request.header("authorization"), key: key), !Self.authorized(apiKeyHeader: request.header("x-api-key"), key: key) {
+            let error = APIError(.unauthorized, request.header("authorization") == nil && request.header("x-api-key") == nil
+                ? "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
                 : "incorrect API key provided")
-            return .failure(Refusal(outcome: Outcome(response: error.response, denialReason: "bad or missing API key", errorMessage: error.message)))
+            return .failure(Refusal(outcome: Outcome(response: error.response(dialect), denialReason: "bad or missing API key",
+                                                     errorMessage: error.message, route: route.template)))
         }
         return .success(route)
     }
@@ -138,28 +225,64 @@ package struct ElizaAPI: Sendable {
     }
 
     static func route(method: String, path: String) -> Result<Route, APIError> {
-        let (route, allow): (Route, String)
-        switch path {
-        case "/v1/chat/completions", "/chat/completions": (route, allow) = (.chatCompletions, "POST")
-        case "/v1/models", "/models": (route, allow) = (.models, "GET")
-        case "/health", "/v1/health": (route, allow) = (.health, "GET")
-        default:
-            return .failure(APIError(.notFound, "no route for \(method) \(path.prefix(200)); use POST /v1/chat/completions or GET /v1/models"))
+        var found = Route.fixed.first { $0.path == path }?.route
+        if found == nil {
+            // `/v1/responses/{id}`: one more path segment after the collection.
+            for prefix in ["/v1/responses/", "/responses/"] where path.hasPrefix(prefix) {
+                let id = path.dropFirst(prefix.count)
+                if !id.isEmpty, !id.contains("/") { found = .storedResponse(id: String(id)) }
+            }
         }
-        guard method == allow || (allow == "GET" && method == "HEAD") else {
-            return .failure(APIError(.methodNotAllowed(allow: allow == "GET" ? "GET, HEAD" : allow),
-                                     "\(method.prefix(20)) is not allowed on \(path); use \(allow)"))
+        guard let route = found else {
+            return .failure(APIError(.notFound, "no route for \(method.prefix(20)) \(path.prefix(200)); the routes are \(Route.summary), each also without /v1"))
+        }
+        guard route.methods.contains(method) else {
+            let use = route.methods.filter { $0 != "HEAD" }.joined(separator: " or ")
+            return .failure(APIError(.methodNotAllowed(allow: route.allow), "\(method.prefix(20)) is not allowed on \(path.prefix(200)); use \(use)"))
         }
         return .success(route)
     }
 
-    private func chatCompletion(_ request: HTTPRequest) -> Outcome {
+    /// The 413 every route with a body answers first.
+    func checkBodySize(_ request: HTTPRequest) throws(APIError) {
         guard request.body.count <= configuration.maxBodyBytes else {
-            let error = APIError(.payloadTooLarge, "the request body is \(request.body.count) bytes; the limit is \(configuration.maxBodyBytes)")
-            return Outcome(response: error.response, errorMessage: error.message)
+            throw APIError(.payloadTooLarge, "the request body is \(request.body.count) bytes; the limit is \(configuration.maxBodyBytes)")
         }
+    }
+
+    /// What every route with a JSON body does around its own work: the size check, decoding, and
+    /// errors rendered in the route's dialect (with the model, once it is known, for the log).
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - dialect: Whose error shape the route's clients read.
+    ///   - decode: The route's decoder.
+    ///   - model: The requested model of a decoded body.
+    ///   - answer: The route's work on the decoded body.
+    /// - Returns: The outcome to log and return.
+    func serve<Body>(_ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
+                     decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
+                     answer: (Body) throws(APIError) -> Outcome) -> Outcome {
+        let body: Body
+        do {
+            try checkBodySize(request)
+            body = try decode(request.body)
+        } catch {
+            return Outcome(response: error.response(dialect), errorMessage: error.message)
+        }
+        do {
+            return try answer(body)
+        } catch {
+            return Outcome(response: error.response(dialect), model: model(body), errorMessage: error.message)
+        }
+    }
+
+    /// The current Unix time in whole seconds, for `created` and `created_at`.
+    static var unixTime: Int { Int(time(nil)) }
+
+    private func chatCompletion(_ request: HTTPRequest) -> Outcome {
         let chat: ChatCompletionRequest
         do {
+            try checkBodySize(request)
             chat = try ChatCompletionRequest.decode(request.body)
         } catch {
             return Outcome(response: error.response, errorMessage: error.message)
@@ -189,14 +312,7 @@ package struct ElizaAPI: Sendable {
 
     /// `chatcmpl-` and 24 random hex digits.
     static func completionID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt32
-        func hex<T: BinaryInteger>(_ value: T, digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
-        }
-        return "chatcmpl-" + hex(high, digits: 16) + hex(low, digits: 8)
+        RandomID.make("chatcmpl-")
     }
 
     /// `Authorization: Bearer <key>`, the key compared in constant time.
@@ -205,7 +321,17 @@ package struct ElizaAPI: Sendable {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
         // RFC 9110 allows several spaces between the scheme and the credentials.
-        let given = Array(parts[1].drop(while: { $0 == " " }).utf8)
+        return constantTimeEqual(Array(parts[1].drop(while: { $0 == " " }).utf8), key)
+    }
+
+    /// `x-api-key: <key>` (Anthropic's header; curl examples and most Anthropic clients send it), the
+    /// key compared in constant time.
+    static func authorized(apiKeyHeader header: String?, key: String) -> Bool {
+        guard let header else { return false }
+        return constantTimeEqual(Array(header.utf8), key)
+    }
+
+    private static func constantTimeEqual(_ given: [UInt8], _ key: String) -> Bool {
         let expected = Array(key.utf8)
         var difference = UInt8(given.count == expected.count ? 0 : 1)
         for i in 0..<expected.count {
@@ -228,6 +354,7 @@ package struct ElizaAPI: Sendable {
         if let forwarded = request.header("x-forwarded-for") { fields.append(.string("forwardedFor", String(forwarded.prefix(512)))) }
         fields.append(.string("method", String(request.method.prefix(20))))
         fields.append(.string("path", String(request.path.prefix(200))))
+        if let route = outcome.route { fields.append(.string("route", route)) }
         fields.append(.int("status", status))
         fields.append(.double("durationMs", (milliseconds * 1000).rounded() / 1000))
         fields.append(.int("bytesIn", request.body.count))

@@ -76,20 +76,8 @@ import Testing
 
     // MARK: The CACM 1966 conversation, replayed statelessly
 
-    struct Conversation: Decodable {
-        struct Turn: Decodable {
-            var user: String
-            var eliza: String
-        }
-        var greeting: String
-        var turns: [Turn]
-    }
-
-    static let cacmPath = TestPaths.repositoryRoot + "/../shared/reference/conversations/cacm-1966.json"
-    static let cacm: Conversation? = try? JSONDecoder().decode(Conversation.self, from: Data(TestPaths.read(cacmPath)))
-
     @Test func cacmConversationIsReadable() throws {
-        let conversation = try #require(Self.cacm, "could not read \(Self.cacmPath)")
+        let conversation = try #require(CACM.conversation, "could not read \(CACM.path)")
         #expect(conversation.turns.count == 15)
         #expect(conversation.greeting == CompiledScripts.doctor.greetingText)
     }
@@ -98,7 +86,7 @@ import Testing
     /// client holding the history sends it; the reply must be the one printed in CACM.
     @Test(arguments: 1...15)
     func cacmReplayedStatelessly(turn: Int) throws {
-        let conversation = try #require(Self.cacm)
+        let conversation = try #require(CACM.conversation)
         let turns = try #require(conversation.turns.count >= turn ? conversation.turns : nil)
         var messages: [(role: String, content: String)] = [("assistant", conversation.greeting)]
         for exchange in turns.prefix(turn - 1) {
@@ -381,9 +369,9 @@ import Testing
 
 @Test("stream pieces carry the spaces before each word, as in the wire doc, and concatenate exactly")
 func streamPiecesLeadWithSpaces() {
-    #expect(ChatCompletion.streamPieces("IN WHAT WAY") == ["IN", " WHAT", " WAY"])
-    #expect(ChatCompletion.streamPieces("A  B ") == ["A", "  B", " "])
-    #expect(ChatCompletion.streamPieces("").isEmpty)
+    #expect(Words.streamPieces("IN WHAT WAY") == ["IN", " WHAT", " WAY"])
+    #expect(Words.streamPieces("A  B ") == ["A", "  B", " "])
+    #expect(Words.streamPieces("").isEmpty)
     let french = "JE  VOUS  ÉCOUTE "
-    #expect(ChatCompletion.streamPieces(french).joined() == french)
+    #expect(Words.streamPieces(french).joined() == french)
 }

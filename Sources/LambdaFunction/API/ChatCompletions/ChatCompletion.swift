@@ -16,54 +16,19 @@ package struct ChatCompletion: Sendable {
     ///
     /// - Throws: `APIError` 422 when the script exhausts its step budget on this conversation.
     package static func answer(_ request: ChatCompletionRequest, script: Script, budget: StepBudget = .default) throws(APIError) -> ChatCompletion {
-        var session = Session(script: script, budget: budget)
-        // No user message at all: the script's greeting (item 1).
-        var reply = script.greetingText
-        var promptTokens = 0
+        var conversation = Conversation()
         for (index, message) in request.messages.enumerated() {
             guard let text = message.text else { continue }
-            promptTokens += wordCount(text)
             // system, developer, assistant and tool messages are not spoken to ELIZA.
-            guard message.role == .user else { continue }
-            switch session.respond(to: text) {
-            case .reply(let text):
-                reply = text
-            case let .budgetExhausted(limit, transformations):
-                throw APIError(.unprocessable,
-                               "messages[\(index)]: the \(script.name) script found no reply within its step budget (\(limit.rawValue) limit reached after \(transformations) transformations); the script loops on this input",
-                               param: "messages[\(index)].content")
+            if message.role == .user {
+                conversation.user(text, field: "messages[\(index)].content")
+            } else {
+                conversation.context(text)
             }
         }
-        var finishReason = "stop"
-        var completionTokens = wordCount(reply)
-        if let maxTokens = request.maxTokens, completionTokens > maxTokens {
-            reply = words(reply).prefix(maxTokens).joined(separator: " ")
-            completionTokens = maxTokens
-            finishReason = "length"
-        }
-        return ChatCompletion(content: reply, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens)
-    }
-
-    /// Whitespace-separated words: the deterministic "token" count used for `usage`.
-    static func wordCount(_ text: String) -> Int {
-        var count = 0
-        var inWord = false
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            // ASCII first: the Unicode property lookup is needed only for other scalars.
-            let isSpace = v < 0x80 ? (v == 0x20 || (0x09...0x0D).contains(v)) : scalar.properties.isWhitespace
-            if isSpace {
-                inWord = false
-            } else if !inWord {
-                inWord = true
-                count += 1
-            }
-        }
-        return count
-    }
-
-    static func words(_ text: String) -> [Substring] {
-        text.split(whereSeparator: { $0.isWhitespace })
+        let answer = try conversation.answer(script: script, maxWords: request.maxTokens, budget: budget)
+        return ChatCompletion(content: answer.text, finishReason: answer.isCut ? "length" : "stop",
+                              promptTokens: answer.inputTokens, completionTokens: answer.outputTokens)
     }
 
     /// The non-stream response body (`chat.completion`).
@@ -119,7 +84,7 @@ package struct ChatCompletion: Sendable {
                 }
             }
         }
-        let pieces = ChatCompletion.streamPieces(content)
+        let pieces = Words.streamPieces(content)
         for index in 0..<choices {
             chunk(index, { $0.string("role", "assistant"); $0.string("content", "") }, finish: nil)
             for piece in pieces {
@@ -135,29 +100,6 @@ package struct ChatCompletion: Sendable {
         }
         out.append(contentsOf: "data: [DONE]\n\n".utf8)
         return out
-    }
-
-    /// The reply cut into one piece per word, each carrying the spaces before it, so the pieces
-    /// concatenate to exactly `content` (replies can hold runs of spaces, item 24).
-    static func streamPieces(_ content: String) -> [String] {
-        var pieces: [String] = []
-        var current = ""
-        var inWord = false
-        for character in content {
-            if character.isWhitespace {
-                // Whitespace after a word starts the next piece: "IN", " WHAT", " WAY".
-                if inWord {
-                    pieces.append(current)
-                    current = ""
-                }
-                inWord = false
-            } else {
-                inWord = true
-            }
-            current.append(character)
-        }
-        if !current.isEmpty { pieces.append(current) }
-        return pieces
     }
 
     /// As OpenAI counts it: the prompt once, the completion once per choice.
