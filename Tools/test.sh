@@ -3,8 +3,9 @@
 #   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), a short libFuzzer pass over
 #   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
-#   Python: real clients (openai, litellm, the LiteLLM proxy), the bootstrap end-to-end checks, the
-#   SAM template checks, deploy/smoke script checks; installed from PyPI into .build/venv.
+#   Python: real clients (openai, the OpenAI Agents SDK, anthropic, litellm, the LiteLLM proxy), the
+#   bootstrap end-to-end checks, the SAM template checks, deploy/smoke script checks; installed from
+#   PyPI into .build/venv.
 # Any failure stops the run with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
