@@ -46,11 +46,17 @@ module LambdaFunction $(sources LambdaFunction)
 # The compiler front end without its @main shell.
 module ScriptCompiler $(sources ScriptCompiler | grep -v '/Elizac\.swift$')
 
+# The request and event targets compare our JSON decoding with JSONDecoder's, as the tests do.
+extra=()
+case "$target" in
+  request|event) extra=(Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift) ;;
+esac
+
 objects=("$mods"/{ElizaVM,ElizaScripts,ElizaHTTP,LambdaFunction,ScriptCompiler}.o)
-if [ -f "$out/$target" ] && [ -z "$(find "Fuzz/$target.swift" "${objects[@]}" -newer "$out/$target")" ]; then
+if [ -f "$out/$target" ] && [ -z "$(find "Fuzz/$target.swift" ${extra[@]+"${extra[@]}"} "${objects[@]}" -newer "$out/$target")" ]; then
   echo "$out/$target"; exit 0
 fi
 echo "linking $target" >&2
-swiftc "${flags[@]}" -module-name "Fuzz_$target" "Fuzz/$target.swift" \
+swiftc "${flags[@]}" -module-name "Fuzz_$target" "Fuzz/$target.swift" ${extra[@]+"${extra[@]}"} \
   "${objects[@]}" -o "$out/$target"
 echo "$out/$target"

@@ -1,6 +1,9 @@
 // libFuzzer target `event`: arbitrary bytes as a Lambda event, handled as LambdaRuntime does:
 // LambdaEvent.decode → ElizaAPI.respond (logging on) → encode. A proxy response must be JSON
-// carrying the status code.
+// carrying the status code, and our event decoder agrees with JSONDecoder's
+// (Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift, compiled in by build.sh): the same
+// event wherever JSONDecoder reads one, a refusal wherever it refuses, but for the deliberate
+// differences listed there.
 import FoundationEssentials
 @testable import ElizaVM
 import ElizaHTTP
@@ -22,6 +25,9 @@ struct ProxyResponse: Decodable {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    if let disagreement = JSONDecoderReference.eventDisagreement(bytes) {
+        preconditionFailure("our event decoder disagrees with JSONDecoder: \(disagreement)")
+    }
     let answer: [UInt8]
     let status: Int
     do {

@@ -1,7 +1,9 @@
 // libFuzzer target `request`: arbitrary bytes as a chat-completion body, decoded directly and
 // answered by ElizaAPI.handle (POST /v1/chat/completions). Never traps; the answer is 200 exactly
-// when the body decodes (and the script replies within its budget: 422 otherwise); and wherever the
-// fast reader answers, JSONDecoder answers the same.
+// when the body decodes (and the script replies within its budget: 422 otherwise); and our decoder
+// agrees with JSONDecoder (Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift, compiled in
+// by build.sh): the same request wherever JSONDecoder reads one, a refusal wherever it refuses, the
+// same field error, but for the deliberate differences listed there.
 @testable import ElizaVM
 import ElizaHTTP
 @testable import LambdaFunction
@@ -16,8 +18,8 @@ let api: ElizaAPI = {
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let body = Array(UnsafeBufferPointer(start: data, count: size))
     let decoded = try? ChatCompletionRequest.decode(body)
-    if String(validating: body, as: UTF8.self) != nil, let fast = ChatCompletionRequest.readCommonShape(body) {
-        precondition((try? ChatCompletionRequest.decodeWithJSONDecoder(body)) == fast, "the fast reader disagrees with JSONDecoder")
+    if let disagreement = JSONDecoderReference.requestDisagreement(body) {
+        preconditionFailure("our decoder disagrees with JSONDecoder: \(disagreement)")
     }
     let request = HTTPRequest(method: "POST", path: "/v1/chat/completions",
                               headers: [HTTPHeader("content-type", "application/json")], body: body, callerIP: "203.0.113.7")

@@ -54,9 +54,11 @@ package struct ElizaAPI: Sendable {
     /// - Parameter trusted: True for callers already authorised by other means (direct Lambda
     ///   invocations, authorised by IAM): the allow-list and the API key are not applied.
     package func respond(to request: HTTPRequest, context: Context, trusted: Bool = false) -> HTTPResponse {
-        let start = ContinuousClock.now
+        // The monotonic clock directly: ContinuousClock would link the concurrency runtime, and
+        // libdispatch with it, into the static binary for this one reading.
+        let start = Socket.monotonicNanoseconds()
         let outcome = handle(request, trusted: trusted)
-        let elapsed = ContinuousClock.now - start
+        let elapsed = Duration.nanoseconds(Socket.monotonicNanoseconds() - start)
         logAccess(request, outcome, context: context, elapsed: elapsed)
         return outcome.response
     }

@@ -1,5 +1,4 @@
 import ElizaHTTP
-import FoundationEssentials
 
 /// The Lambda event adapters: API Gateway HTTP API payload 2.0 and Function URL events, REST API
 /// payload 1.0 events, and direct invocations, all turned into one `HTTPRequest` for `ElizaAPI`
@@ -16,25 +15,29 @@ package enum LambdaEvent: Sendable, Equatable {
     ///
     /// - Throws: `APIError` (400) for an event that is not JSON or is none of the known shapes.
     package static func decode(_ event: [UInt8]) throws(APIError) -> LambdaEvent {
-        try ChatCompletionRequest.checkNesting(event)
+        let document: JSONDocument
+        do {
+            document = try JSONDocument(parsing: event)
+        } catch {
+            throw APIError(syntax: error, subject: "the event")
+        }
         let shape: Shape
         do {
-            shape = try JSONDecoder().decode(Shape.self, from: Data(event))
-        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
-            throw APIError(.badRequest, "the event is not valid JSON: \(context.debugDescription)")
+            shape = try Shape(document.root)
         } catch {
-            throw APIError(.badRequest, "the event is not an API Gateway, Function URL or chat-completion event: \(Self.describe(error))")
+            let problem = error.path.isEmpty ? "it \(error.problem)" : error.description
+            throw APIError(.badRequest, "the event is not an API Gateway, Function URL or chat-completion event: \(problem)")
         }
         if let context = shape.requestContext, shape.rawPath != nil || shape.httpMethod != nil || context.http != nil {
             let body: [UInt8]
-            if let text = shape.body {
+            if let bytes = shape.body {
                 if shape.isBase64Encoded == true {
-                    guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else {
+                    guard let decoded = Base64.decode(bytes) else {
                         throw APIError(.badRequest, "the event body is marked isBase64Encoded but is not valid base64")
                     }
-                    body = Array(data)
+                    body = decoded
                 } else {
-                    body = Array(text.utf8)
+                    body = bytes
                 }
             } else {
                 body = []
@@ -44,7 +47,7 @@ package enum LambdaEvent: Sendable, Equatable {
                     throw APIError(.badRequest, "the 2.0 event has no requestContext.http")
                 }
                 var headers: [HTTPHeader] = []
-                for (name, value) in (shape.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for (name, value) in shape.headers.sorted(by: { $0.name < $1.name }) {
                     if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
                 }
                 let path = stripStage(shape.rawPath ?? http.path ?? "/", stage: context.stage)
@@ -56,12 +59,12 @@ package enum LambdaEvent: Sendable, Equatable {
             }
             var headers: [HTTPHeader] = []
             var seen = Set<String>()
-            for (name, values) in (shape.multiValueHeaders ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for (name, values) in shape.multiValueHeaders.sorted(by: { $0.name < $1.name }) {
                 let lower = name.lowercased()
                 seen.insert(lower)
                 if let values { headers.append(HTTPHeader(lower, values.joined(separator: ","))) }
             }
-            for (name, value) in (shape.headers ?? [:]).sorted(by: { $0.key < $1.key }) where !seen.contains(name.lowercased()) {
+            for (name, value) in shape.headers.sorted(by: { $0.name < $1.name }) where !seen.contains(name.lowercased()) {
                 if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
             }
             let request = HTTPRequest(method: method.uppercased(), path: shape.path ?? "/", headers: headers, body: body,
@@ -82,16 +85,6 @@ package enum LambdaEvent: Sendable, Equatable {
         if path == prefix { return "/" }
         if path.hasPrefix(prefix + "/") { return String(path.dropFirst(prefix.count)) }
         return path
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
-            let path = ChatCompletionRequest.path(context.codingPath)
-            return path.isEmpty ? "it must be a JSON object" : "\(path) has the wrong type"
-        default:
-            return "it could not be read"
-        }
     }
 
     /// The response the Lambda returns for this event.
@@ -125,58 +118,90 @@ package enum LambdaEvent: Sendable, Equatable {
             json.string("body", text)
             json.bool("isBase64Encoded", false)
         } else {
-            json.string("body", Data(response.body).base64EncodedString())
+            json.string("body", Base64.encode(response.body))
             json.bool("isBase64Encoded", true)
         }
         return json.finishUTF8()
     }
 
-    /// The fields of all known event shapes; every one optional.
-    private struct Shape: Decodable {
+    /// The fields of all known event shapes; every one optional. Each is type-checked whether or not
+    /// the event's shape uses it, in this order; `version` alone is taken only when it is a string.
+    private struct Shape {
         var version: String?
         var rawPath: String?
         var path: String?
         var httpMethod: String?
-        var headers: [String: String?]?
-        var multiValueHeaders: [String: [String]?]?
-        var body: String?
+        /// `headers` (a string or null per name), in document order. A repeated name means its first
+        /// member (names compared as Swift strings); later ones are not looked at, as for any field.
+        var headers: [(name: String, value: String?)] = []
+        /// `multiValueHeaders` (a list of strings or null per name), likewise.
+        var multiValueHeaders: [(name: String, values: [String]?)] = []
+        /// The UTF-8 of the `body` string, unescaped.
+        var body: [UInt8]?
         var isBase64Encoded: Bool?
         var requestContext: RequestContext?
+        /// Whether there is a top-level `messages` array: a direct invocation with a request body.
         var hasMessages = false
 
-        enum CodingKeys: String, CodingKey {
-            case version, rawPath, path, httpMethod, headers, multiValueHeaders, body, isBase64Encoded, requestContext, messages
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            version = try? container.decodeIfPresent(String.self, forKey: .version)
-            rawPath = try container.decodeIfPresent(String.self, forKey: .rawPath)
-            path = try container.decodeIfPresent(String.self, forKey: .path)
-            httpMethod = try container.decodeIfPresent(String.self, forKey: .httpMethod)
-            headers = try container.decodeIfPresent([String: String?].self, forKey: .headers)
-            multiValueHeaders = try container.decodeIfPresent([String: [String]?].self, forKey: .multiValueHeaders)
-            body = try container.decodeIfPresent(String.self, forKey: .body)
-            isBase64Encoded = try container.decodeIfPresent(Bool.self, forKey: .isBase64Encoded)
-            requestContext = try container.decodeIfPresent(RequestContext.self, forKey: .requestContext)
-            hasMessages = (try? container.nestedUnkeyedContainer(forKey: .messages)) != nil
+        init(_ root: JSONValue) throws(JSONDecodingError) {
+            let event = try root.object("must be a JSON object")
+            version = event["version"]?.kind == .string ? try event.optionalString("version") : nil
+            rawPath = try event.optionalString("rawPath")
+            path = try event.optionalString("path")
+            httpMethod = try event.optionalString("httpMethod")
+            if let object = try event.optionalObject("headers") {
+                var names = Set<String>()
+                for (name, value) in object.members where names.insert(name).inserted {
+                    headers.append((name, value.isNull ? nil : try value.string()))
+                }
+            }
+            if let object = try event.optionalObject("multiValueHeaders") {
+                var names = Set<String>()
+                for (name, value) in object.members where names.insert(name).inserted {
+                    var values: [String]?
+                    if !value.isNull {
+                        values = []
+                        for element in try value.array("must be a list of strings") { values?.append(try element.string()) }
+                    }
+                    multiValueHeaders.append((name, values))
+                }
+            }
+            body = try event.optional("body")?.utf8()
+            isBase64Encoded = try event.optionalBool("isBase64Encoded")
+            requestContext = try event.optionalObject("requestContext").map(RequestContext.init)
+            hasMessages = event["messages"]?.kind == .array
         }
     }
 
-    private struct RequestContext: Decodable {
+    private struct RequestContext {
         var requestId: String?
         var stage: String?
         var http: HTTP?
         var identity: Identity?
+
+        init(_ context: JSONObject) throws(JSONDecodingError) {
+            requestId = try context.optionalString("requestId")
+            stage = try context.optionalString("stage")
+            http = try context.optionalObject("http").map(HTTP.init)
+            identity = try context.optionalObject("identity").map { object throws(JSONDecodingError) in
+                Identity(sourceIp: try object.optionalString("sourceIp"))
+            }
+        }
     }
 
-    private struct HTTP: Decodable {
+    private struct HTTP {
         var method: String
         var path: String?
         var sourceIp: String?
+
+        init(_ http: JSONObject) throws(JSONDecodingError) {
+            method = try http.requireString("method")
+            path = try http.optionalString("path")
+            sourceIp = try http.optionalString("sourceIp")
+        }
     }
 
-    private struct Identity: Decodable {
+    private struct Identity {
         var sourceIp: String?
     }
 }

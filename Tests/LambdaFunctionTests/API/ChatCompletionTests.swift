@@ -138,6 +138,17 @@ import Testing
         #expect(parts.messages.map(\.text) == ["a b"])
     }
 
+    @Test func contentPartsOptionsAndEscapesAreRead() throws {
+        let parts = try ChatCompletionRequest.decode(Array(JSONDecoderAgreementTests.common[3].utf8))
+        #expect(parts.messages.map(\.text) == ["Well, my boyfriend made me come here."])
+        #expect(parts.stream && parts.includeUsage)
+        let options = try ChatCompletionRequest.decode(Array(JSONDecoderAgreementTests.common[4].utf8))
+        #expect(options.model == "eliza-doctor" && options.maxTokens == 12 && options.n == 2)
+        let escapes = try ChatCompletionRequest.decode(Array(JSONDecoderAgreementTests.common[6].utf8))
+        #expect(escapes.messages[1].text == "It's true. I am unhappy. éé café 😀 \"quoted\" back\\slash / \u{8}\u{C}\n\r\t")
+        #expect(escapes.model == "eliza" && escapes.n == 1 && !escapes.includeUsage)
+    }
+
     @Test func nullContentIsSkipped() throws {
         let body = #"""
         {"model":"eliza","messages":[

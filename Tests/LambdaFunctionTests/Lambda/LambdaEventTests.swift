@@ -350,6 +350,19 @@ import Testing
         #expect(error?.message.isEmpty == false)
     }
 
+    /// An event that is JSON but of no known shape says which field is wrong.
+    @Test(arguments: [
+        (#"{"version":"2.0","requestContext":{"http":{"path":"/v1/chat/completions"}},"rawPath":"/v1/chat/completions"}"#,
+         "requestContext.http.method is required"),
+        (#"{"httpMethod":"GET","path":"/v1/models","requestContext":{},"headers":{"Host":5}}"#, "headers.Host must be a string"),
+        (#"{"rawPath":"/","requestContext":{"http":{"method":"POST"}},"multiValueHeaders":{"a":["x",null]}}"#, "multiValueHeaders.a[1] must be a string"),
+        ("[1,2]", "it must be a JSON object"),
+    ])
+    func malformedEventsNameTheField(event: String, message: String) {
+        let error = #expect(throws: APIError.self) { try LambdaEvent.decode(Array(event.utf8)) }
+        #expect(error?.message == "the event is not an API Gateway, Function URL or chat-completion event: \(message)")
+    }
+
     @Test func invalidUTF8EventIs400() {
         let error = #expect(throws: APIError.self) { try LambdaEvent.decode([0x7B, 0xFF, 0xFE, 0x7D]) }
         #expect(error?.status == 400)
