@@ -28,27 +28,13 @@ import anthropic  # noqa: E402
 import litellm  # noqa: E402
 import openai  # noqa: E402
 
-from test_real_clients import CACM, Server, litellm_proxy  # noqa: E402
+# The module-scoped server fixtures are shared: each test module gets servers of its own.
+from test_real_clients import CACM, keyed_server, litellm_proxy, server  # noqa: E402, F401
 
 agents.set_tracing_disabled(True)
 
 TURNS = CACM["turns"]
-KEY = "sk-test-key-456"
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    s.stop()
-    assert s.proc.returncode == 0, "the server did not shut down cleanly on SIGTERM"
-
-
-@pytest.fixture(scope="module")
-def keyed_server():
-    s = Server({"ELIZA_API_KEY": KEY})
-    yield s
-    s.stop()
+KEY = "sk-test-key-123"  # keyed_server's
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ enum RequestBody {
             let type = try part.optionalString("type")
             // A part without a type but with a text is read as text, as OpenAI reads it.
             guard type.map(textTypes.contains) ?? (part["text"] != nil) else { continue }
-            texts.append(try part.require("text", "is required in a part of type \(type ?? "text")").string())
+            texts.append(try part.require("text", "is required for a text part").string())
         }
         return texts.joined(separator: " ")
     }

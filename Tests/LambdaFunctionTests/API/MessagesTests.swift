@@ -175,7 +175,7 @@ import Testing
         (#"{"max_tokens":5,"messages":[{"role":"user"}]}"#, "messages[0].content is required"),
         (#"{"max_tokens":5,"messages":[{"role":"user","content":7}]}"#, "messages[0].content must be a string or a list of content blocks"),
         (#"{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":false}]}]}"#, "messages[0].content[0].text must be a string"),
-        (#"{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"text"}]}]}"#, "messages[0].content[0].text is required in a part of type text"),
+        (#"{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"text"}]}]}"#, "messages[0].content[0].text is required for a text part"),
         (#"{"max_tokens":5,"system":5,"messages":[{"role":"user","content":"hi"}]}"#, "system must be a string or a list of text blocks"),
         (#"{"max_tokens":-1,"messages":[{"role":"user","content":"hi"}]}"#, "max_tokens must be at least 0"),
         (#"{"max_tokens":"5","messages":[{"role":"user","content":"hi"}]}"#, "max_tokens must be an integer"),

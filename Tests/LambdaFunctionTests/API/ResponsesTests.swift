@@ -395,7 +395,7 @@ import Testing
         (#"{"input":[{"role":"user"}]}"#, "input[0].content is required", "input[0].content"),
         (#"{"input":[{"role":"user","content":"a"},{"role":"user","content":7}]}"#,
          "input[1].content must be a string or a list of input_text parts", "input[1].content"),
-        (#"{"input":[{"role":"user","content":[{"type":"input_text"}]}]}"#, "input[0].content[0].text is required in a part of type input_text", "input[0].content[0].text"),
+        (#"{"input":[{"role":"user","content":[{"type":"input_text"}]}]}"#, "input[0].content[0].text is required for a text part", "input[0].content[0].text"),
         (#"{"input":[{"role":"user","content":[{"type":"input_text","text":3}]}]}"#, "input[0].content[0].text must be a string", "input[0].content[0].text"),
         (#"{"input":[{"role":"user","content":["hi"]}]}"#, "input[0].content[0] must be a content part object", "input[0].content[0]"),
         (#"{"input":[{"type":7,"role":"user","content":"hi"}]}"#, "input[0].type must be a string", "input[0].type"),
