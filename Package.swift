@@ -80,9 +80,11 @@ let package = Package(
             dependencies: ["ElizaHTTP"],
             swiftSettings: swiftSettings
         ),
+        // Also ElizaBench: its worst-case requests (the README's Limits table) are tested here for
+        // their status and bounds, so the table cannot drift from what the server does.
         .testTarget(
             name: "LambdaFunctionTests",
-            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts"],
+            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts", "ElizaBench"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

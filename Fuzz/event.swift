@@ -11,7 +11,8 @@ import ElizaHTTP
 
 let api: ElizaAPI = {
     var configuration = Configuration()
-    configuration.budget = StepBudget(transformations: 5_000, wordOperations: 500_000, textWords: 2_000)
+    configuration.limits.transformations = 5_000
+    configuration.limits.wordOperations = 500_000
     configuration.allowList = (try? CallerAllowList.parse("203.0.113.0/24, 2001:db8::/32").list) ?? .allowAll
     return ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .trace, sink: { _ in }))
 }()

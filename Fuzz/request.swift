@@ -1,17 +1,32 @@
 // libFuzzer target `request`: arbitrary bytes as a chat-completion body, decoded directly and
 // answered by ElizaAPI.handle (POST /v1/chat/completions). Never traps; the answer is 200 exactly
-// when the body decodes (and the script replies within its budget: 422 otherwise); and our decoder
-// agrees with JSONDecoder (Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift, compiled in
-// by build.sh): the same request wherever JSONDecoder reads one, a refusal wherever it refuses, the
-// same field error, but for the deliberate differences listed there.
+// when the body decodes, its model is within the cap and the request stays within its budget (422
+// otherwise, 400 for the model); our decoder agrees with JSONDecoder
+// (Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift, compiled in by build.sh): the same
+// request wherever JSONDecoder reads one, a refusal wherever it refuses, the same field error, but
+// for the deliberate differences listed there; and on every input the response is within the
+// response limit and the work within the budget.
 @testable import ElizaVM
 import ElizaHTTP
 @testable import LambdaFunction
 
+/// Small limits, so that every bound is reached often.
+let limits = RequestLimits(transformations: 5_000, wordOperations: 500_000, inputBytes: 8_192, inputMessages: 64,
+                           replyBytes: 2_048, responseBytes: 16_384)
+
 let api: ElizaAPI = {
     var configuration = Configuration()
-    configuration.budget = StepBudget(transformations: 5_000, wordOperations: 500_000, textWords: 2_000)
+    configuration.limits = limits
     return ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .fatal, sink: { _ in }))
+}()
+
+/// How far the VM's word count may pass its limit: it checks after each rule's decomposition
+/// attempts (each costs the text's words + 1, and a text holds at most the input's words, one per
+/// byte at least, or PRE's `textWords`), and a PRE's words at the next check.
+let wordOverrun: Int = {
+    let scripts = api.catalog.models.map(\.script)
+    let decompositions = scripts.flatMap { $0.rules.map(\.decompositions.count) }.max() ?? 0
+    return decompositions * (max(limits.inputBytes, RequestLimits.textWords) + 1) + RequestLimits.textWords
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -23,11 +38,27 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     let request = HTTPRequest(method: "POST", path: "/v1/chat/completions",
                               headers: [HTTPHeader("content-type", "application/json")], body: body, callerIP: "203.0.113.7")
-    let status = api.handle(request).response.status
-    if decoded != nil {
-        precondition(status == 200 || status == 422, "decoded body answered \(status)")
+    let outcome = api.handle(request)
+    let status = outcome.response.status
+    if let decoded {
+        if decoded.model.utf8.count > RequestLimits.modelBytes {
+            precondition(status == 400, "an over-long model answered \(status)")
+        } else {
+            precondition(status == 200 || status == 422, "decoded body answered \(status)")
+        }
     } else {
         precondition(status == 400, "undecodable body answered \(status)")
+    }
+    precondition(outcome.response.body.count <= limits.responseBytes, "a response of \(outcome.response.body.count) bytes")
+    if let usage = outcome.usage {
+        precondition(usage.transformations <= limits.transformations, "\(usage.transformations) transformations")
+        precondition(usage.wordOperations <= limits.wordOperations + wordOverrun, "\(usage.wordOperations) word operations")
+        precondition(usage.inputMessages <= limits.inputMessages || status == 422, "\(usage.inputMessages) messages answered")
+        precondition(usage.inputBytes <= limits.inputBytes || status == 422, "\(usage.inputBytes) input bytes answered")
+        precondition(usage.replyBytes <= limits.replyBytes || status == 422, "a reply of \(usage.replyBytes) bytes answered")
+        if status == 200 {
+            precondition(usage.responseBytes == outcome.response.body.count, "the size admitted is not the size built")
+        }
     }
     return 0
 }

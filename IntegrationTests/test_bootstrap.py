@@ -2,7 +2,8 @@
 
 Checks what provided.al2023 needs: a static binary (no NEEDED entry, so no glibc newer than AL2023's
 2.34 can be required), a zip under 6 MB with `bootstrap` mode 755 at its root, an init error naming
-the variable for bad configuration, and correct answers to the recorded event fixtures.
+the variable for bad configuration, correct answers to the recorded event fixtures, and the issue's
+hostile requests inside API Gateway events answered with a whole 4xx while the process lives on.
 """
 
 import json
@@ -230,3 +231,69 @@ def test_bad_configuration_is_an_init_error_naming_the_variable(bootstrap, envir
     headers, body = runtime.init_errors[0]
     assert named in body["errorMessage"] and value in body["errorMessage"]
     assert body["errorType"].startswith("Runtime.")
+
+
+def hostile_bodies():
+    """The issue's hostile requests (issue 11), each with the status and a fragment of the error it must get."""
+    worried = "I am worried about my " + " ".join(["a"] * 14_989)  # 30,000 characters
+    tape = "PALP " + " ".join(["A", "B"] * 80 + ["B", "A"] * 80)  # a 320-cell palindrome
+    remember = " ".join(["remember"] * 2_000)
+    return [
+        ("model 64 KiB, stream, n=16", {"model": "m" * 65_536, "stream": True, "n": 16,
+                                        "messages": [{"role": "user", "content": worried}]}, 400, "model is 65536 bytes long"),
+        ("50 x 320-cell palindrome", {"model": "eliza-palindrome", "messages": [{"role": "user", "content": tape}] * 50},
+         422, "(ELIZA_MAX_WORD_OPERATIONS)"),
+        ("50 x remember x 2,000", {"model": "eliza", "messages": [{"role": "user", "content": remember}] * 50},
+         422, "(ELIZA_MAX_INPUT_BYTES)"),
+        ("an echo streamed 16 times", {"model": "eliza", "stream": True, "n": 16,
+                                       "messages": [{"role": "user", "content": "I am " + " ".join(["x"] * 30_000)}]},
+         422, "(ELIZA_MAX_RESPONSE_BYTES)"),
+    ]
+
+
+def peak_rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def test_hostile_requests_in_gateway_events_get_a_whole_4xx(bootstrap):
+    v2 = json.loads((FIXTURES / "http-api-v2-chat.json").read_bytes())
+    v1 = json.loads((FIXTURES / "rest-api-v1-chat.json").read_bytes())
+    cases, events = [], []
+    for name, body, status, fragment in hostile_bodies():
+        for shape, template in (("v2", v2), ("v1", v1)):
+            event = dict(template, body=json.dumps(body))
+            request_id = f"req-{len(events):03d}-{shape}"
+            events.append((request_id, json.dumps(event).encode()))
+            cases.append((request_id, name, status, fragment))
+    # After them, the same process still answers an ordinary request.
+    events.append(("req-after", (FIXTURES / "http-api-v2-chat.json").read_bytes()))
+    runtime = FakeRuntimeAPI(events + [(None, b"")])
+    proc, _ = run_bootstrap(bootstrap, runtime)
+    try:
+        assert runtime.done.wait(60), "the bootstrap did not come back for the next event"
+        rss = peak_rss_bytes(proc.pid)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+        runtime.close()
+    assert not runtime.errors, "no invocation error: every answer is a proxy response"
+    for request_id, name, status, fragment in cases:
+        raw = runtime.answers[request_id]
+        assert len(raw) < 6_000_000, (name, len(raw))
+        answer = json.loads(raw)
+        assert answer["statusCode"] == status, (name, answer["statusCode"], answer["body"][:300])
+        error = json.loads(answer["body"])["error"]
+        assert fragment in error["message"], (name, error["message"])
+        assert error["type"] == "invalid_request_error"
+    after = json.loads(json.loads(runtime.answers["req-after"])["body"])
+    assert after["choices"][0]["message"]["content"] == "IN WHAT WAY"
+    # Logs stay one bounded JSON object per line (Logger.maxLineBytes), whatever the request held.
+    lines = out.decode().splitlines()
+    assert lines and all(len(line.encode()) <= 47_387 for line in lines)
+    assert all(json.loads(line) for line in lines)
+    print(f"\npeak RSS of the bootstrap: {rss / 1048576:.1f} MiB" if rss else "\npeak RSS unknown")
+    assert rss is None or rss < 64 * 1024 * 1024, f"peak RSS {rss} bytes"

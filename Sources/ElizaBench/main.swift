@@ -1,33 +1,20 @@
-// eliza-bench: release-mode throughput of the VM on the compiled tables. Prints numbers; asserts
-// only that the answers are right (timed assertions belong nowhere, least of all in tests).
+// eliza-bench: release-mode throughput of the VM on the compiled tables, then the worst request
+// per class under the default limits (WorstCases.swift). Prints numbers; asserts only that the
+// answers are right (timed assertions belong nowhere, least of all in tests).
 //
-//     swift run -c release eliza-bench
+//     swift run -c release eliza-bench            # everything
+//     swift run -c release eliza-bench --limits   # only the worst-case table
 import ElizaHTTP
 import ElizaScripts
 import ElizaVM
 import LambdaFunction
-
-/// The user lines of the CACM 1966 conversation (Weizenbaum, CACM 9(1) pp.36–37), embedded so the
-/// bench needs no reference data.
-let cacmLines = [
-    "Men are all alike.",
-    "They're always bugging us about something or other.",
-    "Well, my boyfriend made me come here.",
-    "He says I'm depressed much of the time.",
-    "It's true. I am unhappy.",
-    "I need some help, that much seems certain.",
-    "Perhaps I could learn to get along with my mother.",
-    "My mother takes care of me.",
-    "My father.",
-    "You are like my father in some ways.",
-    "You are not very aggressive but I think you don't want me to notice that.",
-    "You don't argue with me.",
-    "You are afraid of me.",
-    "My father is afraid of everybody.",
-    "Bullies.",
-]
-/// The last CACM reply: a MEMORY recall, so it proves the whole conversation ran as printed.
-let cacmLastReply = "DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR BOYFRIEND MADE YOU COME HERE"
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 let clock = ContinuousClock()
 
@@ -211,41 +198,58 @@ func lambdaLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, che
     }
 }
 
-// Warm up: the lazily built tables, the allocator, the caches.
-_ = longSession(minimumTime: .milliseconds(300))
-let truePalindrome = palindromeInput(flip: false)
-let falsePalindrome = palindromeInput(flip: true)
-_ = palindromeRuns(truePalindrome, expecting: "TRUE", runs: 2)
+/// The throughput and latency benchmarks.
+func printBenchmarks() {
+    // Warm up: the lazily built tables, the allocator, the caches.
+    _ = longSession(minimumTime: .milliseconds(300))
+    let truePalindrome = palindromeInput(flip: false)
+    let falsePalindrome = palindromeInput(flip: true)
+    _ = palindromeRuns(truePalindrome, expecting: "TRUE", runs: 2)
 
-let long = longSession(minimumTime: .seconds(3))
-let fresh = freshSessions(minimumTime: .seconds(3))
-let runs = 20
-let yes = palindromeRuns(truePalindrome, expecting: "TRUE", runs: runs)
-let no = palindromeRuns(falsePalindrome, expecting: "FALSE", runs: runs)
-let api10 = apiLatency(turns: 10, count: 20_000)
-let api1000 = apiLatency(turns: 1000, count: 200)
-let lambda10 = lambdaLatency(turns: 10, count: 20_000)
+    let long = longSession(minimumTime: .seconds(3))
+    let fresh = freshSessions(minimumTime: .seconds(3))
+    let runs = 20
+    let yes = palindromeRuns(truePalindrome, expecting: "TRUE", runs: runs)
+    let no = palindromeRuns(falsePalindrome, expecting: "FALSE", runs: runs)
+    let api10 = apiLatency(turns: 10, count: 20_000)
+    let api1000 = apiLatency(turns: 1000, count: 200)
+    let lambda10 = lambdaLatency(turns: 10, count: 20_000)
 
-let rows: [(String, String, String)] = [
-    ("DOCTOR, one long session (CACM lines)", grouped(Int(Double(long.replies) / long.time.seconds)) + " replies/s",
-     "\(grouped(long.replies)) replies in \(formatted(long.time.seconds, decimals: 2)) s"),
-    ("DOCTOR, fresh session per conversation", grouped(Int(Double(fresh.replies) / fresh.time.seconds)) + " replies/s",
-     "\(grouped(fresh.replies)) replies in \(formatted(fresh.time.seconds, decimals: 2)) s"),
-    ("palindrome TM, 160 cells -> TRUE", "min \(formatted(yes.min.milliseconds, decimals: 2)) ms",
-     "median \(formatted(yes.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
-    ("palindrome TM, 160 cells -> FALSE", "min \(formatted(no.min.milliseconds, decimals: 2)) ms",
-     "median \(formatted(no.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
-    ("request -> response, 10-turn conversation", "p50 \(formatted(api10.p50.microseconds, decimals: 1)) µs",
-     "p99 \(formatted(api10.p99.microseconds, decimals: 1)) µs over 20,000 requests"),
-    ("request -> response, 1000-turn conversation", "p50 \(formatted(api1000.p50.milliseconds, decimals: 2)) ms",
-     "p99 \(formatted(api1000.p99.milliseconds, decimals: 2)) ms over 200 requests"),
-    ("Lambda invocation (2.0 event), 10 turns", "p50 \(formatted(lambda10.p50.microseconds, decimals: 1)) µs",
-     "p99 \(formatted(lambda10.p99.microseconds, decimals: 1)) µs: decode event, respond, encode"),
-]
-let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
-print(padded("benchmark", widths.0) + "  " + padded("result", widths.1, left: true) + "  detail")
-print(String(repeating: "-", count: widths.0) + "  " + String(repeating: "-", count: widths.1) + "  " + String(repeating: "-", count: 34))
-for (name, result, detail) in rows {
-    print(padded(name, widths.0) + "  " + padded(result, widths.1, left: true) + "  " + detail)
+    let rows: [(String, String, String)] = [
+        ("DOCTOR, one long session (CACM lines)", grouped(Int(Double(long.replies) / long.time.seconds)) + " replies/s",
+         "\(grouped(long.replies)) replies in \(formatted(long.time.seconds, decimals: 2)) s"),
+        ("DOCTOR, fresh session per conversation", grouped(Int(Double(fresh.replies) / fresh.time.seconds)) + " replies/s",
+         "\(grouped(fresh.replies)) replies in \(formatted(fresh.time.seconds, decimals: 2)) s"),
+        ("palindrome TM, 160 cells -> TRUE", "min \(formatted(yes.min.milliseconds, decimals: 2)) ms",
+         "median \(formatted(yes.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
+        ("palindrome TM, 160 cells -> FALSE", "min \(formatted(no.min.milliseconds, decimals: 2)) ms",
+         "median \(formatted(no.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
+        ("request -> response, 10-turn conversation", "p50 \(formatted(api10.p50.microseconds, decimals: 1)) µs",
+         "p99 \(formatted(api10.p99.microseconds, decimals: 1)) µs over 20,000 requests"),
+        ("request -> response, 1000-turn conversation", "p50 \(formatted(api1000.p50.milliseconds, decimals: 2)) ms",
+         "p99 \(formatted(api1000.p99.milliseconds, decimals: 2)) ms over 200 requests"),
+        ("Lambda invocation (2.0 event), 10 turns", "p50 \(formatted(lambda10.p50.microseconds, decimals: 1)) µs",
+         "p99 \(formatted(lambda10.p99.microseconds, decimals: 1)) µs: decode event, respond, encode"),
+    ]
+    let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
+    print(padded("benchmark", widths.0) + "  " + padded("result", widths.1, left: true) + "  detail")
+    print(String(repeating: "-", count: widths.0) + "  " + String(repeating: "-", count: widths.1) + "  " + String(repeating: "-", count: 34))
+    for (name, result, detail) in rows {
+        print(padded(name, widths.0) + "  " + padded(result, widths.1, left: true) + "  " + detail)
+    }
+    print("(checksum \(long.checksum &+ fresh.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum))")
 }
-print("(checksum \(long.checksum &+ fresh.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum))")
+
+let arguments = CommandLine.arguments.dropFirst()
+if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+    print("USAGE: eliza-bench [--limits]\n\n  --limits  only the table of the worst request per class under the default limits")
+} else if let unknown = arguments.first(where: { $0 != "--limits" }) {
+    Logger.fileDescriptor(2)(Array("error: unknown option '\(unknown)'\nUSAGE: eliza-bench [--limits]\nsee 'eliza-bench --help'\n".utf8))
+    exit(64)
+} else {
+    if !arguments.contains("--limits") {
+        printBenchmarks()
+        print()
+    }
+    printWorstCases(runs: 5)
+}

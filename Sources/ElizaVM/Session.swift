@@ -5,7 +5,7 @@
 public struct Session: Sendable {
     /// The script this session runs.
     public let script: Script
-    /// The work one reply may take.
+    /// The work one reply, or the whole session, may take (`StepBudget.scope`).
     public let budget: StepBudget
     /// The LIMIT counter: starts at 1 and is incremented before each input, wrapping 4→1 (item 22,
     /// `ANN 000120`, `ANN 000510–000520`).
@@ -23,6 +23,9 @@ public struct Session: Sendable {
     private var cursors: [Int]
     /// Index of the MEMORY keyword's rule, so that applying it is recognised without comparing strings.
     private let memoryRule: Int?
+    /// The work counted so far in this session, in the budget's units, whatever the budget's scope
+    /// (with `.perSession` it is also what the budget is checked against).
+    public private(set) var spent = StepBudget.Usage()
 
     /// Starts a conversation.
     public init(script: Script, budget: StepBudget = .default) {
@@ -123,14 +126,25 @@ public struct Session: Sendable {
     /// Applies keyword rules from `first` until one produces a reply (items 11–18, `cpp:eliza::response`).
     private mutating func apply<T: Tracer>(_ first: Int, to text: inout [String], keystack: inout [Int], tracer: inout T) -> Outcome {
         var current = first
-        var transformations = 0
-        var wordOperations = 0
+        // Per session, this reply goes on from the session's count; per input it starts from nothing.
+        // Either way the counters hold work done, and what this reply adds goes into `spent`.
+        let start = budget.scope == .perSession ? spent : StepBudget.Usage()
+        var transformations = start.transformations
+        var wordOperations = start.wordOperations
+        defer {
+            spent.transformations += transformations - start.transformations
+            spent.wordOperations += wordOperations - start.wordOperations
+        }
+        // Only a session's earlier replies can have passed the word budget already.
+        if budget.scope == .perSession, wordOperations > budget.wordOperations {
+            return .budgetExhausted(.wordOperations, transformations: transformations)
+        }
         var ranges: [Range<Int>] = []   // reused by every match attempt of this reply
         while true {
-            transformations += 1
-            if transformations > budget.transformations {
-                return .budgetExhausted(.transformations, transformations: transformations - 1)
+            if transformations >= budget.transformations {
+                return .budgetExhausted(.transformations, transformations: transformations)
             }
+            transformations += 1
             let rule = script.rules[current]
             tracer.record(.keyword(rule.keyword, line: rule.line))
             if current == memoryRule {

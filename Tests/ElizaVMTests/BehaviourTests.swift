@@ -430,6 +430,48 @@ struct BehaviourTests {
         #expect(session.respond(to: "A") == .budgetExhausted(.textWords, transformations: 10))
     }
 
+    /// Every `K` takes two transformations (K, then L through the link) and four word operations
+    /// (one decomposition attempt of one word in each rule: the word and the end).
+    static let twoStepScript = "(K ((0) (=L)))\n(L ((0) (DONE)))"
+
+    @Test("step budget per session: two inputs that each fit but together do not give a reply, then budgetExhausted")
+    func sessionBudget() throws {
+        let script = try Self.compile(Self.twoStepScript)
+        var session = Session(script: script, budget: StepBudget(transformations: 3, scope: .perSession))
+        #expect(session.respond(to: "K") == .reply("DONE"))
+        #expect(session.spent == StepBudget.Usage(transformations: 2, wordOperations: 4))
+        // The session's third transformation is its last; the fourth is refused.
+        #expect(session.respond(to: "K") == .budgetExhausted(.transformations, transformations: 3))
+        #expect(session.spent == StepBudget.Usage(transformations: 3, wordOperations: 6))
+        #expect(session.respond(to: "K") == .budgetExhausted(.transformations, transformations: 3))
+        #expect(session.spent.transformations == 3)
+
+        var words = Session(script: script, budget: StepBudget(wordOperations: 6, scope: .perSession))
+        #expect(words.respond(to: "K") == .reply("DONE"))
+        #expect(words.respond(to: "K") == .budgetExhausted(.wordOperations, transformations: 4))
+        // Already past the word budget: refused before any rule is applied.
+        #expect(words.respond(to: "K") == .budgetExhausted(.wordOperations, transformations: 4))
+        #expect(words.spent == StepBudget.Usage(transformations: 4, wordOperations: 8))
+    }
+
+    @Test("step budget per input (the default) is unchanged: each reply has the whole budget, and spent accumulates")
+    func inputBudget() throws {
+        #expect(StepBudget.default.scope == .perInput)
+        let script = try Self.compile(Self.twoStepScript)
+        var session = Session(script: script, budget: StepBudget(transformations: 3))
+        #expect(session.spent == StepBudget.Usage())
+        for n in 1...4 {
+            #expect(session.respond(to: "K") == .reply("DONE"))
+            #expect(session.spent == StepBudget.Usage(transformations: 2 * n, wordOperations: 4 * n))
+        }
+        var tight = Session(script: script, budget: StepBudget(transformations: 1))
+        #expect(tight.respond(to: "K") == .budgetExhausted(.transformations, transformations: 1))
+        #expect(tight.respond(to: "K") == .budgetExhausted(.transformations, transformations: 1))
+        // An input that needs one transformation (NONE) fits, and is counted too.
+        #expect(tight.respond(to: "hello") == .reply("NONE HELLO"))
+        #expect(tight.spent == StepBudget.Usage(transformations: 3, wordOperations: 6))
+    }
+
     @Test("determinism: the same inputs give the same replies in two sessions")
     func determinism() throws {
         let inputs = ["Men are all alike.", "I remember my mother", "my dog is here", "why?", "you are a computer",

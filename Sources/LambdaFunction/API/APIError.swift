@@ -13,7 +13,8 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case lengthRequired        // 411
         case payloadTooLarge       // 413
         case uriTooLong            // 414
-        case unprocessable         // 422
+        /// A bound of the request budget was reached (422; `RequestBudget`).
+        case overBudget(RequestLimits.Limit)  // 422
         case headersTooLarge       // 431
         case serverError           // 500
         case serviceUnavailable    // 503
@@ -27,10 +28,14 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The request field at fault, when there is one.
     package var param: String?
 
+    /// The most bytes of UTF-8 a message or a param keeps: both can quote the request (a role, a
+    /// path), and an error body must stay small whatever was sent.
+    package static let maxMessageBytes = 1024
+
     package init(_ code: Code, _ message: String, param: String? = nil) {
         self.code = code
-        self.message = message
-        self.param = param
+        self.message = message.prefix(utf8Bytes: Self.maxMessageBytes)
+        self.param = param?.prefix(utf8Bytes: Self.maxMessageBytes)
     }
 
     /// The error for a status the HTTP server decides before a request reaches `ElizaAPI` (the
@@ -74,7 +79,7 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .lengthRequired: 411
         case .payloadTooLarge: 413
         case .uriTooLong: 414
-        case .unprocessable: 422
+        case .overBudget: 422
         case .headersTooLarge: 431
         case .serverError: 500
         case .serviceUnavailable: 503
@@ -85,7 +90,7 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The OpenAI error `type` for the status.
     package var type: String {
         switch code {
-        case .badRequest, .payloadTooLarge, .uriTooLong, .unprocessable, .lengthRequired, .headersTooLarge,
+        case .badRequest, .payloadTooLarge, .uriTooLong, .overBudget, .lengthRequired, .headersTooLarge,
              .requestTimeout, .httpVersionNotSupported:
             "invalid_request_error"
         case .unauthorized: "authentication_error"
@@ -108,7 +113,7 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .lengthRequired: "length_required"
         case .payloadTooLarge: "request_too_large"
         case .uriTooLong: "request_line_too_long"
-        case .unprocessable: "step_budget_exhausted"
+        case .overBudget(let limit): limit.codeName
         case .headersTooLarge: "headers_too_large"
         case .serverError: "server_error"
         case .serviceUnavailable: "connection_limit"
@@ -119,7 +124,7 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The Anthropic error `type` for the status (../shared/docs/api-dialects.md, section 4).
     package var anthropicType: String {
         switch code {
-        case .badRequest, .uriTooLong, .unprocessable, .lengthRequired, .headersTooLarge, .httpVersionNotSupported,
+        case .badRequest, .uriTooLong, .overBudget, .lengthRequired, .headersTooLarge, .httpVersionNotSupported,
              .methodNotAllowed:
             "invalid_request_error"
         case .payloadTooLarge: "request_too_large"

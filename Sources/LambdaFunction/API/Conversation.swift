@@ -8,18 +8,8 @@ import ElizaVM
 /// word counting, the token cut and the request's bounds are the same for chat completions, the
 /// Responses API, legacy completions and Anthropic Messages.
 package struct Conversation: Sendable, Equatable {
-    /// One user input to replay.
-    package struct Input: Sendable, Equatable {
-        /// What the user said.
-        package var text: String
-        /// Where it is in the request, for errors: `messages[3].content`, `input[2].content`.
-        package var field: String
-
-        package init(text: String, field: String) {
-            self.text = text
-            self.field = field
-        }
-    }
+    /// One user input to replay, with its place in the request for errors.
+    package typealias Input = RequestBudget.Input
 
     /// The user inputs, oldest first.
     package private(set) var inputs: [Input] = []
@@ -59,7 +49,9 @@ package struct Conversation: Sendable, Equatable {
         inputTokens += tokens
     }
 
-    /// Replays the inputs, in order, through one fresh session of `script` and answers the last one.
+    /// Replays the inputs, in order, through one fresh session of `script` and answers the last one,
+    /// all within the request's budget (`RequestBudget.replay`: one VM budget for every input, and
+    /// the input bounds checked before any is replayed), then admits the reply.
     ///
     /// Stateless: the request carries the whole conversation, so identical requests give identical
     /// answers. With no user input at all the answer is the script's greeting (item 1).
@@ -68,28 +60,19 @@ package struct Conversation: Sendable, Equatable {
     ///   - script: The script of the requested model.
     ///   - maxWords: The route's token limit (`max_tokens`, `max_output_tokens`), if any: the reply is
     ///     cut to that many words.
-    ///   - budget: The VM's step budget for the request.
+    ///   - collection: The request field that holds the inputs (`messages`, `input`, `prompt`), for errors.
+    ///   - budget: The request's budget; the replay and the reply are charged to it.
     /// - Returns: The reply and its usage.
-    /// - Throws: `APIError` 422 naming the input on which the script exhausted its step budget.
-    package func answer(script: Script, maxWords: Int?, budget: StepBudget) throws(APIError) -> Answer {
-        var session = Session(script: script, budget: budget)
-        var reply = script.greetingText
-        for input in inputs {
-            switch session.respond(to: input.text) {
-            case .reply(let text):
-                reply = text
-            case let .budgetExhausted(limit, transformations):
-                throw APIError(.unprocessable,
-                               "\(input.field): the \(script.name) script found no reply within its step budget (\(limit.rawValue) limit reached after \(transformations) transformations); the script loops on this input",
-                               param: input.field)
-            }
-        }
+    /// - Throws: `APIError` 422 when the conversation is over a bound of the budget.
+    package func answer(script: Script, maxWords: Int?, collection: String, budget: inout RequestBudget) throws(APIError) -> Answer {
+        let reply = try budget.replay(inputs, script: script, collection: collection) ?? script.greetingText
         var answer = Answer(text: reply, isCut: false, inputTokens: inputTokens, outputTokens: Words.count(reply))
         if let maxWords, answer.outputTokens > maxWords {
             answer.text = Words.prefix(reply, maxWords)
             answer.outputTokens = maxWords
             answer.isCut = true
         }
+        try budget.admitReply(answer.text)
         return answer
     }
 }

@@ -47,6 +47,8 @@ package struct ElizaAPI: Sendable {
         package var errorMessage: String?
         /// The route's path template (`/v1/responses/{id}`), once the request has been routed.
         package var route: String?
+        /// What the request spent of its budget, when it reached a route that replays.
+        package var usage: RequestBudget.Usage?
     }
 
     /// Answers one request and writes its access log line.
@@ -236,11 +238,11 @@ package struct ElizaAPI: Sendable {
             }
         }
         guard let route = found else {
-            return .failure(APIError(.notFound, "no route for \(method.prefix(20)) \(path.prefix(200)); the routes are \(Route.summary), each also without /v1"))
+            return .failure(APIError(.notFound, "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(Route.summary), each also without /v1"))
         }
         guard route.methods.contains(method) else {
             let use = route.methods.filter { $0 != "HEAD" }.joined(separator: " or ")
-            return .failure(APIError(.methodNotAllowed(allow: route.allow), "\(method.prefix(20)) is not allowed on \(path.prefix(200)); use \(use)"))
+            return .failure(APIError(.methodNotAllowed(allow: route.allow), "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(use)"))
         }
         return .success(route)
     }
@@ -252,60 +254,66 @@ package struct ElizaAPI: Sendable {
         }
     }
 
-    /// What every route with a JSON body does around its own work: the size check, decoding, and
-    /// errors rendered in the route's dialect (with the model, once it is known, for the log).
+    /// What every route with a JSON body does around its own work: the size check, decoding, the
+    /// `model` cap, one `RequestBudget` for the whole request, and errors rendered in the route's
+    /// dialect (with the model, once it is known, and the budget spent, for the log).
     /// - Parameters:
     ///   - request: The request.
     ///   - dialect: Whose error shape the route's clients read.
     ///   - decode: The route's decoder.
     ///   - model: The requested model of a decoded body.
-    ///   - answer: The route's work on the decoded body.
+    ///   - answer: The route's work on the decoded body, charged to the budget.
     /// - Returns: The outcome to log and return.
     func serve<Body>(_ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
                      decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
-                     answer: (Body) throws(APIError) -> Outcome) -> Outcome {
+                     answer: (Body, inout RequestBudget) throws(APIError) -> Outcome) -> Outcome {
         let body: Body
         do {
             try checkBodySize(request)
             body = try decode(request.body)
+            try RequestLimits.checkModel(model(body))
         } catch {
             return Outcome(response: error.response(dialect), errorMessage: error.message)
         }
+        var budget = RequestBudget(configuration.limits)
         do {
-            return try answer(body)
+            var outcome = try answer(body, &budget)
+            outcome.usage = budget.usage
+            return outcome
         } catch {
-            return Outcome(response: error.response(dialect), model: model(body), errorMessage: error.message)
+            return Outcome(response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage)
         }
+    }
+
+    /// A complete body, admitted by the request's budget: for the routes whose bodies are built whole
+    /// and then measured (their size is bounded by the reply and input bounds the budget has already
+    /// admitted, a few times over).
+    /// - Throws: `APIError` 422 when the body is over the budget's `responseBytes`.
+    static func admitted(_ response: HTTPResponse, _ budget: inout RequestBudget) throws(APIError) -> HTTPResponse {
+        try budget.admitResponse(bytes: response.body.count)
+        return response
     }
 
     /// The current Unix time in whole seconds, for `created` and `created_at`.
     static var unixTime: Int { Int(time(nil)) }
 
     private func chatCompletion(_ request: HTTPRequest) -> Outcome {
-        let chat: ChatCompletionRequest
-        do {
-            try checkBodySize(request)
-            chat = try ChatCompletionRequest.decode(request.body)
-        } catch {
-            return Outcome(response: error.response, errorMessage: error.message)
+        serve(request, decode: ChatCompletionRequest.decode, model: \.model) { (chat, budget) throws(APIError) in
+            // One budget for the whole request: the replay of every user message, the reply, and the
+            // body of all its choices.
+            let completion = try ChatCompletion.answer(chat, script: catalog.script(for: chat.model), budget: &budget)
+            let id = Self.completionID()
+            let response: HTTPResponse
+            if chat.stream {
+                response = EventStream(framed: try completion.eventStream(id: id, created: Self.unixTime, model: chat.model,
+                                                                          choices: chat.n, includeUsage: chat.includeUsage,
+                                                                          budget: &budget)).response
+            } else {
+                response = Self.json(200, try completion.jsonBody(id: id, created: Self.unixTime, model: chat.model, choices: chat.n,
+                                                                  budget: &budget))
+            }
+            return Outcome(response: response, model: chat.model, reply: completion.content)
         }
-        let completion: ChatCompletion
-        do {
-            completion = try ChatCompletion.answer(chat, script: catalog.script(for: chat.model), budget: configuration.budget)
-        } catch {
-            return Outcome(response: error.response, model: chat.model, errorMessage: error.message)
-        }
-        let id = Self.completionID()
-        let created = Int(time(nil))
-        let response: HTTPResponse
-        if chat.stream {
-            response = HTTPResponse(status: 200,
-                                    headers: [HTTPHeader("content-type", "text/event-stream"), HTTPHeader("cache-control", "no-cache")],
-                                    body: completion.eventStream(id: id, created: created, model: chat.model, choices: chat.n, includeUsage: chat.includeUsage))
-        } else {
-            response = Self.json(200, completion.jsonBody(id: id, created: created, model: chat.model, choices: chat.n))
-        }
-        return Outcome(response: response, model: chat.model, reply: completion.content)
     }
 
     static func json(_ status: Int, _ body: [UInt8]) -> HTTPResponse {
@@ -353,21 +361,26 @@ package struct ElizaAPI: Sendable {
         ]
         if let api = context.apiRequestId { fields.append(.string("apiRequestId", api)) }
         fields.append(request.callerIP.map { .string("callerIp", $0) } ?? .null("callerIp"))
-        if let forwarded = request.header("x-forwarded-for") { fields.append(.string("forwardedFor", String(forwarded.prefix(512)))) }
-        fields.append(.string("method", String(request.method.prefix(20))))
-        fields.append(.string("path", String(request.path.prefix(200))))
+        if let forwarded = request.header("x-forwarded-for") { fields.append(.string("forwardedFor", forwarded.prefix(utf8Bytes: 512))) }
+        fields.append(.string("method", request.method.prefix(utf8Bytes: 20)))
+        fields.append(.string("path", request.path.prefix(utf8Bytes: 200)))
         if let route = outcome.route { fields.append(.string("route", route)) }
         fields.append(.int("status", status))
         fields.append(.double("durationMs", (milliseconds * 1000).rounded() / 1000))
         fields.append(.int("bytesIn", request.body.count))
         fields.append(.int("bytesOut", outcome.response.body.count))
-        if let model = outcome.model { fields.append(.string("model", String(model.prefix(100)))) }
-        if let agent = request.header("user-agent") { fields.append(.string("userAgent", String(agent.prefix(200)))) }
-        if let reply = outcome.reply, configuration.logPreviewChars > 0 {
-            fields.append(.string("elizaResponsePreview", String(reply.prefix(configuration.logPreviewChars))))
+        if let model = outcome.model { fields.append(.string("model", model.prefix(utf8Bytes: 100))) }
+        if let agent = request.header("user-agent") { fields.append(.string("userAgent", agent.prefix(utf8Bytes: 200))) }
+        if let usage = outcome.usage {
+            fields.append(.int("transformations", usage.transformations))
+            fields.append(.int("wordOperations", usage.wordOperations))
+        }
+        // Off unless asked for: ELIZA's replies quote the user's words (reassembly copies them).
+        if let reply = outcome.reply, configuration.logPreviewBytes > 0 {
+            fields.append(.string("elizaResponsePreview", reply.prefix(utf8Bytes: configuration.logPreviewBytes)))
         }
         if let reason = outcome.denialReason { fields.append(.string("reason", reason)) }
-        if let error = outcome.errorMessage, outcome.denialReason == nil { fields.append(.string("errorMessage", String(error.prefix(300)))) }
+        if let error = outcome.errorMessage, outcome.denialReason == nil { fields.append(.string("errorMessage", error)) }
         logger.log(level, outcome.denialReason != nil ? "request denied" : "request", fields)
     }
 }

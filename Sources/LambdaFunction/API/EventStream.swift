@@ -13,15 +13,32 @@ package struct EventStream: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// A stream of events already framed (chat completions build theirs to a size measured first).
+    package init(framed: [UInt8]) {
+        bytes = framed
+    }
+
     /// Appends `data: <object>` and a blank line.
     /// - Parameter body: Writes the object's members.
     package mutating func data(_ body: (inout JSONText) -> Void) {
+        Self.appendData(to: &bytes, body)
+    }
+
+    /// Appends `data: <object>` and a blank line to any buffer (chat completions measure their
+    /// chunks in a scratch buffer before they build the stream).
+    /// - Parameters:
+    ///   - out: The buffer.
+    ///   - body: Writes the object's members.
+    package static func appendData(to out: inout [UInt8], _ body: (inout JSONText) -> Void) {
         var json = JSONText()
         body(&json)
-        bytes.append(contentsOf: "data: ".utf8)
-        bytes.append(contentsOf: json.finishUTF8())
-        bytes.append(contentsOf: "\n\n".utf8)
+        out.append(contentsOf: "data: ".utf8)
+        out.append(contentsOf: json.finishUTF8())
+        out.append(contentsOf: "\n\n".utf8)
     }
+
+    /// `data: [DONE]` and a blank line.
+    package static let done = Array("data: [DONE]\n\n".utf8)
 
     /// Appends `event: <type>`, then `data: {"type":<type>,…}` and a blank line.
     /// - Parameters:
@@ -39,7 +56,7 @@ package struct EventStream: Sendable {
 
     /// Appends `data: [DONE]` and a blank line: the end of an OpenAI chat or legacy completion stream.
     package mutating func done() {
-        bytes.append(contentsOf: "data: [DONE]\n\n".utf8)
+        bytes.append(contentsOf: Self.done)
     }
 
     /// The 200 response carrying the stream.

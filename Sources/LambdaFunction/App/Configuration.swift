@@ -20,9 +20,11 @@ package struct Configuration: Sendable {
     /// Warnings from parsing the allow-list (host bits set), logged at start-up.
     package var allowListWarnings: [String] = []
     package var logLevel = LogLevel.info
-    /// How many characters of ELIZA's reply go into each access log line; 0 turns it off.
-    package var logPreviewChars = 80
-    package var budget = StepBudget.default
+    /// How many bytes of ELIZA's reply go into each access log line; 0, the default, turns it off:
+    /// replies quote the user's words, and the logs promise never to hold what the user said.
+    package var logPreviewBytes = 0
+    /// The budget of every request (work, reply and response size).
+    package var limits = RequestLimits()
     /// The local server's timeouts (`HTTPServerLimits.readTimeout`, `.idleTimeout`); settable so that
     /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
     package var readTimeoutSeconds = 10
@@ -151,24 +153,45 @@ package struct Configuration: Sendable {
         } catch {
             throw Error(code: .invalidValue, message: error.description)
         }
-        if let value = environment["ELIZA_LOG_PREVIEW_CHARS"] {
-            guard let chars = Int(value.trimmingSpaces), chars >= 0, chars <= 10_000 else {
-                throw Error(code: .invalidValue, message: "ELIZA_LOG_PREVIEW_CHARS='\(value)' must be a whole number from 0 to 10000")
+        /// A whole-number variable within `range`, or nil when it is not set.
+        func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(Error) -> Int? {
+            guard let value = environment[variable] else { return nil }
+            guard let number = Int(value.trimmingSpaces), range.contains(number) else {
+                throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number \(unit)from \(range.lowerBound) to \(range.upperBound)")
             }
-            config.logPreviewChars = chars
+            return number
         }
-        if let value = environment["ELIZA_MAX_TRANSFORMATIONS"] {
-            guard let steps = Int(value.trimmingSpaces), steps >= 1, steps <= 100_000_000 else {
-                throw Error(code: .invalidValue, message: "ELIZA_MAX_TRANSFORMATIONS='\(value)' must be a whole number from 1 to 100000000")
-            }
-            config.budget.transformations = steps
+        if environment["ELIZA_LOG_PREVIEW_CHARS"] != nil {
+            // Renamed, not dropped silently: the preview is now cut by bytes, and off by default.
+            throw Error(code: .invalidValue, message: "ELIZA_LOG_PREVIEW_CHARS is no longer read; use ELIZA_LOG_PREVIEW_BYTES (bytes of ELIZA's reply in each access log line, 0 to \(Logger.maxValueBytes), default 0: replies quote the user's words)")
         }
-        for (variable, range) in [("ELIZA_READ_TIMEOUT_SECONDS", 1...3600), ("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400)] {
-            guard let value = environment[variable] else { continue }
-            guard let seconds = Int(value.trimmingSpaces), range.contains(seconds) else {
-                throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound)")
-            }
-            if variable == "ELIZA_READ_TIMEOUT_SECONDS" { config.readTimeoutSeconds = seconds } else { config.idleTimeoutSeconds = seconds }
+        if let bytes = try wholeNumber("ELIZA_LOG_PREVIEW_BYTES", 0...Logger.maxValueBytes, of: "of bytes ") {
+            config.logPreviewBytes = bytes
+        }
+        if let steps = try wholeNumber("ELIZA_MAX_TRANSFORMATIONS", 1...100_000_000, of: "") {
+            config.limits.transformations = steps
+        }
+        if let operations = try wholeNumber("ELIZA_MAX_WORD_OPERATIONS", 1...10_000_000_000, of: "") {
+            config.limits.wordOperations = operations
+        }
+        if let bytes = try wholeNumber("ELIZA_MAX_INPUT_BYTES", 1...6_000_000, of: "of bytes ") {
+            config.limits.inputBytes = bytes
+        }
+        if let messages = try wholeNumber("ELIZA_MAX_INPUT_MESSAGES", 1...1_000_000, of: "") {
+            config.limits.inputMessages = messages
+        }
+        if let bytes = try wholeNumber("ELIZA_MAX_REPLY_BYTES", 1...RequestLimits.maxResponseBytesSetting, of: "of bytes ") {
+            config.limits.replyBytes = bytes
+        }
+        // From 4 KiB: an ordinary answer, streamed or not, is a few hundred bytes.
+        if let bytes = try wholeNumber("ELIZA_MAX_RESPONSE_BYTES", 4096...RequestLimits.maxResponseBytesSetting, of: "of bytes ") {
+            config.limits.responseBytes = bytes
+        }
+        if let seconds = try wholeNumber("ELIZA_READ_TIMEOUT_SECONDS", 1...3600, of: "of seconds ") {
+            config.readTimeoutSeconds = seconds
+        }
+        if let seconds = try wholeNumber("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400, of: "of seconds ") {
+            config.idleTimeoutSeconds = seconds
         }
         if let value = environment["ELIZA_ALLOW_DIRECT_INVOCATION"] {
             switch value.trimmingSpaces.lowercased() {

@@ -38,6 +38,17 @@ package struct JSONText: Sendable {
         Self.appendString(value, to: &bytes)
     }
 
+    /// Adds a string member whose value, as written (escaped, quotes not counted), is at most
+    /// `maxBytes` bytes: a longer value is cut at a Unicode scalar boundary and ends with `…`.
+    /// - Parameters:
+    ///   - key: The member name.
+    ///   - value: Any string.
+    ///   - maxBytes: The most bytes the escaped value may take, the `…` included.
+    package mutating func string(_ key: String, _ value: String, maxBytes: Int) {
+        writeKey(key)
+        Self.appendString(value, maxEscapedBytes: maxBytes, to: &bytes)
+    }
+
     /// Adds an integer member.
     /// - Parameters:
     ///   - key: The member name.
@@ -231,6 +242,49 @@ extension JSONText {
             Array(value.utf8).withUnsafeBufferPointer { appendEscaped($0, to: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `value` as a JSON string of at most `maxEscapedBytes` bytes between the quotes: the
+    /// longest prefix, cut at a scalar boundary, that fits with a final `…` when the whole does not.
+    static func appendString(_ value: String, maxEscapedBytes: Int, to out: inout [UInt8]) {
+        guard escapedLength(value) > maxEscapedBytes else { return appendString(value, to: &out) }
+        let ellipsis = "\u{2026}"
+        let room = maxEscapedBytes - ellipsis.utf8.count
+        guard room >= 0 else { return appendString("", to: &out) }
+        let utf8 = value.utf8
+        var used = 0
+        var cut = utf8.startIndex
+        for index in utf8.indices {
+            let byte = utf8[index]
+            if !UTF8.isContinuation(byte) {
+                // Everything before `index` is whole scalars: a place to cut, if it fits.
+                if used > room { break }
+                cut = index
+            }
+            used += escapedLength(byte)
+        }
+        appendString(String(Substring(utf8[..<cut])) + ellipsis, to: &out)
+    }
+
+    /// The bytes `value` takes inside a JSON string literal as `appendString` writes it, quotes not
+    /// counted. Additive: the length of a concatenation is the sum of the lengths of its parts.
+    /// - Parameter value: Any string.
+    /// - Returns: The escaped length in bytes.
+    package static func escapedLength(_ value: String) -> Int {
+        var length = 0
+        for byte in value.utf8 {
+            length += escapedLength(byte)
+        }
+        return length
+    }
+
+    /// 1 for bytes copied as they are, 2 for the short escapes, 6 for `\u00XX`.
+    private static func escapedLength(_ byte: UInt8) -> Int {
+        if byte >= 0x20 { return byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") ? 2 : 1 }
+        switch byte {
+        case 0x0A, 0x0D, 0x09, 0x08, 0x0C: return 2
+        default: return 6
+        }
     }
 
     /// Copies runs that need no escaping in one go; most strings are a single run.

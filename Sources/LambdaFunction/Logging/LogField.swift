@@ -38,15 +38,16 @@ package struct LogField: Sendable, Equatable {
 }
 
 extension JSONText {
-    /// Adds a log field as a member.
+    /// Adds a log field as a member, its key and a string value cut to the logger's bounds.
     /// - Parameter field: The key and value to write.
     package mutating func field(_ field: LogField) {
+        let key = field.key.prefix(utf8Bytes: Logger.maxKeyBytes)
         switch field.value {
-        case .string(let value): string(field.key, value)
-        case .int(let value): int(field.key, value)
-        case .double(let value): double(field.key, value)
-        case .bool(let value): bool(field.key, value)
-        case .null: null(field.key)
+        case .string(let value): string(key, value, maxBytes: Logger.maxValueBytes)
+        case .int(let value): int(key, value)
+        case .double(let value): double(key, value)
+        case .bool(let value): bool(key, value)
+        case .null: null(key)
         }
     }
 }

@@ -103,14 +103,31 @@ package struct Logger: Sendable {
         log(.fatal, message(), fields())
     }
 
-    /// Formats one line, newline included.
+    /// The most bytes a string value (the message and the request id included) takes in a line, as
+    /// written: longer ones are cut at a scalar boundary and end with `…`.
+    package static let maxValueBytes = 1024
+    /// The most bytes of UTF-8 of a field's key (keys are this program's own short names).
+    package static let maxKeyBytes = 64
+    /// The most extra fields a line holds; later ones are left out.
+    package static let maxFields = 32
+    /// No line is longer than this, newline included: CloudWatch Logs cuts events at 256 KB, which
+    /// would leave a broken JSON object. Follows from the three bounds above (a key of 64 bytes
+    /// escapes to at most 384).
+    package static let maxLineBytes: Int = {
+        let string = maxValueBytes + 2
+        let member = 1 + (6 * maxKeyBytes + 2) + 1 + max(string, 24)  // `,"key":value`; a number is at most 24
+        let fixed = #"{"timestamp":"+292278994-08-17T07:12:55.807Z","level":"FATAL","message":,"requestId":}"#.utf8.count
+        return fixed + 2 * string + maxFields * member + 1
+    }()
+
+    /// Formats one line, newline included; at most `maxLineBytes` long whatever the values.
     func line(_ level: LogLevel, _ message: String, _ fields: [LogField], millisecondsSinceEpoch: Int64) -> [UInt8] {
-        var json = JSONText(reservingCapacity: 128 + message.utf8.count)
+        var json = JSONText(reservingCapacity: 256 + min(message.utf8.count, Self.maxValueBytes))
         json.string("timestamp", Self.timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch))
         json.string("level", level.name)
-        json.string("message", message)
-        if let requestID { json.string("requestId", requestID) }
-        for field in fields {
+        json.string("message", message, maxBytes: Self.maxValueBytes)
+        if let requestID { json.string("requestId", requestID, maxBytes: Self.maxValueBytes) }
+        for field in fields.prefix(Self.maxFields) {
             json.field(field)
         }
         var bytes = json.finishUTF8()

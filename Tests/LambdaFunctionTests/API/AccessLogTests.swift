@@ -22,11 +22,13 @@ import Testing
     }
 
     /// Sends each request through `ElizaAPI.respond`, pairing it with the one line it logged.
-    static func send(_ requests: [HTTPRequest], previewChars: Int = 80) throws -> [Sent] {
+    /// - Parameter previewBytes: `ELIZA_LOG_PREVIEW_BYTES`; the preview is asked for here so that
+    ///   its absence elsewhere proves something.
+    static func send(_ requests: [HTTPRequest], previewBytes: Int = 80) throws -> [Sent] {
         let harness = APIHarness {
             $0.apiKey = apiKey
             $0.allowList = allowList("203.0.113.0/24")
-            $0.logPreviewChars = previewChars
+            $0.logPreviewBytes = previewBytes
         }
         var sent: [Sent] = []
         for (index, request) in requests.enumerated() {
@@ -119,18 +121,43 @@ import Testing
         }
     }
 
-    @Test func previewIsAtMostEightyCharacters() throws {
+    @Test func previewIsAtMostEightyBytes() throws {
         // No user message: the palindrome script's long greeting is the reply.
         let request = HTTPRequest.chat(chatBody([("system", "Decide palindromes.")], model: "eliza-palindrome"), headers: [Self.auth])
         let entry = try #require(try Self.send([request]).first)
         let reply = try #require(entry.response.json()["choices"]?[0]?["message"]?["content"]?.string)
-        #expect(reply.count > 80)
-        #expect(entry.line["elizaResponsePreview"]?.string == String(reply.prefix(80)))
+        #expect(reply.utf8.count > 80)
+        #expect(entry.line["elizaResponsePreview"]?.string == String(decoding: reply.utf8.prefix(80), as: UTF8.self))
         #expect(entry.line["model"]?.string == "eliza-palindrome")
     }
 
-    @Test func previewIsOffWhenPreviewCharsIsZero() throws {
-        let sent = try Self.send(Self.mix, previewChars: 0)
+    /// The French DOCTOR's greeting has accented letters: the preview is cut by bytes, at the start
+    /// of the letter that would not fit, never inside it (the È of PROBLÈME is bytes 48 and 49).
+    @Test(arguments: 44...52)
+    func previewIsCutByBytesAtALetterBoundary(bytes: Int) throws {
+        let request = HTTPRequest.chat(chatBody([("system", "Bonjour.")], model: "eliza-doctor-fr"), headers: [Self.auth])
+        let entry = try #require(try Self.send([request], previewBytes: bytes).first)
+        let reply = try #require(entry.response.json()["choices"]?[0]?["message"]?["content"]?.string)
+        let preview = try #require(entry.line["elizaResponsePreview"]?.string)
+        #expect(preview.utf8.count <= bytes)
+        #expect(preview.utf8.count > bytes - 4, "at most one scalar (4 bytes) left out")
+        #expect(reply.hasPrefix(preview))
+        #expect(reply.unicodeScalars.contains { !$0.isASCII }, "the greeting should hold non-ASCII letters: \(reply)")
+    }
+
+    /// The preview quotes the user's words (reassembly copies them): by default there is none.
+    @Test func theDefaultConfigurationLogsNoPreview() throws {
+        let harness = APIHarness()
+        let response = harness.respond(.chat(userBody("I remember the lighthouse")))
+        let reply = try #require(response.json()["choices"]?[0]?["message"]?["content"]?.string)
+        #expect(reply.contains("LIGHTHOUSE"), "the reply quotes the user: \(reply)")
+        let line = try #require(harness.log.lines.last)
+        #expect(!line.contains("elizaResponsePreview"))
+        #expect(!line.uppercased().contains("LIGHTHOUSE"))
+    }
+
+    @Test func previewIsOffWhenPreviewBytesIsZero() throws {
+        let sent = try Self.send(Self.mix, previewBytes: 0)
         #expect(sent.allSatisfy { $0.line["elizaResponsePreview"] == nil })
         #expect(sent[0].line["model"]?.string == "eliza")
         #expect(sent.allSatisfy { $0.line["status"] != nil })

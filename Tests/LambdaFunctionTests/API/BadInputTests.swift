@@ -141,15 +141,22 @@ import Testing
         #expect(harness.chat(quoted).status == 200)
     }
 
-    /// Just under the default 1 MiB limit, one user message: answered, not crashed, in reasonable time.
-    @Test func hugeUserMessageIsAnswered() throws {
-        let harness = APIHarness()
+    /// Just under the default 1 MiB body limit, one user message: refused before any of it is
+    /// replayed, naming the input limit; with that limit raised, answered, not crashed.
+    @Test func hugeUserMessageIsRefusedByTheInputLimitAndAnsweredAboveIt() throws {
         let limit = Configuration().maxBodyBytes
         let envelope = userBody("").utf8.count
         let words = String(repeating: "MEN ARE ALL ALIKE ", count: (limit - envelope - 100) / 18)
         let body = userBody(words)
         #expect(body.utf8.count < limit && body.utf8.count > limit - 200)
-        let response = harness.chat(body)
+        let outcome = APIHarness().api.handle(.chat(body))
+        try expectOpenAIError(outcome.response, status: 422, type: "invalid_request_error",
+                              "\(words.utf8.count) bytes of text", "the limit of 65536 bytes (ELIZA_MAX_INPUT_BYTES)")
+        #expect(try outcome.response.json()["error"]?["code"]?.string == "input_too_large")
+        #expect(outcome.usage?.transformations == 0, "nothing replayed")
+
+        let raised = APIHarness { $0.limits.inputBytes = limit }
+        let response = raised.chat(body)
         #expect(response.status == 200)
         let json = try response.json()
         #expect(json["choices"]?[0]?["message"]?["content"]?.string?.isEmpty == false)
@@ -164,6 +171,21 @@ import Testing
         let request = HTTPRequest(method: method, path: path, body: Array(userBody("hi").utf8), callerIP: "203.0.113.7")
         let response = APIHarness().handle(request)
         try expectOpenAIError(response, status: 404, type: "not_found_error", "no route for \(method) \(path)")
+    }
+
+    /// A path of combining accents is one character of many bytes: the error quotes at most 200
+    /// bytes of it, cut at a scalar boundary, and any error message is at most 1 KiB.
+    @Test func errorsQuoteTheRequestByBytes() throws {
+        let path = "/a" + String(repeating: "\u{301}", count: 20_000)
+        let response = APIHarness().handle(HTTPRequest(method: "GET", path: path, callerIP: "203.0.113.7"))
+        let message = try expectOpenAIError(response, status: 404, type: "not_found_error")
+        #expect(message.utf8.starts(with: "no route for GET /a\u{301}".utf8))
+        // The quoted path, and the list of routes.
+        #expect(message.utf8.count < 400 + ElizaAPI.Route.summary.utf8.count)
+        #expect(response.body.count < 1024)
+        let long = APIError(.badRequest, String(repeating: "é", count: 10_000), param: String(repeating: "p", count: 5_000))
+        #expect(long.message.utf8.count == APIError.maxMessageBytes && long.message.allSatisfy { $0 == "é" })
+        #expect(long.param?.utf8.count == APIError.maxMessageBytes)
     }
 
     @Test(arguments: ["GET", "PUT", "DELETE", "HEAD"])
@@ -217,10 +239,11 @@ import Testing
     // MARK: Step budget
 
     @Test func exhaustedStepBudgetIs422() throws {
-        let harness = APIHarness { $0.budget.transformations = 3 }
+        let harness = APIHarness { $0.limits.transformations = 3 }
         let body = chatBody([("user", "hello"), ("user", "PALP A B B A")], model: "eliza-palindrome")
         let response = harness.chat(body)
-        try expectOpenAIError(response, status: 422, type: "invalid_request_error", "messages[1]", "step budget", "transformations")
+        try expectOpenAIError(response, status: 422, type: "invalid_request_error", "messages[1]", "step budget",
+                              "the limit of 3 transformations (ELIZA_MAX_TRANSFORMATIONS)")
         let error = try response.json()["error"]
         #expect(error?["param"]?.string == "messages[1].content")
         #expect(error?["code"]?.string == "step_budget_exhausted")

@@ -380,9 +380,31 @@ import Testing
 
 @Test("stream pieces carry the spaces before each word, as in the wire doc, and concatenate exactly")
 func streamPiecesLeadWithSpaces() {
-    #expect(Words.streamPieces("IN WHAT WAY") == ["IN", " WHAT", " WAY"])
-    #expect(Words.streamPieces("A  B ") == ["A", "  B", " "])
-    #expect(Words.streamPieces("").isEmpty)
+    #expect(Words.streamPieces("IN WHAT WAY", maxChunks: 64) == ["IN", " WHAT", " WAY"])
+    #expect(Words.streamPieces("A  B ", maxChunks: 64) == ["A", "  B", " "])
+    #expect(Words.streamPieces("", maxChunks: 64).isEmpty)
     let french = "JE  VOUS  ÉCOUTE "
-    #expect(Words.streamPieces(french).joined() == french)
+    #expect(Words.streamPieces(french, maxChunks: 64).joined() == french)
+}
+
+@Test("a reply of more words than chunks streams as that many runs of consecutive words, as even as they come",
+      arguments: [(1, 1), (5, 1), (5, 2), (5, 5), (6, 5), (64, 64), (65, 64), (200, 64), (1_000, 3)])
+func streamPiecesAreGrouped(words: Int, maxChunks: Int) {
+    let content = (0..<words).map { "W\($0)" }.joined(separator: " ")
+    let pieces = Words.streamPieces(content, maxChunks: maxChunks)
+    #expect(pieces.joined() == content)
+    #expect(pieces.count == min(words, maxChunks))
+    let sizes = pieces.map { Words.count($0) }
+    #expect(sizes.reduce(0, +) == words)
+    #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1, "\(sizes)")
+}
+
+@Test("the whitespace table that counts words for usage is Unicode's White_Space property, scalar for scalar")
+func whitespaceTableIsTheUnicodeProperty() {
+    var differences: [UInt32] = []
+    for value in UInt32(0)...0x10FFFF {
+        guard let scalar = Unicode.Scalar(value) else { continue }
+        if Words.isWhitespace(value) != scalar.properties.isWhitespace { differences.append(value) }
+    }
+    #expect(differences.isEmpty, "\(differences.prefix(10).map { String($0, radix: 16) })")
 }

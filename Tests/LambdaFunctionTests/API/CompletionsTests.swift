@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func stepBudgetIs422NamingThePrompt() throws {
-        let harness = APIHarness { $0.budget.transformations = 3 }
+        let harness = APIHarness { $0.limits.transformations = 3 }
         let response = harness.post("/v1/completions", #"{"model":"eliza-palindrome","prompt":["hi","PALP A B B A"]}"#)
         try expectOpenAIError(response, status: 422, type: "invalid_request_error", "prompt[1]", "step budget")
     }

@@ -201,7 +201,7 @@ import Testing
     }
 
     @Test func stepBudgetIsAnAnthropic422() throws {
-        let harness = APIHarness { $0.budget.transformations = 3 }
+        let harness = APIHarness { $0.limits.transformations = 3 }
         let response = harness.post("/v1/messages", #"{"model":"eliza-palindrome","max_tokens":5,"messages":[{"role":"user","content":"PALP A B B A"}]}"#)
         try expectAnthropicError(response, status: 422, type: "invalid_request_error", "messages[0].content", "step budget")
     }

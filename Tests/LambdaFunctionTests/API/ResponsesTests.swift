@@ -438,7 +438,7 @@ import Testing
     }
 
     @Test func stepBudgetIs422NamingTheInput() throws {
-        let harness = APIHarness { $0.budget.transformations = 3 }
+        let harness = APIHarness { $0.limits.transformations = 3 }
         // The palindrome machine needs many transformations.
         let response = harness.post("/v1/responses", #"{"model":"eliza-palindrome","input":[{"role":"user","content":"hi"},{"role":"user","content":"PALP A B B A"}]}"#)
         try expectOpenAIError(response, status: 422, type: "invalid_request_error", "input[1].content", "step budget")

@@ -14,8 +14,10 @@ import Testing
         #expect(config.allowList.isAllowAll)
         #expect(config.allowListWarnings.isEmpty)
         #expect(config.logLevel == .info)
-        #expect(config.logPreviewChars == 80)
-        #expect(config.budget == StepBudget.default)
+        // The preview quotes the user's words, so it is off unless asked for.
+        #expect(config.logPreviewBytes == 0)
+        #expect(config.limits == RequestLimits())
+        #expect(config.limits.stepBudget.scope == .perSession)
         #expect(config.readTimeoutSeconds == 10)
         #expect(config.idleTimeoutSeconds == 60)
         #expect(!config.allowDirectInvocation)
@@ -36,8 +38,10 @@ import Testing
 
     static let environment = [
         "ELIZA_HOST": "0.0.0.0", "ELIZA_PORT": "6000", "ELIZA_API_KEY": "env-key", "ELIZA_MAX_BODY_BYTES": "2048",
-        "ALLOWED_CALLER_CIDRS": "10.0.0.0/8", "LOG_LEVEL": "debug", "ELIZA_LOG_PREVIEW_CHARS": "0",
-        "ELIZA_MAX_TRANSFORMATIONS": "50", "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+        "ALLOWED_CALLER_CIDRS": "10.0.0.0/8", "LOG_LEVEL": "debug", "ELIZA_LOG_PREVIEW_BYTES": "40",
+        "ELIZA_MAX_TRANSFORMATIONS": "50", "ELIZA_MAX_WORD_OPERATIONS": "600", "ELIZA_MAX_INPUT_BYTES": "700",
+        "ELIZA_MAX_INPUT_MESSAGES": "8", "ELIZA_MAX_REPLY_BYTES": "900", "ELIZA_MAX_RESPONSE_BYTES": "5000",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
     ]
 
     @Test func environmentIsRead() throws {
@@ -48,8 +52,11 @@ import Testing
         #expect(config.maxBodyBytes == 2048)
         #expect(config.allowList.description == "10.0.0.0/8")
         #expect(config.logLevel == .debug)
-        #expect(config.logPreviewChars == 0)
-        #expect(config.budget.transformations == 50)
+        #expect(config.logPreviewBytes == 40)
+        #expect(config.limits == RequestLimits(transformations: 50, wordOperations: 600, inputBytes: 700, inputMessages: 8,
+                                               replyBytes: 900, responseBytes: 5000))
+        #expect(config.limits.stepBudget == StepBudget(transformations: 50, wordOperations: 600, textWords: RequestLimits.textWords,
+                                                      scope: .perSession))
         #expect(Entry.runtimeAPIAddress(Self.environment) == "127.0.0.1:9001")
     }
 
@@ -133,13 +140,25 @@ import Testing
         ([], ["LOG_LEVEL": "loud"], ["LOG_LEVEL", "loud"]),
         ([], ["AWS_LAMBDA_LOG_LEVEL": "verbose", "LOG_LEVEL": "debug"], ["AWS_LAMBDA_LOG_LEVEL", "verbose"]),
         (["--log-level", "chatty"], ["LOG_LEVEL": "debug"], ["--log-level", "chatty"]),
-        ([], ["ELIZA_LOG_PREVIEW_CHARS": "-1"], ["ELIZA_LOG_PREVIEW_CHARS", "-1"]),
-        ([], ["ELIZA_LOG_PREVIEW_CHARS": "lots"], ["ELIZA_LOG_PREVIEW_CHARS", "lots"]),
-        ([], ["ELIZA_LOG_PREVIEW_CHARS": "10001"], ["ELIZA_LOG_PREVIEW_CHARS", "10001"]),
+        ([], ["ELIZA_LOG_PREVIEW_BYTES": "-1"], ["ELIZA_LOG_PREVIEW_BYTES", "-1"]),
+        ([], ["ELIZA_LOG_PREVIEW_BYTES": "lots"], ["ELIZA_LOG_PREVIEW_BYTES", "lots"]),
+        ([], ["ELIZA_LOG_PREVIEW_BYTES": "1025"], ["ELIZA_LOG_PREVIEW_BYTES", "1025", "0 to 1024"]),
+        // The old variable is refused, not ignored: a deployment that set it learns of the rename.
+        ([], ["ELIZA_LOG_PREVIEW_CHARS": "80"], ["ELIZA_LOG_PREVIEW_CHARS", "ELIZA_LOG_PREVIEW_BYTES"]),
         ([], ["ALLOWED_CALLER_CIDRS": "10.0.0.0/33"], ["ALLOWED_CALLER_CIDRS", "10.0.0.0/33"]),
         ([], ["ALLOWED_CALLER_CIDRS": "203.0.113.0/24, office.example.com"], ["ALLOWED_CALLER_CIDRS", "office.example.com"]),
         (["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"], [:], ["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"]),
         ([], ["ELIZA_MAX_TRANSFORMATIONS": "0"], ["ELIZA_MAX_TRANSFORMATIONS", "0"]),
+        ([], ["ELIZA_MAX_TRANSFORMATIONS": "100000001"], ["ELIZA_MAX_TRANSFORMATIONS", "100000001"]),
+        ([], ["ELIZA_MAX_WORD_OPERATIONS": "0"], ["ELIZA_MAX_WORD_OPERATIONS", "'0'"]),
+        ([], ["ELIZA_MAX_WORD_OPERATIONS": "1e6"], ["ELIZA_MAX_WORD_OPERATIONS", "1e6"]),
+        ([], ["ELIZA_MAX_INPUT_BYTES": "0"], ["ELIZA_MAX_INPUT_BYTES", "'0'"]),
+        ([], ["ELIZA_MAX_INPUT_BYTES": "6000001"], ["ELIZA_MAX_INPUT_BYTES", "6000001"]),
+        ([], ["ELIZA_MAX_INPUT_MESSAGES": "none"], ["ELIZA_MAX_INPUT_MESSAGES", "none"]),
+        ([], ["ELIZA_MAX_REPLY_BYTES": "0"], ["ELIZA_MAX_REPLY_BYTES", "'0'"]),
+        ([], ["ELIZA_MAX_RESPONSE_BYTES": "4095"], ["ELIZA_MAX_RESPONSE_BYTES", "4095", "4096 to 2097152"]),
+        // Doubled by the escaping of the API Gateway envelope, more would pass Lambda's 6 MB.
+        ([], ["ELIZA_MAX_RESPONSE_BYTES": "3000000"], ["ELIZA_MAX_RESPONSE_BYTES", "3000000"]),
         ([], ["ELIZA_READ_TIMEOUT_SECONDS": "0"], ["ELIZA_READ_TIMEOUT_SECONDS", "'0'"]),
         ([], ["ELIZA_READ_TIMEOUT_SECONDS": "1.5"], ["ELIZA_READ_TIMEOUT_SECONDS", "1.5"]),
         ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": ""], ["ELIZA_IDLE_TIMEOUT_SECONDS", "''"]),

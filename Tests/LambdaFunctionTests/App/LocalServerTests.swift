@@ -1,3 +1,4 @@
+@testable import ElizaBench
 import ElizaHTTP
 @testable import LambdaFunction
 import Testing
@@ -32,12 +33,17 @@ import Darwin
         #expect(text.hasSuffix(suffix))
     }
 
-    @Test func theLocalServerRendersItsOwnErrorsAsOpenAIErrors() throws {
+    /// The real server, default configuration, one event loop, on a free port.
+    static func startServer() throws -> (HTTPServer, Int) {
         var configuration = Configuration()
         configuration.port = 0
         let api = ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .fatal, sink: { _ in }))
         let server = LocalServer.make(configuration: configuration, api: api, threadCount: 1)
-        let port = try server.start()
+        return (server, try server.start())
+    }
+
+    @Test func theLocalServerRendersItsOwnErrorsAsOpenAIErrors() throws {
+        let (server, port) = try Self.startServer()
         defer { server.stop() }
         let connection = try RawConnection(port: port)
         connection.send("hello there\r\n\r\n")
@@ -90,5 +96,37 @@ import Darwin
         let stranger = try RawConnection(port: denyingPort)
         stranger.send(head + "Authorization: Bearer sk-right\r\n\r\n")
         #expect(try #require(stranger.readResponse()).status == 403)
+    }
+
+    /// A request over the budget is answered with its 4xx, whole, and does not take the server with
+    /// it: a normal request sent meanwhile on another connection to the same (single) event loop is
+    /// answered too, and so is one after it.
+    @Test(arguments: ["issue: 64 KiB model, stream, n=16, 30,000-char message", "issue: 50 x 320-cell palindrome",
+                      "issue: 50 x remember x 2,000 into DOCTOR", "NEWKEY chain, 4 comparisons a word: like x 12,000",
+                      "echo at the reply limit, n=16, stream"])
+    func aHostileRequestDoesNotStopTheServer(name: String) throws {
+        let hostile = try #require(RequestBudgetTests.worstCases.first { $0.name == name })
+        let (server, port) = try Self.startServer()
+        defer { server.stop() }
+
+        func request(_ body: [UInt8]) -> [UInt8] {
+            Array("POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\n\r\n".utf8) + body
+        }
+        let normal = request(Array(#"{"model":"eliza","messages":[{"role":"user","content":"Men are all alike."}]}"#.utf8))
+        let first = try RawConnection(port: port, timeout: .seconds(30))
+        let second = try RawConnection(port: port, timeout: .seconds(30))
+        #expect(first.send(request(hostile.body)))
+        #expect(second.send(normal))
+
+        let answer = try #require(second.readResponse(), "the normal request was not answered")
+        #expect(answer.status == 200)
+        #expect(answer.bodyText.contains(#""content":"IN WHAT WAY""#))
+        let refused = try #require(first.readResponse(), "the hostile request was not answered")
+        #expect(refused.status == hostile.status)
+        #expect(refused.body.count == Int(refused.header("content-length") ?? "") && refused.body.count <= RequestLimits().responseBytes)
+        #expect(refused.bodyText.hasPrefix(#"{"error":{"message":"#))
+
+        #expect(first.send(normal), "the hostile request's connection is kept alive")
+        #expect(first.readResponse()?.status == 200)
     }
 }

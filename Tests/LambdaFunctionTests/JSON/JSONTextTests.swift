@@ -97,6 +97,42 @@ import Testing
         #expect(json.finish() == #"{"a\"b":"c"}"#)
     }
 
+    @Test(arguments: ["", "plain", "a\"b\\c", "\u{0}\u{1F}\n\t", "é😀가", "e\u{301}\u{301}"])
+    func escapedLengthIsTheLengthBetweenTheQuotes(value: String) {
+        #expect(JSONText.escapedLength(value) == JSONText.quoted(value).utf8.count - 2)
+        // Additive, which lets a response's size be computed from its parts.
+        #expect(JSONText.escapedLength(value + "x\u{1}" + value) == 2 * JSONText.escapedLength(value) + 7)
+    }
+
+    /// A capped string is the longest prefix, cut at a scalar boundary, whose escaped form and the
+    /// `…` fit; a string that fits is written whole.
+    @Test(arguments: 0...24)
+    func cappedStringsFitAndEndAtAScalarBoundary(maxBytes: Int) throws {
+        let value = "ab\"é\u{1}😀" + String(repeating: "\u{301}", count: 4) + "z"
+        var json = JSONText()
+        json.string("k", value, maxBytes: maxBytes)
+        let output = json.finish()
+        let written = try #require(try JSONDecoder().decode([String: String].self, from: Data(output.utf8))["k"])
+        #expect(JSONText.escapedLength(written) <= max(maxBytes, 0))
+        if JSONText.escapedLength(value) <= maxBytes {
+            #expect(written == value)
+        } else if maxBytes >= 3 {
+            #expect(written.hasSuffix("…"))
+            let kept = String(written.unicodeScalars.dropLast())
+            #expect(value.unicodeScalars.starts(with: kept.unicodeScalars))
+            // Nothing more would have fitted: the next scalar's escape is too long.
+            let next = value.unicodeScalars.dropFirst(kept.unicodeScalars.count).first.map { String($0) } ?? ""
+            #expect(JSONText.escapedLength(kept + next) + 3 > maxBytes)
+        } else {
+            #expect(written.isEmpty)
+        }
+    }
+
+    @Test(arguments: [(0, ""), (1, "a"), (2, "a"), (3, "aé"), (4, "aé"), (7, "aé😀"), (100, "aé😀")])
+    func utf8PrefixCutsAtAScalarBoundary(bytes: Int, expected: String) {
+        #expect("aé😀".prefix(utf8Bytes: bytes) == expected)
+    }
+
     @Test func logFieldsWriteTheirValues() {
         var json = JSONText()
         for field: LogField in [.string("s", "x"), .int("i", 1), .double("d", 2.5), .bool("b", true), .null("n")] {

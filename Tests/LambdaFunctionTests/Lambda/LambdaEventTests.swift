@@ -400,4 +400,62 @@ import Testing
         #expect(json["isBase64Encoded"] == .bool(true))
         #expect(json["body"]?.string == "/wA=")
     }
+
+    // MARK: One budget in every transport
+
+    /// `body` inside each event shape the function accepts: HTTP API 2.0, a Function URL (2.0 with
+    /// no stage), REST API 1.0, and a direct invocation (the body itself).
+    static func events(carrying body: String) -> [(shape: String, event: [UInt8], multiValue: Bool?)] {
+        func http(_ stage: String?) -> [UInt8] {
+            var event = JSONText()
+            event.string("version", "2.0")
+            event.string("rawPath", "/v1/chat/completions")
+            event.object("headers") { $0.string("content-type", "application/json") }
+            event.object("requestContext") {
+                $0.string("requestId", "Jd0zlQ0aoAMEM2A=")
+                if let stage { $0.string("stage", stage) }
+                $0.object("http") { $0.string("method", "POST"); $0.string("sourceIp", "203.0.113.42") }
+            }
+            event.string("body", body)
+            event.bool("isBase64Encoded", false)
+            return event.finishUTF8()
+        }
+        var rest = JSONText()
+        rest.string("path", "/v1/chat/completions")
+        rest.string("httpMethod", "POST")
+        rest.object("headers") { $0.string("Content-Type", "application/json") }
+        rest.object("requestContext") {
+            $0.string("requestId", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
+            $0.object("identity") { $0.string("sourceIp", "203.0.113.42") }
+        }
+        rest.string("body", body)
+        return [("HTTP API 2.0", http("$default"), false), ("Function URL", http(nil), false),
+                ("REST API 1.0", rest.finishUTF8(), true), ("direct", Array(body.utf8), nil)]
+    }
+
+    /// The issue's hostile requests get the same status and the same error, to the byte, from
+    /// every event shape as from the local server's `ElizaAPI`.
+    @Test(arguments: [
+        (userBody(String(repeating: "I am worried about my a ", count: 1_250), model: String(repeating: "m", count: 65_536),
+                  #""stream":true,"n":16"#), 400),
+        (chatBody(Array(repeating: ("user", "PALP " + Array(repeating: "A B", count: 160).joined(separator: " ")), count: 50),
+                  model: "eliza-palindrome"), 422),
+        (chatBody(Array(repeating: ("user", Array(repeating: "remember", count: 2_000).joined(separator: " ")), count: 50)), 422),
+        (userBody("I am " + Array(repeating: "x", count: 30_000).joined(separator: " "), #""stream":true,"n":16"#), 422),
+    ])
+    func theBudgetIsTheSameInEveryTransport(body: String, status: Int) throws {
+        let local = APIHarness().chat(body)
+        #expect(local.status == status)
+        try expectOpenAIError(local, status: status, type: "invalid_request_error")
+        for (shape, event, multiValue) in Self.events(carrying: body) {
+            let handled = try Handled(event) { _ in }
+            if let multiValue {
+                let response = try ProxyResponse(handled.encoded, multiValue: multiValue)
+                #expect(response.status == status, "\(shape)")
+                #expect(response.body == local.text, "\(shape)")
+            } else {
+                #expect(handled.encoded == local.body, "\(shape)")
+            }
+        }
+    }
 }

@@ -188,6 +188,26 @@ enum DecodedJSON: Decodable, Equatable {
         }
     }
 
+    /// Whatever the values, a line stays under `maxLineBytes` (CloudWatch cuts events at 256 KB,
+    /// leaving broken JSON) and is still one JSON object.
+    @Test func linesAreBoundedInBytes() throws {
+        let collector = LineCollector()
+        let hostile = "a" + String(repeating: "\u{301}", count: 20_000)   // one character, 40,001 bytes
+        let controls = String(repeating: "\u{1}", count: 20_000)           // 6 bytes each as written
+        let logger = Logger(minimumLevel: .trace, requestID: controls, sink: collector.sink)
+        let fields = (0..<50).map { LogField.string("\($0)" + String(repeating: "k\u{1}", count: 100), $0.isMultiple(of: 2) ? hostile : controls) }
+        logger.fatal(hostile, fields)
+        let line = try #require(collector.lines.first)
+        #expect(Logger.maxLineBytes < 256 * 1024)
+        #expect(line.utf8.count <= Logger.maxLineBytes, "\(line.utf8.count)")
+        #expect(line.utf8.count > Logger.maxLineBytes / 2, "the bound is close to what such a line takes")
+        let members = try #require(try DecodedJSON.parse(line).object)
+        #expect(members.count == 4 + Logger.maxFields)
+        let message = try #require(members["message"]?.string)
+        #expect(message.hasSuffix("…") && message.unicodeScalars.starts(with: "a\u{301}\u{301}".unicodeScalars))
+        #expect(JSONText.escapedLength(message) <= Logger.maxValueBytes)
+    }
+
     // MARK: Levels
 
     @Test(arguments: LogLevel.allCases)
@@ -286,7 +306,8 @@ enum DecodedJSON: Decodable, Equatable {
         defer { close(descriptors[0]) }
         let logger = Logger(clock: { 0 }, sink: Logger.fileDescriptor(descriptors[1]))
         logger.info("one")
-        logger.info(String(repeating: "x", count: 10_000))
+        // Longer than any line the logger makes (`maxLineBytes`), straight to the sink.
+        Logger.fileDescriptor(descriptors[1])(Array(String(repeating: "x", count: 10_000 + 68).utf8) + [UInt8(ascii: "\n")])
         close(descriptors[1])
 
         var received: [UInt8] = []

@@ -12,10 +12,18 @@ package struct ChatCompletion: Sendable {
     package var promptTokens: Int
     package var completionTokens: Int
 
-    /// Answers a request with the given script.
+    /// Answers a request with the given script, within the request's budget.
     ///
-    /// - Throws: `APIError` 422 when the script exhausts its step budget on this conversation.
-    package static func answer(_ request: ChatCompletionRequest, script: Script, budget: StepBudget = .default) throws(APIError) -> ChatCompletion {
+    /// ELIZA is deterministic, so the reply is computed once whatever `n` is; the encoders repeat it
+    /// in every choice.
+    ///
+    /// - Parameters:
+    ///   - request: The decoded request.
+    ///   - script: The script of the requested model.
+    ///   - budget: The request's budget; the replay and the reply are charged to it.
+    /// - Throws: `APIError` 422 when the conversation is over a bound of the budget (the step budget,
+    ///   the input, the reply).
+    package static func answer(_ request: ChatCompletionRequest, script: Script, budget: inout RequestBudget) throws(APIError) -> ChatCompletion {
         var conversation = Conversation()
         for (index, message) in request.messages.enumerated() {
             guard let text = message.text else { continue }
@@ -26,13 +34,23 @@ package struct ChatCompletion: Sendable {
                 conversation.context(text)
             }
         }
-        let answer = try conversation.answer(script: script, maxWords: request.maxTokens, budget: budget)
+        let answer = try conversation.answer(script: script, maxWords: request.maxTokens, collection: "messages", budget: &budget)
         return ChatCompletion(content: answer.text, finishReason: answer.isCut ? "length" : "stop",
                               promptTokens: answer.inputTokens, completionTokens: answer.outputTokens)
     }
 
-    /// The non-stream response body (`chat.completion`).
-    package func jsonBody(id: String, created: Int, model: String, choices: Int) -> [UInt8] {
+    /// The non-stream response body (`chat.completion`), admitted by `budget` before it is built.
+    ///
+    /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
+    package func jsonBody(id: String, created: Int, model: String, choices: Int, budget: inout RequestBudget) throws(APIError) -> [UInt8] {
+        // Exact: the body with empty contents, plus each choice's escaped content (a JSON string's
+        // escaped length is the sum of its parts').
+        let envelope = renderJSON(content: "", id: id, created: created, model: model, choices: choices)
+        try budget.admitResponse(bytes: envelope.count + choices * JSONText.escapedLength(content))
+        return renderJSON(content: content, id: id, created: created, model: model, choices: choices)
+    }
+
+    private func renderJSON(content: String, id: String, created: Int, model: String, choices: Int) -> [UInt8] {
         var json = JSONText(reservingCapacity: 384 + content.utf8.count * choices)
         json.string("id", id)
         json.string("object", "chat.completion")
@@ -56,25 +74,71 @@ package struct ChatCompletion: Sendable {
         return json.finishUTF8()
     }
 
-    /// The `text/event-stream` body: a role chunk, one chunk per word, the finish chunk, a usage
-    /// chunk when asked for, then `[DONE]` — each event `data: …` followed by a blank line.
-    package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(512 + content.utf8.count * 8 * choices)
-        func event(_ body: (inout JSONText) -> Void) {
-            var json = JSONText()
-            json.string("id", id)
-            json.string("object", "chat.completion.chunk")
-            json.int("created", created)
-            json.string("model", model)
-            json.string("system_fingerprint", ChatCompletion.systemFingerprint)
-            body(&json)
-            out.append(contentsOf: "data: ".utf8)
-            out.append(contentsOf: json.finishUTF8())
-            out.append(contentsOf: "\n\n".utf8)
+    /// The `text/event-stream` body, admitted by `budget` before it is built: per choice a role
+    /// chunk, the content in at most `RequestLimits.streamChunksPerChoice` chunks (one per word for
+    /// a reply of that many words or fewer), the finish chunk; then a usage chunk when asked for,
+    /// then `[DONE]`. Each event is `data: …` followed by a blank line.
+    ///
+    /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
+    package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool,
+                             budget: inout RequestBudget) throws(APIError) -> [UInt8] {
+        let events = StreamEvents(id: id, created: created, model: model)
+        let pieces = Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice)
+        // Exact, from one rendering of each kind of chunk per choice (the index changes its size),
+        // plus the escaped content, which the pieces share out exactly.
+        var scratch: [UInt8] = []
+        func measure(_ write: (inout [UInt8]) -> Void) -> Int {
+            scratch.removeAll(keepingCapacity: true)
+            write(&scratch)
+            return scratch.count
         }
-        func chunk(_ index: Int, _ delta: (inout JSONText) -> Void, finish: String?) {
-            event {
+        let escapedContent = JSONText.escapedLength(content)
+        var size = EventStream.done.count
+        for index in 0..<choices {
+            size += measure { events.role(index, into: &$0) }
+            size += pieces.count * measure { events.content(index, "", into: &$0) } + escapedContent
+            size += measure { events.finish(index, finishReason, into: &$0) }
+        }
+        if includeUsage {
+            size += measure { events.usage(into: &$0) { usage(&$0, choices: choices) } }
+        }
+        try budget.admitResponse(bytes: size)
+
+        var out: [UInt8] = []
+        out.reserveCapacity(size)
+        for index in 0..<choices {
+            events.role(index, into: &out)
+            for piece in pieces {
+                events.content(index, piece, into: &out)
+            }
+            events.finish(index, finishReason, into: &out)
+        }
+        if includeUsage {
+            events.usage(into: &out) { usage(&$0, choices: choices) }
+        }
+        out.append(contentsOf: EventStream.done)
+        return out
+    }
+
+    /// The events of one stream: every chunk carries the same id, created and model.
+    private struct StreamEvents {
+        var id: String
+        var created: Int
+        var model: String
+
+        func event(into out: inout [UInt8], _ body: (inout JSONText) -> Void) {
+            EventStream.appendData(to: &out) { json in
+                json.string("id", id)
+                json.string("object", "chat.completion.chunk")
+                json.int("created", created)
+                json.string("model", model)
+                json.string("system_fingerprint", ChatCompletion.systemFingerprint)
+                body(&json)
+            }
+        }
+
+        func chunk(_ index: Int, into out: inout [UInt8], finish: String?, _ delta: (inout JSONText) -> Void) {
+            event(into: &out) {
                 $0.array("choices") { list in
                     list.object {
                         $0.int("index", index)
@@ -84,22 +148,25 @@ package struct ChatCompletion: Sendable {
                 }
             }
         }
-        let pieces = Words.streamPieces(content)
-        for index in 0..<choices {
-            chunk(index, { $0.string("role", "assistant"); $0.string("content", "") }, finish: nil)
-            for piece in pieces {
-                chunk(index, { $0.string("content", piece) }, finish: nil)
-            }
-            chunk(index, { _ in }, finish: finishReason)
+
+        func role(_ index: Int, into out: inout [UInt8]) {
+            chunk(index, into: &out, finish: nil) { $0.string("role", "assistant"); $0.string("content", "") }
         }
-        if includeUsage {
-            event {
+
+        func content(_ index: Int, _ piece: String, into out: inout [UInt8]) {
+            chunk(index, into: &out, finish: nil) { $0.string("content", piece) }
+        }
+
+        func finish(_ index: Int, _ reason: String, into out: inout [UInt8]) {
+            chunk(index, into: &out, finish: reason) { _ in }
+        }
+
+        func usage(into out: inout [UInt8], _ write: (inout JSONText) -> Void) {
+            event(into: &out) {
                 $0.array("choices") { _ in }
-                usage(&$0, choices: choices)
+                write(&$0)
             }
         }
-        out.append(contentsOf: "data: [DONE]\n\n".utf8)
-        return out
     }
 
     /// As OpenAI counts it: the prompt once, the completion once per choice.

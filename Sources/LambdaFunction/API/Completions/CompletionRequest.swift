@@ -9,10 +9,11 @@
 /// ELIZA reads words. The sampling fields (`temperature`, `top_p`, penalties, `seed`, `best_of`,
 /// `logit_bias`, `logprobs`, `stop`, `suffix`, `user`) are type-checked and change nothing.
 package struct CompletionRequest: Sendable, Equatable {
-    /// One prompt: its text, for `echo`, and its lines as a conversation.
+    /// One prompt: its text, for `echo`, its lines as a conversation, and where it is (`prompt`, `prompt[2]`).
     package struct Prompt: Sendable, Equatable {
         package var text: String
         package var conversation: Conversation
+        package var field: String
     }
 
     package var model: String
@@ -68,6 +69,6 @@ package struct CompletionRequest: Sendable, Equatable {
             guard words.contains(where: { !$0.isWhitespace }) else { continue }
             conversation.user(String(words), field: field)
         }
-        return Prompt(text: text, conversation: conversation)
+        return Prompt(text: text, conversation: conversation, field: field)
     }
 }

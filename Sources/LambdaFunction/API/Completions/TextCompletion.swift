@@ -19,13 +19,13 @@ package struct TextCompletion: Sendable, Equatable {
     /// Answers every prompt, `n` times each.
     /// - Parameters:
     ///   - request: The decoded request.
-    ///   - answer: Answers one prompt's conversation (the route's replay, with its bounds).
+    ///   - answer: Answers one prompt (the route's replay, with its bounds).
     /// - Throws: `APIError` from `answer`.
     package static func answer(_ request: CompletionRequest,
-                               _ answer: (Conversation) throws(APIError) -> Answer) throws(APIError) -> TextCompletion {
+                               _ answer: (CompletionRequest.Prompt) throws(APIError) -> Answer) throws(APIError) -> TextCompletion {
         var completion = TextCompletion(choices: [], promptTokens: 0, completionTokens: 0)
         for prompt in request.prompts {
-            let reply = try answer(prompt.conversation)
+            let reply = try answer(prompt)
             completion.promptTokens += reply.inputTokens
             var text = reply.text
             if request.echo {

@@ -4,10 +4,10 @@ import ElizaHTTP
 /// `POST /v1/responses/input_tokens`.
 extension ElizaAPI {
     func createResponse(_ request: HTTPRequest) -> Outcome {
-        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body) throws(APIError) in
+        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, budget) throws(APIError) in
             let (asked, carried) = try conversation(for: body)
             let answer = try asked.answer(script: catalog.script(for: body.model), maxWords: body.maxOutputTokens,
-                                          budget: configuration.budget)
+                                          collection: "input", budget: &budget)
             var kept = carried
             kept.addContextTokens(answer.outputTokens)
             let object = ResponseObject(
@@ -16,14 +16,14 @@ extension ElizaAPI {
                 maxOutputTokens: body.maxOutputTokens, previousResponseID: body.previousResponseID,
                 store: body.store && responseStore != nil, metadata: body.metadata, toolChoice: body.toolChoice,
                 parallelToolCalls: body.parallelToolCalls, conversation: kept)
+            let response = try Self.admitted(body.stream ? object.eventStream.response : Self.json(200, object.jsonBody), &budget)
             if object.store { responseStore?.insert(object) }
-            let response = body.stream ? object.eventStream.response : Self.json(200, object.jsonBody)
             return Outcome(response: response, model: body.model, reply: answer.text)
         }
     }
 
     func countResponseInputTokens(_ request: HTTPRequest) -> Outcome {
-        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body) throws(APIError) in
+        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, _) throws(APIError) in
             var json = JSONText()
             json.string("object", "response.input_tokens")
             json.int("input_tokens", try conversation(for: body).asked.inputTokens)
