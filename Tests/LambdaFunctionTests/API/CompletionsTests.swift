@@ -157,6 +157,19 @@ import Testing
         try expectOpenAIError(APIHarness().post("/v1/completions", body), status: 400, type: "invalid_request_error", "the request body")
     }
 
+    /// The prompts of a batch share the request's budget: two that each fit alone do not fit together.
+    @Test func aBatchSharesOneBudget() throws {
+        let one = #"{"model":"eliza-palindrome","prompt":"PALP A B B A"}"#
+        let alone = APIHarness().api.handle(.chat(one, path: "/v1/completions"))
+        let spent = try #require(alone.usage?.transformations)
+        let harness = APIHarness { $0.limits.transformations = spent + spent / 2 }
+        #expect(harness.post("/v1/completions", one).status == 200)
+        let both = harness.post("/v1/completions", #"{"model":"eliza-palindrome","prompt":["PALP A B B A","PALP A B B A"]}"#)
+        try expectOpenAIError(both, status: 422, type: "invalid_request_error", "prompt[1]", "shared by all the user messages of a request")
+        // n repeats an answer without replaying it again.
+        #expect(harness.post("/v1/completions", #"{"model":"eliza-palindrome","prompt":"PALP A B B A","n":4}"#).status == 200)
+    }
+
     @Test func stepBudgetIs422NamingThePrompt() throws {
         let harness = APIHarness { $0.limits.transformations = 3 }
         let response = harness.post("/v1/completions", #"{"model":"eliza-palindrome","prompt":["hi","PALP A B B A"]}"#)

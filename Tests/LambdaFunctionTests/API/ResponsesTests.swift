@@ -214,6 +214,20 @@ import Testing
         }
     }
 
+    /// A chain of responses replays every earlier input, within the request's bounds.
+    @Test func aLongChainIsBoundedByTheRequestBudget() throws {
+        let harness = APIHarness(responseStore: ResponseStore()) { $0.limits.inputMessages = 3 }
+        var previous: String?
+        for turn in 1...3 {
+            let link = previous.map { #","previous_response_id":"\#($0)""# } ?? ""
+            let json = try harness.post("/v1/responses", #"{"input":"Men are all alike."\#(link)}"#).json()
+            previous = try #require(json["id"]?.string, "turn \(turn)")
+        }
+        let fourth = harness.post("/v1/responses", #"{"input":"Men are all alike.","previous_response_id":"\#(previous ?? "")"}"#)
+        try expectOpenAIError(fourth, status: 422, type: "invalid_request_error",
+                              "input with the conversation of previous_response_id holds 4 user messages")
+    }
+
     @Test func instructionsAreNotCarriedOver() throws {
         let harness = Self.storing()
         let first = try harness.post("/v1/responses", #"{"instructions":"one two three","input":"Men are all alike."}"#).json()

@@ -6,8 +6,9 @@ extension ElizaAPI {
     func createResponse(_ request: HTTPRequest) -> Outcome {
         serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, budget) throws(APIError) in
             let (asked, carried) = try conversation(for: body)
+            let collection = body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
             let answer = try asked.answer(script: catalog.script(for: body.model), maxWords: body.maxOutputTokens,
-                                          collection: "input", budget: &budget)
+                                          collection: collection, budget: &budget)
             var kept = carried
             kept.addContextTokens(answer.outputTokens)
             let object = ResponseObject(
