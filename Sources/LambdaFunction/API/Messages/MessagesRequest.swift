@@ -35,7 +35,7 @@ package struct MessagesRequest: Sendable, Equatable {
             let message = try element.object(#"must be a message object such as {"role": "user", "content": "…"}"#)
             let role = try message.require("role", "is required: user or assistant").string()
             guard roles.contains(role) else {
-                throw message.invalid("role", "'\(role.prefix(40))' is not a valid role; use user or assistant (the system prompt goes in system)")
+                throw message.invalid("role", "'\(role.prefix(utf8Bytes: 40))' is not a valid role; use user or assistant (the system prompt goes in system)")
             }
             let content = try message.require("content", "is required: a string or a list of content blocks")
             let text = try RequestBody.text(of: content, textTypes: ["text"], problem: "must be a string or a list of content blocks")
@@ -69,7 +69,7 @@ package struct MessagesRequest: Sendable, Equatable {
             case "any", "tool":
                 throw choice.invalid("type", "cannot be '\(type)': ELIZA has no tools and never calls one; use auto or none")
             default:
-                throw choice.invalid("type", "'\(type.prefix(40))' is not a valid tool choice; use auto or none")
+                throw choice.invalid("type", "'\(type.prefix(utf8Bytes: 40))' is not a valid tool choice; use auto or none")
             }
         }
         return MessagesRequest(model: model, conversation: conversation, maxTokens: maxTokens, stream: stream)

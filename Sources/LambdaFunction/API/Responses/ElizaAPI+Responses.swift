@@ -44,7 +44,7 @@ extension ElizaAPI {
                                param: "previous_response_id")
             }
             guard let earlier = store.response(id) else {
-                throw APIError(.badRequest, "previous response with id '\(id.prefix(100))' not found: \(storeDescription(store))",
+                throw APIError(.badRequest, "previous response with id '\(id.prefix(utf8Bytes: 100))' not found: \(storeDescription(store))",
                                param: "previous_response_id")
             }
             carried.prepend(earlier.conversation, field: "previous_response_id")
@@ -56,7 +56,7 @@ extension ElizaAPI {
 
     func storedResponse(_ request: HTTPRequest, id: String) -> Outcome {
         guard let store = responseStore else {
-            let error = APIError(.notFound, "no response with id '\(id.prefix(100))': \(Self.noStoreReason)")
+            let error = APIError(.notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(Self.noStoreReason)")
             return Outcome(response: error.response, errorMessage: error.message)
         }
         if request.method == "DELETE", store.remove(id) {
@@ -69,7 +69,7 @@ extension ElizaAPI {
         if request.method != "DELETE", let object = store.response(id) {
             return Outcome(response: Self.json(200, object.jsonBody), model: object.model, reply: object.answer.text)
         }
-        let error = APIError(.notFound, "no response with id '\(id.prefix(100))': \(storeDescription(store))")
+        let error = APIError(.notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(storeDescription(store))")
         return Outcome(response: error.response, errorMessage: error.message)
     }
 

@@ -71,7 +71,7 @@ package struct ResponsesRequest: Sendable, Equatable {
         if let text = try body.optionalObject("text"), let format = try text.optionalObject("format") {
             let type = try format.requireString("type")
             guard type == "text" else {
-                throw format.invalid("type", "'\(type.prefix(40))' cannot be honoured: ELIZA answers in plain text only; use {\"type\": \"text\"} or leave text.format out")
+                throw format.invalid("type", "'\(type.prefix(utf8Bytes: 40))' cannot be honoured: ELIZA answers in plain text only; use {\"type\": \"text\"} or leave text.format out")
             }
         }
         if try body.optionalBool("background") == true {
@@ -97,7 +97,7 @@ package struct ResponsesRequest: Sendable, Equatable {
         if let type = try item.optionalString("type"), type != "message" { return }
         let role = try item.require("role", "is required: one of \(roles.joined(separator: ", "))").string()
         guard roles.contains(role) else {
-            throw item.invalid("role", "'\(role.prefix(40))' is not a valid role; use one of \(roles.joined(separator: ", "))")
+            throw item.invalid("role", "'\(role.prefix(utf8Bytes: 40))' is not a valid role; use one of \(roles.joined(separator: ", "))")
         }
         let content = try item.require("content", "is required: a string or a list of input_text parts")
         let text = try RequestBody.text(of: content, textTypes: textParts, problem: "must be a string or a list of input_text parts",
@@ -120,7 +120,7 @@ package struct ResponsesRequest: Sendable, Equatable {
         switch choice {
         case "auto", "none": return choice
         case "required": throw body.invalid("tool_choice", "cannot be \"required\": ELIZA has no tools and never calls one; use \"auto\" or \"none\"")
-        default: throw body.invalid("tool_choice", "'\(choice.prefix(40))' is not a valid choice; use \"auto\" or \"none\"")
+        default: throw body.invalid("tool_choice", "'\(choice.prefix(utf8Bytes: 40))' is not a valid choice; use \"auto\" or \"none\"")
         }
     }
 }
