@@ -41,7 +41,7 @@ LAMBDA_DIR := $(ROOT)/.build/lambda
 LAMBDA_BUILD := $(SWIFT) build --package-path $(ROOT) -c release --product eliza-lambda \
 	--scratch-path $(LAMBDA_SCRATCH) $(LAMBDA_SWIFT_FLAGS)
 
-.PHONY: build test lambda build-ElizaFunction deploy bench smoke-aws clean
+.PHONY: build test lambda build-ElizaFunction deploy bench smoke-aws clean wheel
 
 build:
 	$(SWIFT) build --package-path $(ROOT)
@@ -73,6 +73,14 @@ lambda:
 	  $(PYTHON) $(ROOT)/Tools/zip_bootstrap.py $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip; \
 	fi
 	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
+
+# .build/wheel/eliza_lambda-<version>-py3-none-<platform tags>.whl: the bootstrap above inside the
+# Python package Python/eliza_lambda (Tools/build_wheel.py, standard library only, deterministic).
+WHEEL_DIR := $(ROOT)/.build/wheel
+
+wheel: lambda
+	rm -f $(WHEEL_DIR)/*.whl
+	$(PYTHON) $(ROOT)/Tools/build_wheel.py --binary $(LAMBDA_DIR)/bootstrap --out $(WHEEL_DIR)
 
 # Entry point of `sam build` (Metadata: BuildMethod: makefile in template.yaml).
 build-ElizaFunction:

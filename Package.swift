@@ -11,6 +11,8 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "eliza-lambda",
+    // Synchronization's Mutex and Atomic, which the transport and the edge use, need macOS 15.
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "eliza-lambda", targets: ["ElizaLambdaMain"]),
         .executable(name: "elizac", targets: ["elizac"]),
@@ -42,6 +44,17 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: ["ElizaScriptPlugin"]
         ),
+        // `web-embed` (Sources/WebEmbed): turns the files of Web/ into Swift (text, content type, and for a
+        // page a Content-Security-Policy with the hashes of its inline script and style).
+        .executableTarget(name: "web-embed", path: "Sources/WebEmbed", swiftSettings: swiftSettings),
+        // Runs `web-embed` over Web/* at build time.
+        .plugin(
+            name: "WebAssetPlugin",
+            capability: .buildTool(),
+            dependencies: [.target(name: "web-embed")]
+        ),
+        // The playground page and its icon (Web/), compiled in by the plugin (generated, never committed).
+        .target(name: "ElizaWeb", swiftSettings: swiftSettings, plugins: ["WebAssetPlugin"]),
         // The transport: POSIX sockets, the event loop, the HTTP/1.1 parser, server and client, termination
         // signals. Knows nothing of OpenAI: the server's caller says how a transport error is rendered.
         .target(name: "ElizaHTTP", swiftSettings: swiftSettings),
@@ -50,7 +63,7 @@ let package = Package(
         // tests and eliza-bench call the same request → response function the binary runs.
         .target(
             name: "LambdaFunction",
-            dependencies: ["ElizaVM", "ElizaScripts", "ElizaHTTP"],
+            dependencies: ["ElizaVM", "ElizaScripts", "ElizaHTTP", "ElizaWeb"],
             swiftSettings: swiftSettings
         ),
         // `eliza-lambda`: the binary (and the Lambda `bootstrap`); a thin shell over LambdaFunction.
@@ -83,8 +96,13 @@ let package = Package(
         // Also ElizaBench: its worst-case requests (the README's Limits table) are tested here for
         // their status and bounds, so the table cannot drift from what the server does.
         .testTarget(
+            name: "WebEmbedTests",
+            dependencies: ["web-embed"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LambdaFunctionTests",
-            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts", "ElizaBench"],
+            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts", "ElizaWeb", "ElizaBench"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -41,6 +41,15 @@ if [ ! -f "$out/gen/index.swift" ] || [ -n "$(find Scripts Sources/ScriptCompile
   "$elizac" index --output "$out/gen/index.swift" Scripts/*.eliza
 fi
 module ElizaScripts $(sources ElizaScripts) "$out"/gen/*.swift
+# The playground page: web-embed over Web/*, as Plugins/WebAssetPlugin does.
+if [ ! -f "$out/gen-web/WebAssets.swift" ] || [ -n "$(find Web Sources/WebEmbed -newer "$out/gen-web/WebAssets.swift")" ]; then
+  echo "embedding Web/" >&2
+  mkdir -p "$out/gen-web"
+  swift build --scratch-path .build-fuzz --product web-embed >&2
+  "$(swift build --scratch-path .build-fuzz --show-bin-path)/web-embed" --root . --output "$out/gen-web/WebAssets.swift" \
+    $(find Web -type f ! -name '.*' | LC_ALL=C sort)
+fi
+module ElizaWeb $(sources ElizaWeb) "$out"/gen-web/WebAssets.swift
 module ElizaHTTP $(sources ElizaHTTP)
 module LambdaFunction $(sources LambdaFunction)
 # The compiler front end without its @main shell.
@@ -52,7 +61,7 @@ case "$target" in
   request|event) extra=(Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift) ;;
 esac
 
-objects=("$mods"/{ElizaVM,ElizaScripts,ElizaHTTP,LambdaFunction,ScriptCompiler}.o)
+objects=("$mods"/{ElizaVM,ElizaScripts,ElizaWeb,ElizaHTTP,LambdaFunction,ScriptCompiler}.o)
 if [ -f "$out/$target" ] && [ -z "$(find "Fuzz/$target.swift" ${extra[@]+"${extra[@]}"} "${objects[@]}" -newer "$out/$target")" ]; then
   echo "$out/$target"; exit 0
 fi

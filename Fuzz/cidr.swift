@@ -1,5 +1,6 @@
 // libFuzzer target `cidr`: the input as ALLOWED_CALLER_CIDRS text, and its pieces as caller IPs.
 // Round trips: a parsed address's or block's description parses back to the same value.
+@testable import ElizaHTTP
 @testable import LambdaFunction
 
 @_cdecl("LLVMFuzzerTestOneInput")

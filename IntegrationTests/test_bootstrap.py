@@ -162,6 +162,11 @@ def test_answers_every_fixture(bootstrap):
             assert error["message"] and error["type"]
     chat = json.loads(by_name["http-api-v2-chat"]["body"])
     assert chat["choices"][0]["message"]["content"] == "IN WHAT WAY"
+    # The playground page (GET / through the HTTP API), byte for byte the file, with its policy.
+    page = by_name["http-api-v2-playground"]
+    assert page["headers"]["content-type"] == "text/html; charset=utf-8"
+    assert page["headers"]["content-security-policy"].startswith("default-src 'self'; script-src 'sha256-")
+    assert page["body"] == (ROOT / "Web" / "playground.html").read_text()
     stream = by_name["http-api-v2-stream"]
     assert stream["headers"]["content-type"] == "text/event-stream"
     assert stream["body"].endswith("data: [DONE]\n\n")

@@ -29,48 +29,7 @@ os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
 import litellm  # noqa: E402  (after the environment above; a missing client fails loudly)
 import openai  # noqa: E402
-
-
-def server_binary() -> Path:
-    explicit = os.environ.get("ELIZA_LAMBDA_BIN")
-    if explicit:
-        return Path(explicit)
-    bin_path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True,
-                              capture_output=True, text=True, timeout=120).stdout.strip()
-    return Path(bin_path) / "eliza-lambda"
-
-
-class Server:
-    """eliza-lambda on port 0; the base URL is read from the line it prints."""
-
-    def __init__(self, env_extra=None):
-        env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_RUNTIME_API"}
-        env.update(env_extra or {})
-        self.proc = subprocess.Popen([str(server_binary()), "--port", "0"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.lines = []
-        deadline = time.monotonic() + 30
-        self.base_url = None
-        while time.monotonic() < deadline and self.base_url is None:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            m = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
-            if m:
-                self.base_url = m.group(1)
-        if self.base_url is None:
-            self.stop()
-            raise RuntimeError("server did not print its base URL: " + "".join(self.lines))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+from local_server import Server  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -173,10 +173,12 @@ class FakeRuntimeAPI:
                 return
             else:
                 ok = answer["statusCode"] == status and isinstance(answer["body"], str)
-                if ok and status == 200 and name != "http-api-v2-stream.json":
-                    json.loads(answer["body"])
-                elif ok and status == 200:
+                if ok and status == 200 and name == "http-api-v2-stream.json":
                     ok = answer["body"].endswith("data: [DONE]\n\n")
+                elif ok and status == 200 and name == "http-api-v2-playground.json":
+                    ok = answer["body"].startswith("<!doctype html>") and answer["body"].endswith("</html>\n")
+                elif ok and status == 200:
+                    json.loads(answer["body"])
         except (ValueError, KeyError, IndexError, TypeError) as error:
             ok = False
             body = repr(error).encode() + b" " + body

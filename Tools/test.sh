@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The project's whole test run: what the README's `make test` and CI's .ci/run execute.
-#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test), a short libFuzzer pass over
+#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test, and again on the portable POSIX
+#   backends macOS uses), a short libFuzzer pass over
 #   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
+#   Wheel: the Python wheel around that bootstrap, installed and tested in a fresh venv (Tools/test-wheel.sh).
 #   Python: real clients (openai, the OpenAI Agents SDK, anthropic, litellm, the LiteLLM proxy), the
 #   bootstrap end-to-end checks, the SAM template checks, deploy/smoke script checks; installed from
 #   PyPI into .build/venv.
+#   Browser: the playground page in Debian's headless chromium (apt-get, skipped when present).
 # Any failure stops the run with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +25,12 @@ swift build
 step "swift test"
 swift test
 
+# macOS takes other code paths in ElizaHTTP (poll(2) instead of epoll, accept and socket without the
+# Linux-only flags); built with ELIZA_PORTABLE_POSIX, Linux takes them too, so they are tested here.
+step "swift test, portable POSIX build (-D ELIZA_PORTABLE_POSIX: the event loop and sockets macOS uses)"
+swift build --build-tests --scratch-path .build-portable -Xswiftc -DELIZA_PORTABLE_POSIX
+swift test --skip-build --scratch-path .build-portable
+
 step "fuzz: every libFuzzer target for 30 s (Fuzz/README.md)"
 Fuzz/run-all.sh 30
 
@@ -36,6 +45,15 @@ python3 Tools/load.py --requests 20000 --concurrency 16 --mix default --check
 python3 Tools/abuse.py
 python3 Tools/soak-lambda.py --invocations 30000 --startup-runs 5
 
+step "chromium and chromium-driver for the playground's browser test (Debian packages)"
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+  echo "present: $(chromium --version 2>/dev/null | head -1)"
+else
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium chromium-driver
+fi
+
 step "Python virtual environments ($VENV, $SAM_VENV)"
 for env in "$VENV" "$SAM_VENV"; do
   [ -x "$env/bin/python" ] || python3 -m venv "$env"
@@ -47,12 +65,17 @@ sam=$!
 wait "$clients"
 wait "$sam"
 
+# The Python wheel: make wheel, a fresh venv with only the wheel (--no-index), its command, Python API,
+# pytest plugin and the README example (Tools/test-wheel.sh; runs alone too).
+step "wheel: Tools/test-wheel.sh"
+ELIZA_VENV="$VENV" Tools/test-wheel.sh
+
 export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
 # The template and deploy checks import the SAM CLI's own modules, so they run in its environment.
 SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_deploy_sh.py)
 
-step "pytest: real clients, bootstrap end-to-end, packaging, smoke script ($VENV)"
+step "pytest: real clients, the playground in chromium, bootstrap end-to-end, packaging, smoke script ($VENV)"
 VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider IntegrationTests \
   $(printf -- '--ignore=%s ' "${SAM_TESTS[@]}")
 

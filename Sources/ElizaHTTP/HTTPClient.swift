@@ -70,14 +70,13 @@ package final class HTTPClient: Sendable {
     /// - Throws: `HTTPError`.
     package func send(
         method: String, path: String, headers: [HTTPHeader] = [], body: [UInt8] = []
-    ) throws(HTTPError) -> (status: Int, headers: [HTTPHeader], body: [UInt8]) {
+    ) throws(HTTPError) -> HTTPResponse {
         let request = try serializeRequest(method: method, path: path, headers: headers, body: body)
         let deadline = receiveTimeout.map { Socket.monotonicNanoseconds() &+ $0.clampedNanoseconds }
-        let response = try connection.withLock { (connection) throws(HTTPError) -> ClientResponse in
+        return try connection.withLock { (connection) throws(HTTPError) -> HTTPResponse in
             try connection.exchange(
                 request, isHead: method == "HEAD", address: address, deadline: deadline, maxBodyBytes: maxResponseBytes)
         }
-        return (response.status, response.headers, response.body)
     }
 
     /// Closes the kept-alive connection, if any; the next `send` opens a new one.
@@ -110,13 +109,6 @@ package final class HTTPClient: Sendable {
 }
 
 /// A decoded response and whether the connection may carry another request.
-struct ClientResponse: Sendable {
-    var status: Int
-    var headers: [HTTPHeader]
-    var body: [UInt8]
-    var keepAlive: Bool
-}
-
 /// The client's connection: a blocking exchange on a non-blocking socket, every wait bounded by the
 /// deadline through `poll`.
 struct ClientConnection: ~Copyable {
@@ -142,7 +134,7 @@ struct ClientConnection: ~Copyable {
 
     mutating func exchange(
         _ request: [UInt8], isHead: Bool, address: sockaddr_in, deadline: Int64?, maxBodyBytes: Int
-    ) throws(HTTPError) -> ClientResponse {
+    ) throws(HTTPError) -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1
@@ -154,8 +146,8 @@ struct ClientConnection: ~Copyable {
             do {
                 receivedAny = false
                 try write(request, deadline: deadline)
-                let response = try readResponse(isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
-                if !response.keepAlive { disconnect() }
+                let (response, keepAlive) = try readResponse(isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
+                if !keepAlive { disconnect() }
                 return response
             } catch {
                 disconnect()
@@ -306,7 +298,10 @@ struct ClientConnection: ~Copyable {
         }
     }
 
-    private mutating func readResponse(isHead: Bool, deadline: Int64?, maxBodyBytes: Int) throws(HTTPError) -> ClientResponse {
+    /// Reads one response; `keepAlive` tells whether the connection may carry the next request.
+    private mutating func readResponse(
+        isHead: Bool, deadline: Int64?, maxBodyBytes: Int
+    ) throws(HTTPError) -> (response: HTTPResponse, keepAlive: Bool) {
         while true {
             let (status, isHTTP10, headers) = try readHead(deadline: deadline)
             // Interim responses (100 Continue, 103 Early Hints) precede the real one.
@@ -338,7 +333,7 @@ struct ClientConnection: ~Copyable {
                 bufferStart = buffer.count
                 keepAlive = false
             }
-            return ClientResponse(status: status, headers: headers, body: body, keepAlive: keepAlive)
+            return (HTTPResponse(status: status, headers: headers, body: body), keepAlive)
         }
     }
 

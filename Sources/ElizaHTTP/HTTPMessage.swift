@@ -50,9 +50,9 @@ package struct HTTPResponse: Sendable, Equatable {
         self.body = body
     }
 
-    /// The value of the first header with this (lower-case) name.
+    /// The value of the first header with this name, compared without regard to ASCII case.
     package func header(_ name: String) -> String? {
-        headers.first { $0.name == name }?.value
+        headers.first { HTTPSyntax.equalIgnoringCase($0.name, name) }?.value
     }
 }
 

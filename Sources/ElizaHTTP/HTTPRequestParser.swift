@@ -387,6 +387,11 @@ enum HTTPSyntax {
     /// Control characters not allowed in field values: C0 except HTAB, and DEL (RFC 9110 §5.5).
     static func isControl(_ byte: UInt8) -> Bool { (byte < 0x20 && byte != tab) || byte == 0x7F }
 
+    /// Whether two field names are equal without regard to ASCII case.
+    static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { lowercased($0) == lowercased($1) }
+    }
+
     /// ASCII lower case; other bytes unchanged (field names are case-insensitive).
     static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte

@@ -28,10 +28,10 @@ package enum Socket {
     /// - Parameter host: Dotted-quad text such as `127.0.0.1`.
     /// - Returns: The address in network byte order, or nil for anything else.
     package static func ipv4Address(_ host: String) -> in_addr? {
-        let text = host == "localhost" ? "127.0.0.1" : host
-        var address = in_addr()
-        guard inet_pton(AF_INET, text, &address) == 1 else { return nil }
-        return address
+        // The one address parser (IPAddress), not inet_pton: the same syntax on every libc, and the
+        // same as the configuration and the allow-list accept.
+        guard case .v4(let value)? = IPAddress(host == "localhost" ? "127.0.0.1" : host) else { return nil }
+        return in_addr(s_addr: value.bigEndian)
     }
 
     /// Splits `host:port` (the form of `AWS_LAMBDA_RUNTIME_API`) into its parts.
@@ -173,30 +173,30 @@ package enum Socket {
         return Int(UInt16(bigEndian: socketAddress.sin_port))
     }
 
-    /// The textual address of a peer: dotted quad for IPv4, RFC 5952 text for IPv6.
+    /// The textual address of a peer: dotted quad for IPv4, RFC 5952 text for IPv6 (IPAddress's form).
     package static func addressText(_ storage: sockaddr_storage) -> String? {
         var storage = storage
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        let converted: UnsafePointer<CChar>? = withUnsafePointer(to: &storage) { pointer in
+        let address: IPAddress? = withUnsafePointer(to: &storage) { pointer in
             switch Int32(pointer.pointee.ss_family) {
             case AF_INET:
-                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
-                    withUnsafePointer(to: inet.pointee.sin_addr) {
-                        inet_ntop(AF_INET, $0, &text, socklen_t(text.count))
-                    }
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    IPAddress.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr))
                 }
             case AF_INET6:
-                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet6 in
-                    withUnsafePointer(to: inet6.pointee.sin6_addr) {
-                        inet_ntop(AF_INET6, $0, &text, socklen_t(text.count))
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { inet6 in
+                    withUnsafeBytes(of: inet6.pointee.sin6_addr) { bytes in
+                        var high: UInt64 = 0
+                        var low: UInt64 = 0
+                        for index in 0..<8 { high = high << 8 | UInt64(bytes[index]) }
+                        for index in 8..<16 { low = low << 8 | UInt64(bytes[index]) }
+                        return IPAddress.v6(high: high, low: low)
                     }
                 }
             default:
-                nil
+                return nil
             }
         }
-        guard converted != nil else { return nil }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return address?.description
     }
 
     /// Sets an integer socket option, ignoring failure (used for best-effort tuning only).

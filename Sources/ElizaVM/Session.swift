@@ -177,7 +177,8 @@ public struct Session: Sendable {
                 return .reply(Self.noMatchMessages[limit - 1])
             }
             let decomposition = rule.decompositions[number]
-            tracer.record(.decomposition(keyword: rule.keyword, index: number, pattern: decomposition.source))
+            tracer.record(.decomposition(keyword: rule.keyword, index: number, pattern: decomposition.source,
+                                         parts: ranges.map { text[$0].joined(separator: " ") }))
 
             // Each decomposition cycles through its reassemblies; the cursor advances every time the
             // decomposition is selected, whatever the reassembly is, and persists (item 17, [CACM 1966 p.41]).

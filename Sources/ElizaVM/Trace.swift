@@ -23,7 +23,8 @@ public enum TraceEvent: Sendable, Equatable, CustomStringConvertible {
     case input(words: [String], limit: Int)
     case scanned(text: [String], keystack: [String])
     case keyword(String, line: Int)
-    case decomposition(keyword: String, index: Int, pattern: String)
+    /// `parts` are the matched components, one per pattern element (an empty one is `""`).
+    case decomposition(keyword: String, index: Int, pattern: String, parts: [String])
     case reassembly(keyword: String, decomposition: Int, index: Int, of: Int)
     case newKey(remaining: [String])
     case link(to: String)
@@ -39,7 +40,8 @@ public enum TraceEvent: Sendable, Equatable, CustomStringConvertible {
         case let .input(words, limit): "input: \(words.joined(separator: " ")) (LIMIT \(limit))"
         case let .scanned(text, keystack): "text: \(text.joined(separator: " ")) | keystack: \(keystack.isEmpty ? "(empty)" : keystack.joined(separator: " "))"
         case let .keyword(keyword, line): "keyword \(keyword) (line \(line))"
-        case let .decomposition(keyword, index, pattern): "  decomposition \(index + 1) of \(keyword) matched: \(pattern)"
+        case let .decomposition(keyword, index, pattern, parts):
+            "  decomposition \(index + 1) of \(keyword) matched: \(pattern) parts: \(parts.map { "[\($0)]" }.joined(separator: " "))"
         case let .reassembly(keyword, decomposition, index, count): "  reassembly \(index + 1) of \(count) (\(keyword) decomposition \(decomposition + 1))"
         case let .newKey(remaining): "  NEWKEY; keystack: \(remaining.isEmpty ? "(empty)" : remaining.joined(separator: " "))"
         case let .link(target): "  link to \(target)"

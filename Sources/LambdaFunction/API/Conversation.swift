@@ -65,7 +65,15 @@ package struct Conversation: Sendable, Equatable {
     /// - Returns: The reply and its usage.
     /// - Throws: `APIError` 422 when the conversation is over a bound of the budget.
     package func answer(script: Script, maxWords: Int?, collection: String, budget: inout RequestBudget) throws(APIError) -> Answer {
-        let reply = try budget.replay(inputs, script: script, collection: collection) ?? script.greetingText
+        var untraced: NoTracer? = nil
+        return try answer(script: script, maxWords: maxWords, collection: collection, budget: &budget, tracingLast: &untraced)
+    }
+
+    /// Answers as `answer(script:maxWords:collection:budget:)` does; `tracer`, when there is one,
+    /// records the VM's work on the last input (chat completions' `eliza.trace`).
+    package func answer<T: Tracer>(script: Script, maxWords: Int?, collection: String, budget: inout RequestBudget,
+                                   tracingLast tracer: inout T?) throws(APIError) -> Answer {
+        let reply = try budget.replay(inputs, script: script, collection: collection, tracingLast: &tracer) ?? script.greetingText
         var answer = Answer(text: reply, isCut: false, inputTokens: inputTokens, outputTokens: Words.count(reply))
         if let maxWords, answer.outputTokens > maxWords {
             answer.text = Words.prefix(reply, maxWords)

@@ -106,6 +106,10 @@ package struct ElizaAPI: Sendable {
             outcome = createMessage(request)
         case .messageTokenCount:
             outcome = countMessageTokens(request)
+        case .playground:
+            outcome = Outcome(response: PlaygroundPage.page)
+        case .favicon:
+            outcome = Outcome(response: PlaygroundPage.icon)
         }
         outcome.route = route.template
         return outcome
@@ -117,6 +121,11 @@ package struct ElizaAPI: Sendable {
         case responses, responseInputTokens, storedResponse(id: String)
         case completions
         case messages, messageTokenCount
+        case playground, favicon
+
+        /// Served without the API key: the health check, and the playground page and its icon (whose
+        /// API calls send the key themselves).
+        var isOpen: Bool { self == .health || self == .playground || self == .favicon }
 
         /// The path template, for the access log and the 404's list of routes.
         var template: String {
@@ -130,13 +139,15 @@ package struct ElizaAPI: Sendable {
             case .completions: "/v1/completions"
             case .messages: "/v1/messages"
             case .messageTokenCount: "/v1/messages/count_tokens"
+            case .playground: "/"
+            case .favicon: "/favicon.ico"
             }
         }
 
         /// The methods it answers (GET routes answer HEAD too), in the `Allow` header's order.
         var methods: [String] {
             switch self {
-            case .models, .health: ["GET", "HEAD"]
+            case .models, .health, .playground, .favicon: ["GET", "HEAD"]
             case .storedResponse: ["GET", "HEAD", "DELETE"]
             default: ["POST"]
             }
@@ -158,12 +169,13 @@ package struct ElizaAPI: Sendable {
             ("/v1/messages/count_tokens", .messageTokenCount), ("/messages/count_tokens", .messageTokenCount),
             ("/v1/models", .models), ("/models", .models),
             ("/health", .health), ("/v1/health", .health),
+            ("/", .playground), ("/favicon.ico", .favicon),
         ]
 
         /// What the 404 lists.
         static let summary = [
             Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
-            .messageTokenCount, .models, .health,
+            .messageTokenCount, .models, .health, .playground,
         ].map(\.usage).joined(separator: ", ")
     }
 
@@ -198,7 +210,7 @@ package struct ElizaAPI: Sendable {
         case .success(let found): route = found
         case .failure(let error): return .failure(Refusal(outcome: Outcome(response: error.response(dialect), errorMessage: error.message)))
         }
-        if !trusted, route != .health, let key = configuration.apiKey,
+        if !trusted, !route.isOpen, let key = configuration.apiKey,
            !Self.authorized(request.header("authorization"), key: key), !Self.authorized(apiKeyHeader: request.header("x-api-key"), key: key) {
             let error = APIError(.unauthorized, request.header("authorization") == nil && request.header("x-api-key") == nil
                 ? "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
@@ -238,7 +250,7 @@ package struct ElizaAPI: Sendable {
             }
         }
         guard let route = found else {
-            return .failure(APIError(.notFound, "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(Route.summary), each also without /v1"))
+            return .failure(APIError(.notFound, "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(Route.summary) (those under /v1 also without it)"))
         }
         guard route.methods.contains(method) else {
             let use = route.methods.filter { $0 != "HEAD" }.joined(separator: " or ")

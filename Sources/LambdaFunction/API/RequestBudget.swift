@@ -53,6 +53,15 @@ package struct RequestBudget: Sendable {
     /// - Throws: `APIError` 422 when the inputs are over `inputMessages` or `inputBytes` (before any
     ///   is replayed), or when the script finds no reply within the VM budget.
     package mutating func replay(_ inputs: [Input], script: Script, collection: String) throws(APIError) -> String? {
+        var untraced: NoTracer? = nil
+        return try replay(inputs, script: script, collection: collection, tracingLast: &untraced)
+    }
+
+    /// Replays `inputs` as `replay(_:script:collection:)` does; `tracer`, when there is one, records
+    /// the VM's work on the last input (the reply the response carries), and the others run untraced.
+    package mutating func replay<T: Tracer>(
+        _ inputs: [Input], script: Script, collection: String, tracingLast tracer: inout T?
+    ) throws(APIError) -> String? {
         // Cumulative: a route that answers several conversations in one request (legacy completions
         // with a list of prompts) replays each through this budget in turn, and they share it.
         usage.inputMessages += inputs.count
@@ -81,8 +90,14 @@ package struct RequestBudget: Sendable {
         stepBudget.wordOperations = max(0, stepBudget.wordOperations - before.wordOperations)
         var session = Session(script: script, budget: stepBudget)
         var reply: String?
-        for input in inputs {
-            let outcome = session.respond(to: input.text)
+        for (position, input) in inputs.enumerated() {
+            let outcome: Outcome
+            if position == inputs.count - 1, var traced = tracer {
+                outcome = session.respond(to: input.text, tracer: &traced)
+                tracer = traced
+            } else {
+                outcome = session.respond(to: input.text)
+            }
             usage.transformations = before.transformations + session.spent.transformations
             usage.wordOperations = before.wordOperations + session.spent.wordOperations
             switch outcome {

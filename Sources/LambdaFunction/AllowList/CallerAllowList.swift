@@ -1,3 +1,5 @@
+import ElizaHTTP
+
 /// Which callers may use the function, judged by the caller's own IP address.
 ///
 /// The caller IP is the TCP peer that connected (API Gateway's `sourceIp`, or the local server's peer),
@@ -35,11 +37,11 @@ package struct CallerAllowList: Sendable, CustomStringConvertible {
     ///   - text: The variable's value, or nil when it is unset.
     ///   - variable: The variable's name, used in errors and warnings.
     /// - Returns: The list, and warnings to log (entries whose host bits were cleared).
-    /// - Throws: An ``AllowListError`` for the first bad entry.
+    /// - Throws: An ``AddressError`` for the first bad entry.
     package static func parse(
         _ text: String?,
         variable: String = defaultVariable
-    ) throws(AllowListError) -> (list: CallerAllowList, warnings: [String]) {
+    ) throws(AddressError) -> (list: CallerAllowList, warnings: [String]) {
         guard let text else { return (.allowAll, []) }
         let entries = text.split { $0 == "," || $0.isWhitespace }
         guard !entries.isEmpty else { return (.allowAll, []) }
@@ -63,7 +65,7 @@ package struct CallerAllowList: Sendable, CustomStringConvertible {
     /// - Returns: true when the caller is allowed.
     package func allows(_ callerIP: String?) -> Bool {
         if isAllowAll { return true }
-        guard let callerIP, let address = IPAddress(Self.trimmingBlanks(callerIP)) else { return false }
+        guard let callerIP, let address = IPAddress(callerIP.trimmingBlanks) else { return false }
         return allows(address)
     }
 
@@ -83,19 +85,5 @@ package struct CallerAllowList: Sendable, CustomStringConvertible {
         if isAllowAll { return "allow-all" }
         if blocks.isEmpty { return "deny-all" }
         return blocks.map(\.description).joined(separator: ",")
-    }
-
-    private static func trimmingBlanks(_ text: String) -> Substring {
-        let utf8 = text.utf8
-        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-        var start = utf8.startIndex
-        var end = utf8.endIndex
-        while start < end, isBlank(utf8[start]) {
-            start = utf8.index(after: start)
-        }
-        while start < end, isBlank(utf8[utf8.index(before: end)]) {
-            end = utf8.index(before: end)
-        }
-        return text[start..<end]
     }
 }

@@ -110,7 +110,7 @@ package struct Configuration: Sendable {
 
         if let (value, source) = setting("--host", ["ELIZA_HOST"]) {
             // `localhost` is the one name accepted: it always means the IPv4 loopback address.
-            let host = value.trimmingSpaces.lowercased() == "localhost" ? "127.0.0.1" : value.trimmingSpaces
+            let host = value.trimmingBlanks.lowercased() == "localhost" ? "127.0.0.1" : String(value.trimmingBlanks)
             guard !host.isEmpty else { throw Error(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
             // An address literal only: the static binary has no resolver, and a bad host should fail
             // here, naming the variable, not later at bind time.
@@ -120,7 +120,7 @@ package struct Configuration: Sendable {
             config.host = host
         }
         if let (value, source) = setting("--port", ["ELIZA_PORT"]) {
-            guard let port = Int(value.trimmingSpaces), (0...65535).contains(port) else {
+            guard let port = Int(value.trimmingBlanks), (0...65535).contains(port) else {
                 throw Error(code: .invalidValue, message: "\(source)='\(value)' is not a port number (0-65535)")
             }
             config.port = port
@@ -129,7 +129,7 @@ package struct Configuration: Sendable {
             config.apiKey = value
         }
         if let (value, source) = setting("--max-body-bytes", ["ELIZA_MAX_BODY_BYTES"]) {
-            guard let bytes = Int(value.trimmingSpaces), bytes >= 1024, bytes <= 6_000_000 else {
+            guard let bytes = Int(value.trimmingBlanks), bytes >= 1024, bytes <= 6_000_000 else {
                 throw Error(code: .invalidValue, message: "\(source)='\(value)' must be a whole number of bytes from 1024 to 6000000 (the Lambda response limit)")
             }
             config.maxBodyBytes = bytes
@@ -156,7 +156,7 @@ package struct Configuration: Sendable {
         /// A whole-number variable within `range`, or nil when it is not set.
         func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(Error) -> Int? {
             guard let value = environment[variable] else { return nil }
-            guard let number = Int(value.trimmingSpaces), range.contains(number) else {
+            guard let number = Int(value.trimmingBlanks), range.contains(number) else {
                 throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number \(unit)from \(range.lowerBound) to \(range.upperBound)")
             }
             return number
@@ -194,7 +194,7 @@ package struct Configuration: Sendable {
             config.idleTimeoutSeconds = seconds
         }
         if let value = environment["ELIZA_ALLOW_DIRECT_INVOCATION"] {
-            switch value.trimmingSpaces.lowercased() {
+            switch value.trimmingBlanks.lowercased() {
             case "true": config.allowDirectInvocation = true
             case "false": config.allowDirectInvocation = false
             default:
@@ -221,15 +221,5 @@ package struct Configuration: Sendable {
             pointer += 1
         }
         return result
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    var trimmingSpaces: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        return String(scalars[first...last])
     }
 }

@@ -108,6 +108,7 @@ package enum Entry {
         }
         let base = "http://\(configuration.host):\(port)/v1"
         write("ELIZA is listening. Give your OpenAI or LiteLLM client the base URL \(base) (models: \(api.catalog.models.map(\.id).joined(separator: ", ")))\n", fd: 1)
+        write("Playground: open http://\(configuration.host):\(port)/ in a browser\n", fd: 1)
         logger.info("listening", [.string("baseUrl", base), .bool("apiKeyRequired", configuration.apiKey != nil),
                                   .bool("allowListActive", !configuration.allowList.isAllowAll)])
         while !done.withLock({ $0 }) {

@@ -13,30 +13,10 @@ import Darwin
 package struct LambdaRuntime {
     /// One HTTP exchange with the Runtime API; `HTTPClient` in production, fakes in tests.
     package protocol Transport {
-        mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> RuntimeReply
+        mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> HTTPResponse
     }
 
     /// A Runtime API answer.
-    package struct RuntimeReply: Sendable {
-        package var status: Int
-        package var headers: [HTTPHeader]
-        package var body: [UInt8]
-
-        package init(status: Int, headers: [HTTPHeader], body: [UInt8]) {
-            self.status = status
-            self.headers = headers
-            self.body = body
-        }
-
-        /// A header by name, case-insensitively.
-        package func header(_ name: String) -> String? {
-            let lower = name.lowercased()
-            return headers.first { $0.name.lowercased() == lower }?.value
-        }
-    }
-
-    static let prefix = "/2018-06-01/runtime"
-
     package let api: ElizaAPI
     package let logger: Logger
     /// Consecutive failures to reach the Runtime API before the process gives up (the endpoint is gone).
@@ -65,9 +45,9 @@ package struct LambdaRuntime {
 
     /// Reports a start-up failure to `/runtime/init/error`; the caller then exits non-zero.
     package static func reportInitError<T: Transport>(_ message: String, type: String = "Runtime.InvalidConfiguration", transport: inout T) {
-        _ = try? transport.send(method: "POST", path: prefix + "/init/error",
+        _ = try? transport.send(method: "POST", path: RuntimeAPI.initError,
                                 headers: [HTTPHeader("content-type", "application/json"),
-                                          HTTPHeader("lambda-runtime-function-error-type", type)],
+                                          HTTPHeader(RuntimeAPI.Header.functionErrorType, type)],
                                 body: errorBody(message, type: type))
     }
 
@@ -88,9 +68,9 @@ package struct LambdaRuntime {
         var handled = 0
         var failures = 0
         while handled < limit {
-            let next: RuntimeReply
+            let next: HTTPResponse
             do {
-                next = try transport.send(method: "GET", path: Self.prefix + "/invocation/next", headers: [], body: [])
+                next = try transport.send(method: "GET", path: RuntimeAPI.next, headers: [], body: [])
             } catch {
                 failures += 1
                 logger.error("runtime API /next failed", [.string("error", "\(error)"), .int("consecutiveFailures", failures)])
@@ -98,7 +78,7 @@ package struct LambdaRuntime {
                 sleep(Self.backoff(failures))
                 continue
             }
-            guard next.status == 200, let requestId = next.header("lambda-runtime-aws-request-id"), Self.isSafeID(requestId) else {
+            guard next.status == 200, let requestId = next.header(RuntimeAPI.Header.requestID), Self.isSafeID(requestId) else {
                 failures += 1
                 logger.error("runtime API /next answered unexpectedly", [.int("status", next.status), .int("consecutiveFailures", failures)])
                 if failures >= maxConsecutiveFailures { return handled }
@@ -123,11 +103,11 @@ package struct LambdaRuntime {
         }
     }
 
-    private func invoke<T: Transport>(_ next: RuntimeReply, requestId: String, transport: inout T) {
+    private func invoke<T: Transport>(_ next: HTTPResponse, requestId: String, transport: inout T) {
         let logger = logger.with(requestID: requestId)
         // Not `setenv`: with a new trace id per invocation it leaks (see `TraceIDVariable`).
-        traceID.set(next.header("lambda-runtime-trace-id"))
-        let deadline = next.header("lambda-runtime-deadline-ms").flatMap { Int64($0) }
+        traceID.set(next.header(RuntimeAPI.Header.traceID))
+        let deadline = next.header(RuntimeAPI.Header.deadline).flatMap { Int64($0) }
 
         let answer: [UInt8]
         do {
@@ -165,9 +145,9 @@ package struct LambdaRuntime {
             logger.error("deadline passed before the answer was ready; not answering", [.int("deadlineMs", Int(deadline))])
             return
         }
-        let posted: RuntimeReply
+        let posted: HTTPResponse
         do {
-            posted = try transport.send(method: "POST", path: Self.prefix + "/invocation/\(requestId)/response",
+            posted = try transport.send(method: "POST", path: RuntimeAPI.response(requestId),
                                         headers: [HTTPHeader("content-type", "application/json")], body: answer)
         } catch {
             logger.error("runtime API /response failed", [.string("error", "\(error)")])
@@ -176,9 +156,9 @@ package struct LambdaRuntime {
         if posted.status != 202 {
             logger.error("runtime API refused the response", [.int("status", posted.status), .int("bytesOut", answer.count)])
             if posted.status == 413 {
-                _ = try? transport.send(method: "POST", path: Self.prefix + "/invocation/\(requestId)/error",
+                _ = try? transport.send(method: "POST", path: RuntimeAPI.error(requestId),
                                         headers: [HTTPHeader("content-type", "application/json"),
-                                                  HTTPHeader("lambda-runtime-function-error-type", "Runtime.ResponseTooLarge")],
+                                                  HTTPHeader(RuntimeAPI.Header.functionErrorType, "Runtime.ResponseTooLarge")],
                                         body: Self.errorBody("the response (\(answer.count) bytes) is over the Lambda limit", type: "Runtime.ResponseTooLarge"))
             }
         }

@@ -5,8 +5,7 @@ import ElizaHTTP
 struct RuntimeHTTPTransport: LambdaRuntime.Transport {
     let client: HTTPClient
 
-    mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> LambdaRuntime.RuntimeReply {
-        let reply = try client.send(method: method, path: path, headers: headers, body: body)
-        return LambdaRuntime.RuntimeReply(status: reply.status, headers: reply.headers, body: reply.body)
+    mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> HTTPResponse {
+        try client.send(method: method, path: path, headers: headers, body: body)
     }
 }

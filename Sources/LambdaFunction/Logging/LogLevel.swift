@@ -34,13 +34,7 @@ package enum LogLevel: Int, Comparable, Sendable, CaseIterable, CustomStringConv
     /// - Returns: The level.
     /// - Throws: A ``ParseError`` naming the variable and the value.
     package static func parse(_ text: String, variable: String) throws(ParseError) -> LogLevel {
-        var upper: [UInt8] = []
-        for byte in text.utf8 where !isBlank(byte) || !upper.isEmpty {
-            upper.append(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 0x20 : byte)
-        }
-        while let last = upper.last, isBlank(last) {
-            upper.removeLast()
-        }
+        let upper = text.trimmingBlanks.utf8.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 0x20 : $0 }
         switch String(decoding: upper, as: UTF8.self) {
         case "TRACE": return .trace
         case "DEBUG": return .debug
@@ -59,16 +53,11 @@ package enum LogLevel: Int, Comparable, Sendable, CaseIterable, CustomStringConv
     /// - Throws: A ``ParseError`` naming the variable whose value is not a level.
     package static func fromEnvironment(_ environment: (String) -> String?) throws(ParseError) -> LogLevel {
         for variable in [lambdaVariable, fallbackVariable] {
-            if let value = environment(variable), value.utf8.contains(where: { !isBlank($0) }) {
+            if let value = environment(variable), !value.trimmingBlanks.isEmpty {
                 return try parse(value, variable: variable)
             }
         }
         return .info
-    }
-
-    private static func isBlank(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\n")
-            || byte == UInt8(ascii: "\r")
     }
 
     /// A log-level variable whose value is not a level name.

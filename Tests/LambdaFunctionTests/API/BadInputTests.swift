@@ -165,7 +165,8 @@ import Testing
 
     // MARK: Routing
 
-    @Test(arguments: [("POST", "/v1/engines/davinci/completions"), ("GET", "/"), ("POST", "/v1/responses/resp_1/cancel"), ("POST", "/v2/chat/completions"), ("GET", "/v1/chat"),
+    @Test(arguments: [("POST", "/v1/engines/davinci/completions"), ("GET", "/index.html"), ("POST", "/v1/responses/resp_1/cancel"),
+                      ("POST", "/v2/chat/completions"), ("GET", "/v1/chat"),
                       ("DELETE", "/nothing/here")])
     func unknownPathIs404(method: String, path: String) throws {
         let request = HTTPRequest(method: method, path: path, body: Array(userBody("hi").utf8), callerIP: "203.0.113.7")

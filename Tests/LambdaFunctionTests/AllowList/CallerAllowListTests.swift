@@ -90,14 +90,14 @@ import Testing
     ])
     func rejectsWithMessage(entry: String, message: String) {
         for text in [entry, "203.0.113.0/24, \(entry) 2001:db8::/32"] {
-            let error = #expect(throws: AllowListError.self) { try CallerAllowList.parse(text) }
+            let error = #expect(throws: AddressError.self) { try CallerAllowList.parse(text) }
             #expect(error?.description == message)
             #expect(error?.entry == entry)
         }
     }
 
     @Test func errorNamesTheVariable() {
-        let error = #expect(throws: AllowListError.self) {
+        let error = #expect(throws: AddressError.self) {
             try CallerAllowList.parse("10.0.0.0/33", variable: "ADMIN_CIDRS")
         }
         #expect(error?.description == "ADMIN_CIDRS: '10.0.0.0/33' has prefix length 33, but an IPv4 prefix is at most 32")

@@ -11,6 +11,8 @@ package struct ChatCompletion: Sendable {
     package var finishReason: String
     package var promptTokens: Int
     package var completionTokens: Int
+    /// The trace of the reply, when the request asked for one (`eliza.trace`).
+    package var trace: ChatTrace?
 
     /// Answers a request with the given script, within the request's budget.
     ///
@@ -25,18 +27,24 @@ package struct ChatCompletion: Sendable {
     ///   the input, the reply).
     package static func answer(_ request: ChatCompletionRequest, script: Script, budget: inout RequestBudget) throws(APIError) -> ChatCompletion {
         var conversation = Conversation()
+        var lastUserMessage: Int?
         for (index, message) in request.messages.enumerated() {
             guard let text = message.text else { continue }
             // system, developer, assistant and tool messages are not spoken to ELIZA.
             if message.role == .user {
                 conversation.user(text, field: "messages[\(index)].content")
+                lastUserMessage = index
             } else {
                 conversation.context(text)
             }
         }
-        let answer = try conversation.answer(script: script, maxWords: request.maxTokens, collection: "messages", budget: &budget)
+        // Only the reply the response carries is traced; without `eliza.trace` nothing is (NoTracer).
+        var recorder = request.trace ? lastUserMessage.map { ChatTrace.Recorder(message: $0) } : nil
+        let answer = try conversation.answer(script: script, maxWords: request.maxTokens, collection: "messages",
+                                             budget: &budget, tracingLast: &recorder)
+        let trace = request.trace ? recorder?.trace ?? ChatTrace(message: nil) : nil
         return ChatCompletion(content: answer.text, finishReason: answer.isCut ? "length" : "stop",
-                              promptTokens: answer.inputTokens, completionTokens: answer.outputTokens)
+                              promptTokens: answer.inputTokens, completionTokens: answer.outputTokens, trace: trace)
     }
 
     /// The non-stream response body (`chat.completion`), admitted by `budget` before it is built.
@@ -51,7 +59,7 @@ package struct ChatCompletion: Sendable {
     }
 
     private func renderJSON(content: String, id: String, created: Int, model: String, choices: Int) -> [UInt8] {
-        var json = JSONText(reservingCapacity: 384 + content.utf8.count * choices)
+        var json = JSONText(reservingCapacity: 384 + content.utf8.count * choices + (trace?.bytes ?? 0))
         json.string("id", id)
         json.string("object", "chat.completion")
         json.int("created", created)
@@ -71,13 +79,21 @@ package struct ChatCompletion: Sendable {
             }
         }
         usage(&json, choices: choices)
+        writeExtension(&json)
         return json.finishUTF8()
+    }
+
+    /// The response's `eliza` object (README, "The trace extension"), when the request asked for it.
+    private func writeExtension(_ json: inout JSONText) {
+        guard let trace else { return }
+        json.object("eliza") { trace.write(into: &$0) }
     }
 
     /// The `text/event-stream` body, admitted by `budget` before it is built: per choice a role
     /// chunk, the content in at most `RequestLimits.streamChunksPerChoice` chunks (one per word for
     /// a reply of that many words or fewer), the finish chunk; then a usage chunk when asked for,
-    /// then `[DONE]`. Each event is `data: …` followed by a blank line.
+    /// then `[DONE]`. Each event is `data: …` followed by a blank line. A trace rides on the last
+    /// finish chunk, as its `eliza` member.
     ///
     /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
     package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool,
@@ -97,7 +113,7 @@ package struct ChatCompletion: Sendable {
         for index in 0..<choices {
             size += measure { events.role(index, into: &$0) }
             size += pieces.count * measure { events.content(index, "", into: &$0) } + escapedContent
-            size += measure { events.finish(index, finishReason, into: &$0) }
+            size += measure { events.finish(index, finishReason, into: &$0, extra: extra(last: index == choices - 1)) }
         }
         if includeUsage {
             size += measure { events.usage(into: &$0) { usage(&$0, choices: choices) } }
@@ -111,13 +127,19 @@ package struct ChatCompletion: Sendable {
             for piece in pieces {
                 events.content(index, piece, into: &out)
             }
-            events.finish(index, finishReason, into: &out)
+            events.finish(index, finishReason, into: &out, extra: extra(last: index == choices - 1))
         }
         if includeUsage {
             events.usage(into: &out) { usage(&$0, choices: choices) }
         }
         out.append(contentsOf: EventStream.done)
         return out
+    }
+
+    /// What the finish chunk of choice `last` carries besides the choice: the trace, on the last one.
+    private func extra(last: Bool) -> ((inout JSONText) -> Void)? {
+        guard last, trace != nil else { return nil }
+        return { writeExtension(&$0) }
     }
 
     /// The events of one stream: every chunk carries the same id, created and model.
@@ -137,7 +159,10 @@ package struct ChatCompletion: Sendable {
             }
         }
 
-        func chunk(_ index: Int, into out: inout [UInt8], finish: String?, _ delta: (inout JSONText) -> Void) {
+        func chunk(
+            _ index: Int, into out: inout [UInt8], finish: String?, extra: ((inout JSONText) -> Void)? = nil,
+            _ delta: (inout JSONText) -> Void
+        ) {
             event(into: &out) {
                 $0.array("choices") { list in
                     list.object {
@@ -146,6 +171,7 @@ package struct ChatCompletion: Sendable {
                         if let finish { $0.string("finish_reason", finish) } else { $0.null("finish_reason") }
                     }
                 }
+                extra?(&$0)
             }
         }
 
@@ -157,8 +183,8 @@ package struct ChatCompletion: Sendable {
             chunk(index, into: &out, finish: nil) { $0.string("content", piece) }
         }
 
-        func finish(_ index: Int, _ reason: String, into out: inout [UInt8]) {
-            chunk(index, into: &out, finish: reason) { _ in }
+        func finish(_ index: Int, _ reason: String, into out: inout [UInt8], extra: ((inout JSONText) -> Void)?) {
+            chunk(index, into: &out, finish: reason, extra: extra) { _ in }
         }
 
         func usage(into out: inout [UInt8], _ write: (inout JSONText) -> Void) {

@@ -19,6 +19,8 @@ package struct ChatCompletionRequest: Sendable, Equatable {
     /// The smaller of `max_tokens` and `max_completion_tokens`, when either is given.
     package var maxTokens: Int?
     package var n: Int
+    /// `eliza.trace`: trace the reply to the last user message (`ElizaExtension`).
+    package var trace = false
 
     /// The largest `n` accepted.
     package static let maxChoices = 16
@@ -69,8 +71,10 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         try RequestBody.check(body, objects: ["response_format"])
 
         let limit = [maxTokens, maxCompletionTokens].compactMap { $0 }.min()
-        return ChatCompletionRequest(model: model, messages: messages, stream: stream, includeUsage: includeUsage,
-                                     maxTokens: limit, n: n)
+        var request = ChatCompletionRequest(model: model, messages: messages, stream: stream, includeUsage: includeUsage,
+                                            maxTokens: limit, n: n)
+        request.trace = try ElizaExtension.read(body.optional("eliza")).trace
+        return request
     }
 
     static func message(_ element: JSONValue) throws(JSONDecodingError) -> Message {

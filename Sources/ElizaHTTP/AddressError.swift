@@ -1,6 +1,7 @@
-/// Why an allow-list entry (or a lone address) was rejected: what is wrong, in which variable, in which
-/// entry. Thrown at start-up, so a broken list stops the function instead of silently allowing everyone.
-package struct AllowListError: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why an address or a CIDR block (an allow-list entry, say) was rejected: what is wrong, in which
+/// variable, in which entry. Thrown at start-up, so a broken list stops the function instead of
+/// silently allowing everyone.
+package struct AddressError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong with the entry; associated text is the offending piece, as written.
     package enum Code: Sendable, Equatable {
         /// The text is empty.

@@ -31,12 +31,12 @@ package enum IPAddress: Sendable, Hashable {
     /// - Parameters:
     ///   - text: The address, with no surrounding whitespace.
     ///   - variable: Where the text came from, named in the error.
-    /// - Throws: An ``AllowListError`` naming `variable` and `text`.
-    package init(parsing text: String, variable: String) throws(AllowListError) {
+    /// - Throws: An ``AddressError`` naming `variable` and `text`.
+    package init(parsing text: String, variable: String) throws(AddressError) {
         do {
             self = try Self.parse(text.utf8.span)
         } catch {
-            throw AllowListError(error.code, variable: variable, entry: text)
+            throw AddressError(error.code, variable: variable, entry: text)
         }
     }
 
@@ -67,8 +67,8 @@ private let colon = UInt8(ascii: ":")
 
 extension IPAddress {
     /// Parses one address from UTF-8; the thrown error carries only the code.
-    static func parse(_ bytes: Span<UInt8>) throws(AllowListError) -> IPAddress {
-        guard !bytes.isEmpty else { throw AllowListError(.empty) }
+    static func parse(_ bytes: Span<UInt8>) throws(AddressError) -> IPAddress {
+        guard !bytes.isEmpty else { throw AddressError(.empty) }
         var hasColon = false
         var hasDot = false
         var hasLetter = false
@@ -77,9 +77,9 @@ extension IPAddress {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "["), UInt8(ascii: "]"):
-                throw AllowListError(.bracketed)
+                throw AddressError(.bracketed)
             case UInt8(ascii: "%"):
-                throw AllowListError(.zoneID(text(bytes, index..<bytes.count)))
+                throw AddressError(.zoneID(text(bytes, index..<bytes.count)))
             case colon:
                 hasColon = true
             case dot:
@@ -98,16 +98,16 @@ extension IPAddress {
         if allDigits || (hasDot && !looksLikeHostName) {
             return .v4(try parseIPv4(bytes, 0..<bytes.count))
         }
-        throw AllowListError(.notAnAddress)
+        throw AddressError(.notAnAddress)
     }
 
     /// Parses dotted-decimal IPv4 in `range` of `bytes`.
-    static func parseIPv4(_ bytes: Span<UInt8>, _ range: Range<Int>) throws(AllowListError) -> UInt32 {
+    static func parseIPv4(_ bytes: Span<UInt8>, _ range: Range<Int>) throws(AddressError) -> UInt32 {
         var parts = 1
         for index in range where bytes[index] == dot {
             parts += 1
         }
-        guard parts == 4 else { throw AllowListError(.ipv4PartCount(parts)) }
+        guard parts == 4 else { throw AddressError(.ipv4PartCount(parts)) }
 
         var value: UInt32 = 0
         var start = range.lowerBound
@@ -122,36 +122,36 @@ extension IPAddress {
         }
     }
 
-    private static func parseOctet(_ bytes: Span<UInt8>, _ range: Range<Int>) throws(AllowListError) -> UInt8 {
-        guard !range.isEmpty else { throw AllowListError(.ipv4EmptyOctet) }
+    private static func parseOctet(_ bytes: Span<UInt8>, _ range: Range<Int>) throws(AddressError) -> UInt8 {
+        guard !range.isEmpty else { throw AddressError(.ipv4EmptyOctet) }
         var value = 0
         for index in range {
             let byte = bytes[index]
-            guard isDigit(byte) else { throw AllowListError(.ipv4OctetNotDecimal(text(bytes, range))) }
+            guard isDigit(byte) else { throw AddressError(.ipv4OctetNotDecimal(text(bytes, range))) }
             if value <= 255 {  // stop accumulating once too large, so long inputs cannot overflow
                 value = value * 10 + Int(byte - UInt8(ascii: "0"))
             }
         }
         if range.count > 1, bytes[range.lowerBound] == UInt8(ascii: "0") {
-            throw AllowListError(.ipv4OctetLeadingZero(text(bytes, range)))
+            throw AddressError(.ipv4OctetLeadingZero(text(bytes, range)))
         }
         guard let octet = UInt8(exactly: value) else {
-            throw AllowListError(.ipv4OctetTooLarge(text(bytes, range)))
+            throw AddressError(.ipv4OctetTooLarge(text(bytes, range)))
         }
         return octet
     }
 
     /// Parses IPv6 text (RFC 4291 §2.2): groups, at most one `::`, an optional dotted IPv4 tail.
-    private static func parseIPv6(_ bytes: Span<UInt8>) throws(AllowListError) -> IPAddress {
+    private static func parseIPv6(_ bytes: Span<UInt8>) throws(AddressError) -> IPAddress {
         let count = bytes.count
         var groups = InlineArray<8, UInt16>(repeating: 0)
         var groupCount = 0
         var gap: Int?  // index in `groups` where `::` stands
         var index = 0
 
-        func append(_ value: UInt16) throws(AllowListError) {
+        func append(_ value: UInt16) throws(AddressError) {
             guard groupCount < 8 else {
-                throw AllowListError(gap == nil ? .ipv6GroupCount(groupCount + 1) : .ipv6TooManyGroups(groupCount + 1))
+                throw AddressError(gap == nil ? .ipv6GroupCount(groupCount + 1) : .ipv6TooManyGroups(groupCount + 1))
             }
             groups[groupCount] = value
             groupCount += 1
@@ -170,38 +170,38 @@ extension IPAddress {
                 end += 1
             }
             if hasDot {
-                guard end == count else { throw AllowListError(.ipv6MisplacedIPv4) }
+                guard end == count else { throw AddressError(.ipv6MisplacedIPv4) }
                 let v4 = try parseIPv4(bytes, start..<end)
                 try append(UInt16(truncatingIfNeeded: v4 >> 16))
                 try append(UInt16(truncatingIfNeeded: v4))
                 break
             }
-            guard start < end else { throw AllowListError(.ipv6EmptyGroup) }
+            guard start < end else { throw AddressError(.ipv6EmptyGroup) }
             var value: UInt16 = 0
             for position in start..<end {
                 guard let digit = hexValue(bytes[position]) else {
-                    throw AllowListError(.ipv6GroupNotHex(text(bytes, start..<end)))
+                    throw AddressError(.ipv6GroupNotHex(text(bytes, start..<end)))
                 }
                 value = value &<< 4 | UInt16(digit)
             }
-            guard end - start <= 4 else { throw AllowListError(.ipv6GroupTooLong(text(bytes, start..<end))) }
+            guard end - start <= 4 else { throw AddressError(.ipv6GroupTooLong(text(bytes, start..<end))) }
             try append(value)
 
             index = end
             if index == count { break }
             index += 1  // the ':' after the group
             if index < count, bytes[index] == colon {
-                guard gap == nil else { throw AllowListError(.ipv6MultipleDoubleColons) }
+                guard gap == nil else { throw AddressError(.ipv6MultipleDoubleColons) }
                 gap = groupCount
                 index += 1
             } else if index == count {
-                throw AllowListError(.ipv6EmptyGroup)  // a trailing single ':'
+                throw AddressError(.ipv6EmptyGroup)  // a trailing single ':'
             }
         }
 
         var full = InlineArray<8, UInt16>(repeating: 0)
         if let gap {
-            guard groupCount <= 7 else { throw AllowListError(.ipv6TooManyGroups(groupCount)) }
+            guard groupCount <= 7 else { throw AddressError(.ipv6TooManyGroups(groupCount)) }
             for position in 0..<gap {
                 full[position] = groups[position]
             }
@@ -210,7 +210,7 @@ extension IPAddress {
                 full[position + shift] = groups[position]
             }
         } else {
-            guard groupCount == 8 else { throw AllowListError(.ipv6GroupCount(groupCount)) }
+            guard groupCount == 8 else { throw AddressError(.ipv6GroupCount(groupCount)) }
             full = groups
         }
         var high: UInt64 = 0

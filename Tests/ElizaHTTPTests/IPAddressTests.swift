@@ -1,4 +1,4 @@
-import LambdaFunction
+import ElizaHTTP
 import Testing
 
 @Suite struct IPAddressTests {
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("", AllowListError.Code.empty),
+        ("", AddressError.Code.empty),
         ("hello", .notAnAddress),
         ("example.com", .notAnAddress),
         ("*", .notAnAddress),
@@ -116,9 +116,9 @@ import Testing
         ("::ffff:1.2.3.256", .ipv4OctetTooLarge("256")),
         ("::ffff:1.2.3", .ipv4PartCount(3)),
     ])
-    func rejects(text: String, code: AllowListError.Code) {
+    func rejects(text: String, code: AddressError.Code) {
         #expect(IPAddress(text) == nil)
-        let error = #expect(throws: AllowListError.self) { try IPAddress(parsing: text, variable: "TEST") }
+        let error = #expect(throws: AddressError.self) { try IPAddress(parsing: text, variable: "TEST") }
         #expect(error?.code == code)
         #expect(error?.entry == text)
         #expect(error?.variable == "TEST")

@@ -1,4 +1,4 @@
-import LambdaFunction
+import ElizaHTTP
 import Testing
 
 @Suite struct CIDRBlockTests {
@@ -29,7 +29,7 @@ import Testing
         ("::1/0", "::/0"),
     ])
     func normalisesHostBitsWithWarning(text: String, canonical: String) throws {
-        let (block, warning) = try CIDRBlock.parse(text)
+        let (block, warning) = try CIDRBlock.parse(text, variable: "ALLOWED_CALLER_CIDRS")
         #expect(block.description == canonical)
         #expect(warning == "ALLOWED_CALLER_CIDRS: '\(text)' has host bits set; it is treated as \(canonical)")
     }
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("10.0.0.1/33", AllowListError.Code.prefixLengthTooLarge("33", maximum: 32)),
+        ("10.0.0.1/33", AddressError.Code.prefixLengthTooLarge("33", maximum: 32)),
         ("2001:db8::/129", .prefixLengthTooLarge("129", maximum: 128)),
         ("10.0.0.0/99999999999999999999999", .prefixLengthTooLarge("99999999999999999999999", maximum: 32)),
         ("10.0.0.0/08", .prefixLengthLeadingZero("08")),
@@ -123,10 +123,13 @@ import Testing
         ("10.0.0/8", .ipv4PartCount(3)),
         ("fe80::%eth0/64", .zoneID("%eth0")),
     ])
-    func rejects(text: String, code: AllowListError.Code) {
-        let error = #expect(throws: AllowListError.self) { try CIDRBlock.parse(text) }
+    func rejects(text: String, code: AddressError.Code) {
+        let error = #expect(throws: AddressError.self) { try CIDRBlock.parse(text, variable: "ALLOWED_CALLER_CIDRS") }
         #expect(error?.code == code)
         #expect(error?.entry == text)
         #expect(error?.variable == "ALLOWED_CALLER_CIDRS")
+        let anonymous = #expect(throws: AddressError.self) { try CIDRBlock.parse(text) }
+        #expect(anonymous?.variable == "")
+        #expect(anonymous?.description.hasPrefix("'\(text)' ") == true)
     }
 }

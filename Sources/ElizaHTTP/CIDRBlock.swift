@@ -48,17 +48,17 @@ package struct CIDRBlock: Sendable, Hashable, CustomStringConvertible {
     ///   - text: One entry, without surrounding whitespace.
     ///   - variable: Where the entry came from, named in errors and warnings.
     /// - Returns: The block, and a warning to log when host bits were cleared.
-    /// - Throws: An ``AllowListError`` naming `variable` and `text`.
+    /// - Throws: An ``AddressError`` naming `variable` and `text`.
     package static func parse(
         _ text: Substring,
-        variable: String = CallerAllowList.defaultVariable
-    ) throws(AllowListError) -> (block: CIDRBlock, warning: String?) {
+        variable: String = ""
+    ) throws(AddressError) -> (block: CIDRBlock, warning: String?) {
         let block: CIDRBlock
         let hostBitsSet: Bool
         do {
             (block, hostBitsSet) = try parse(text.utf8.span)
         } catch {
-            throw AllowListError(error.code, variable: variable, entry: String(text))
+            throw AddressError(error.code, variable: variable, entry: String(text))
         }
         let warning = hostBitsSet ? "\(variable): '\(text)' has host bits set; it is treated as \(block)" : nil
         return (block, warning)
@@ -69,21 +69,21 @@ package struct CIDRBlock: Sendable, Hashable, CustomStringConvertible {
     ///   - text: One entry, without surrounding whitespace.
     ///   - variable: Where the entry came from, named in errors and warnings.
     /// - Returns: The block, and a warning to log when host bits were cleared.
-    /// - Throws: An ``AllowListError`` naming `variable` and `text`.
+    /// - Throws: An ``AddressError`` naming `variable` and `text`.
     package static func parse(
         _ text: String,
-        variable: String = CallerAllowList.defaultVariable
-    ) throws(AllowListError) -> (block: CIDRBlock, warning: String?) {
+        variable: String = ""
+    ) throws(AddressError) -> (block: CIDRBlock, warning: String?) {
         try parse(text[...], variable: variable)
     }
 
-    private static func parse(_ bytes: Span<UInt8>) throws(AllowListError) -> (CIDRBlock, hostBitsSet: Bool) {
+    private static func parse(_ bytes: Span<UInt8>) throws(AddressError) -> (CIDRBlock, hostBitsSet: Bool) {
         var slash = bytes.count
         for index in bytes.indices where bytes[index] == UInt8(ascii: "/") {
             slash = index
             break
         }
-        guard slash > 0 || bytes.isEmpty else { throw AllowListError(.missingAddress) }
+        guard slash > 0 || bytes.isEmpty else { throw AddressError(.missingAddress) }
         let address = try IPAddress.parse(bytes.extracting(0..<slash))
         let maximum = address.isIPv4 ? 32 : 128
         var prefixLength = maximum
@@ -91,7 +91,7 @@ package struct CIDRBlock: Sendable, Hashable, CustomStringConvertible {
             prefixLength = try parsePrefixLength(bytes, slash + 1..<bytes.count, maximum: maximum)
         }
         guard let block = CIDRBlock(address, prefixLength: prefixLength) else {
-            throw AllowListError(.prefixLengthTooLarge(String(prefixLength), maximum: maximum))
+            throw AddressError(.prefixLengthTooLarge(String(prefixLength), maximum: maximum))
         }
         return (block, block.network != address)
     }
@@ -100,23 +100,23 @@ package struct CIDRBlock: Sendable, Hashable, CustomStringConvertible {
         _ bytes: Span<UInt8>,
         _ range: Range<Int>,
         maximum: Int
-    ) throws(AllowListError) -> Int {
-        guard !range.isEmpty else { throw AllowListError(.missingPrefixLength) }
+    ) throws(AddressError) -> Int {
+        guard !range.isEmpty else { throw AddressError(.missingPrefixLength) }
         var value = 0
         for index in range {
             let byte = bytes[index]
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else {
-                throw AllowListError(.prefixLengthNotDecimal(IPAddress.text(bytes, range)))
+                throw AddressError(.prefixLengthNotDecimal(IPAddress.text(bytes, range)))
             }
             if value <= maximum {  // stop accumulating once too large, so long inputs cannot overflow
                 value = value * 10 + Int(byte - UInt8(ascii: "0"))
             }
         }
         if range.count > 1, bytes[range.lowerBound] == UInt8(ascii: "0") {
-            throw AllowListError(.prefixLengthLeadingZero(IPAddress.text(bytes, range)))
+            throw AddressError(.prefixLengthLeadingZero(IPAddress.text(bytes, range)))
         }
         guard value <= maximum else {
-            throw AllowListError(.prefixLengthTooLarge(IPAddress.text(bytes, range), maximum: maximum))
+            throw AddressError(.prefixLengthTooLarge(IPAddress.text(bytes, range), maximum: maximum))
         }
         return value
     }
