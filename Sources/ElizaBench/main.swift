@@ -198,6 +198,29 @@ func lambdaLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, che
     }
 }
 
+/// The JSON part alone: `ChatCompletionRequest.decode` of the same body (no VM, no response).
+func decodeLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksum: Int) {
+    let body = conversationBody(turns: turns)
+    return latencies(count: count) {
+        guard let request = try? ChatCompletionRequest.decode(body) else {
+            preconditionFailure("the bench body did not decode")
+        }
+        return request.messages.count
+    }
+}
+
+/// The JSON part of an invocation alone: the 2.0 event, then the body inside it.
+func eventDecodeLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksum: Int) {
+    let event = httpAPIEvent(body: conversationBody(turns: turns))
+    return latencies(count: count) {
+        guard let decoded = try? LambdaEvent.decode(event), case .httpAPI(let request, _) = decoded,
+              let chat = try? ChatCompletionRequest.decode(request.body) else {
+            preconditionFailure("the bench event did not decode")
+        }
+        return chat.messages.count
+    }
+}
+
 /// The throughput and latency benchmarks.
 func printBenchmarks() {
     // Warm up: the lazily built tables, the allocator, the caches.
@@ -214,6 +237,9 @@ func printBenchmarks() {
     let api10 = apiLatency(turns: 10, count: 20_000)
     let api1000 = apiLatency(turns: 1000, count: 200)
     let lambda10 = lambdaLatency(turns: 10, count: 20_000)
+    let decode10 = decodeLatency(turns: 10, count: 20_000)
+    let decode1000 = decodeLatency(turns: 1000, count: 2_000)
+    let eventDecode10 = eventDecodeLatency(turns: 10, count: 20_000)
 
     let rows: [(String, String, String)] = [
         ("DOCTOR, one long session (CACM lines)", grouped(Int(Double(long.replies) / long.time.seconds)) + " replies/s",
@@ -230,6 +256,12 @@ func printBenchmarks() {
          "p99 \(formatted(api1000.p99.milliseconds, decimals: 2)) ms over 200 requests"),
         ("Lambda invocation (2.0 event), 10 turns", "p50 \(formatted(lambda10.p50.microseconds, decimals: 1)) µs",
          "p99 \(formatted(lambda10.p99.microseconds, decimals: 1)) µs: decode event, respond, encode"),
+        ("JSON only: request decode, 10 turns", "p50 \(formatted(decode10.p50.microseconds, decimals: 1)) µs",
+         "p99 \(formatted(decode10.p99.microseconds, decimals: 1)) µs over 20,000 decodes"),
+        ("JSON only: request decode, 1000 turns", "p50 \(formatted(decode1000.p50.microseconds, decimals: 1)) µs",
+         "p99 \(formatted(decode1000.p99.microseconds, decimals: 1)) µs over 2,000 decodes"),
+        ("JSON only: 2.0 event + its body, 10 turns", "p50 \(formatted(eventDecode10.p50.microseconds, decimals: 1)) µs",
+         "p99 \(formatted(eventDecode10.p99.microseconds, decimals: 1)) µs over 20,000 decodes"),
     ]
     let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
     print(padded("benchmark", widths.0) + "  " + padded("result", widths.1, left: true) + "  detail")
@@ -237,7 +269,9 @@ func printBenchmarks() {
     for (name, result, detail) in rows {
         print(padded(name, widths.0) + "  " + padded(result, widths.1, left: true) + "  " + detail)
     }
-    print("(checksum \(long.checksum &+ fresh.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum))")
+    let checksum = long.checksum &+ fresh.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum
+        &+ decode10.checksum &+ decode1000.checksum &+ eventDecode10.checksum
+    print("(checksum \(checksum))")
 }
 
 let arguments = CommandLine.arguments.dropFirst()

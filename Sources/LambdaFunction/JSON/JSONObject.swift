@@ -11,12 +11,11 @@ package struct JSONObject: Sendable {
     /// members in order, so it costs at most the number of members.
     package subscript(key: String) -> JSONValue? {
         let document = value.document
-        let tokens = document.tokens
         var member = value.index + 1
-        let end = Int(value.token.next)
+        let end = Int(document.tokens[value.index].next)
         while member + 1 < end {
-            if document.keyEquals(member, key) { return JSONValue(document: document, index: member + 1) }
-            member = Int(tokens[member + 1].next)
+            if document.stringEquals(member, key) { return JSONValue(document: document, index: member + 1) }
+            member = Int(document.tokens[member + 1].next)
         }
         return nil
     }
@@ -32,8 +31,10 @@ package struct JSONObject: Sendable {
     ///   - key: The member's name.
     ///   - problem: The error's wording when there is no such member.
     /// - Throws: `JSONDecodingError` at `path.key`.
-    package func require(_ key: String, _ problem: String = "is required") throws(JSONDecodingError) -> JSONValue {
-        guard let member = self[key] else { throw invalid(key, problem) }
+    package func require(
+        _ key: String, _ problem: @autoclosure () -> String = "is required"
+    ) throws(JSONDecodingError) -> JSONValue {
+        guard let member = self[key] else { throw invalid(key, problem()) }
         return member
     }
 
@@ -48,44 +49,58 @@ package struct JSONObject: Sendable {
 
     /// The string member `key`.
     /// - Throws: `JSONDecodingError` if it is absent (`is required`) or not a string (`problem`).
-    package func requireString(_ key: String, _ problem: String = "must be a string") throws(JSONDecodingError) -> String {
-        try require(key).string(problem)
+    package func requireString(
+        _ key: String, _ problem: @autoclosure () -> String = "must be a string"
+    ) throws(JSONDecodingError) -> String {
+        try require(key).string(problem())
     }
 
     /// The string member `key`; nil if absent or `null`.
     /// - Throws: `JSONDecodingError` if it is something else.
-    package func optionalString(_ key: String, _ problem: String = "must be a string") throws(JSONDecodingError) -> String? {
-        try optional(key)?.string(problem)
+    package func optionalString(
+        _ key: String, _ problem: @autoclosure () -> String = "must be a string"
+    ) throws(JSONDecodingError) -> String? {
+        try optional(key)?.string(problem())
     }
 
     /// The Boolean member `key`; nil if absent or `null`.
     /// - Throws: `JSONDecodingError` if it is something else.
-    package func optionalBool(_ key: String, _ problem: String = "must be true or false") throws(JSONDecodingError) -> Bool? {
-        try optional(key)?.bool(problem)
+    package func optionalBool(
+        _ key: String, _ problem: @autoclosure () -> String = "must be true or false"
+    ) throws(JSONDecodingError) -> Bool? {
+        try optional(key)?.bool(problem())
     }
 
     /// The integer member `key` (exactly; see `JSONValue.int(_:)`); nil if absent or `null`.
     /// - Throws: `JSONDecodingError` if it is something else.
-    package func optionalInt(_ key: String, _ problem: String = "must be an integer") throws(JSONDecodingError) -> Int? {
-        try optional(key)?.int(problem)
+    package func optionalInt(
+        _ key: String, _ problem: @autoclosure () -> String = "must be an integer"
+    ) throws(JSONDecodingError) -> Int? {
+        try optional(key)?.int(problem())
     }
 
     /// The number member `key` (see `JSONValue.double(_:)`); nil if absent or `null`.
     /// - Throws: `JSONDecodingError` if it is something else.
-    package func optionalDouble(_ key: String, _ problem: String = "must be a number") throws(JSONDecodingError) -> Double? {
-        try optional(key)?.double(problem)
+    package func optionalDouble(
+        _ key: String, _ problem: @autoclosure () -> String = "must be a number"
+    ) throws(JSONDecodingError) -> Double? {
+        try optional(key)?.double(problem())
     }
 
     /// The object member `key`; nil if absent or `null`.
     /// - Throws: `JSONDecodingError` if it is something else.
-    package func optionalObject(_ key: String, _ problem: String = "must be an object") throws(JSONDecodingError) -> JSONObject? {
-        try optional(key)?.object(problem)
+    package func optionalObject(
+        _ key: String, _ problem: @autoclosure () -> String = "must be an object"
+    ) throws(JSONDecodingError) -> JSONObject? {
+        try optional(key)?.object(problem())
     }
 
     /// The array member `key`; nil if absent or `null`.
     /// - Throws: `JSONDecodingError` if it is something else.
-    package func optionalArray(_ key: String, _ problem: String = "must be an array") throws(JSONDecodingError) -> JSONArray? {
-        try optional(key)?.array(problem)
+    package func optionalArray(
+        _ key: String, _ problem: @autoclosure () -> String = "must be an array"
+    ) throws(JSONDecodingError) -> JSONArray? {
+        try optional(key)?.array(problem())
     }
 
     /// Every member in document order, duplicates included: for objects used as dictionaries.

@@ -1,17 +1,22 @@
 /// One value of a `JSONDocument`: the cursor that typed decoding moves with. Every accessor either
 /// returns the value as the type asked for or throws a `JSONDecodingError` carrying this value's path
-/// and the problem given (each has the usual wording as its default).
+/// and the problem given (each has the usual wording as its default; it is an autoclosure, so an
+/// interpolated wording costs nothing unless it is thrown).
 ///
 /// A route decodes its body with these helpers and nothing else; the chat-completion route
 /// (`ChatCompletionRequest.decode`) and the Lambda event adapters (`LambdaEvent.decode`) are the full
 /// examples. For a Responses API body:
 /// ```
 /// let document: JSONDocument
-/// do { document = try JSONDocument(parsing: body) } catch { throw APIError(syntax: error, subject: "the request body") }
+/// do {
+///     document = try JSONDocument(parsing: body)
+/// } catch {
+///     throw APIError(syntax: error, subject: "the request body")    // not JSON, not UTF-8, too deep
+/// }
 /// do {
 ///     let request = try document.root.object("must be a JSON object")
 ///     let model = try request.optionalString("model") ?? "eliza"   // absent or null: nil; 5: "model must be a string"
-///     let limit = try request.optionalInt("max_output_tokens")     // exact; 1.5: "max_output_tokens must be an integer"
+///     let limit = try request.optionalInt("max_output_tokens")     // exact: 1.5 is "… must be an integer"
 ///     let input = try request.require("input")                      // "input is required"
 ///     if input.kind == .string { … } else {
 ///         for item in try input.array("must be a string or a list of input items") {
@@ -62,30 +67,38 @@ package struct JSONValue: Sendable {
         JSONDecodingError(path: path, problem)
     }
 
+    /// Whether this is the string `text` (compared as UTF-8, without making a `String`). False for
+    /// anything that is not a string.
+    package func isString(_ text: String) -> Bool {
+        token.kind == .string && document.stringEquals(index, text)
+    }
+
     /// The string, unescaped.
     /// - Parameter problem: The error's wording when this is not a string (null included).
     /// - Throws: `JSONDecodingError` at this value.
-    package func string(_ problem: String = "must be a string") throws(JSONDecodingError) -> String {
-        guard token.kind == .string else { throw invalid(problem) }
+    package func string(_ problem: @autoclosure () -> String = "must be a string") throws(JSONDecodingError) -> String {
+        guard token.kind == .string else { throw invalid(problem()) }
         return document.string(at: index)
     }
 
     /// The string's UTF-8 bytes, unescaped (cheaper than `string` when bytes are what is wanted).
     /// - Parameter problem: The error's wording when this is not a string.
     /// - Throws: `JSONDecodingError` at this value.
-    package func utf8(_ problem: String = "must be a string") throws(JSONDecodingError) -> [UInt8] {
-        guard token.kind == .string else { throw invalid(problem) }
+    package func utf8(_ problem: @autoclosure () -> String = "must be a string") throws(JSONDecodingError) -> [UInt8] {
+        guard token.kind == .string else { throw invalid(problem()) }
         return document.utf8(at: index)
     }
 
     /// `true` or `false`.
     /// - Parameter problem: The error's wording for anything else.
     /// - Throws: `JSONDecodingError` at this value.
-    package func bool(_ problem: String = "must be true or false") throws(JSONDecodingError) -> Bool {
+    package func bool(
+        _ problem: @autoclosure () -> String = "must be true or false"
+    ) throws(JSONDecodingError) -> Bool {
         switch token.kind {
         case .true: return true
         case .false: return false
-        default: throw invalid(problem)
+        default: throw invalid(problem())
         }
     }
 
@@ -94,8 +107,8 @@ package struct JSONValue: Sendable {
     /// (`1e30`, `9223372036854775808`) is refused, never rounded or clamped.
     /// - Parameter problem: The error's wording for those, and for anything that is not a number.
     /// - Throws: `JSONDecodingError` at this value.
-    package func int(_ problem: String = "must be an integer") throws(JSONDecodingError) -> Int {
-        guard token.kind == .number, let value = document.integer(at: index) else { throw invalid(problem) }
+    package func int(_ problem: @autoclosure () -> String = "must be an integer") throws(JSONDecodingError) -> Int {
+        guard token.kind == .number, let value = document.integer(at: index) else { throw invalid(problem()) }
         return value
     }
 
@@ -103,24 +116,28 @@ package struct JSONValue: Sendable {
     /// told from zero (`1e-400`, unlike `0e-400`), is refused rather than read as infinity or 0.
     /// - Parameter problem: The error's wording for those, and for anything that is not a number.
     /// - Throws: `JSONDecodingError` at this value.
-    package func double(_ problem: String = "must be a number") throws(JSONDecodingError) -> Double {
-        guard token.kind == .number, let value = document.double(at: index) else { throw invalid(problem) }
+    package func double(_ problem: @autoclosure () -> String = "must be a number") throws(JSONDecodingError) -> Double {
+        guard token.kind == .number, let value = document.double(at: index) else { throw invalid(problem()) }
         return value
     }
 
     /// The object, for looking up its members.
     /// - Parameter problem: The error's wording when this is not an object.
     /// - Throws: `JSONDecodingError` at this value.
-    package func object(_ problem: String = "must be an object") throws(JSONDecodingError) -> JSONObject {
-        guard token.kind == .object else { throw invalid(problem) }
+    package func object(
+        _ problem: @autoclosure () -> String = "must be an object"
+    ) throws(JSONDecodingError) -> JSONObject {
+        guard token.kind == .object else { throw invalid(problem()) }
         return JSONObject(value: self)
     }
 
     /// The array, for going through its elements.
     /// - Parameter problem: The error's wording when this is not an array.
     /// - Throws: `JSONDecodingError` at this value.
-    package func array(_ problem: String = "must be an array") throws(JSONDecodingError) -> JSONArray {
-        guard token.kind == .array else { throw invalid(problem) }
+    package func array(
+        _ problem: @autoclosure () -> String = "must be an array"
+    ) throws(JSONDecodingError) -> JSONArray {
+        guard token.kind == .array else { throw invalid(problem()) }
         return JSONArray(value: self)
     }
 }
@@ -143,76 +160,94 @@ extension JSONDocument {
         return token.flag ? unescaped(range) : Array(bytes[range])
     }
 
-    /// Whether the key token at `index` is `key`: compared as unescaped UTF-8, which for the ASCII
-    /// names decoders look up is the same as comparing Swift strings.
-    func keyEquals(_ index: Int, _ key: String) -> Bool {
+    /// Whether the string token at `index` (a key or a value) is `text`, compared as unescaped UTF-8:
+    /// for the ASCII names and words decoders look for, the same as comparing Swift strings.
+    func stringEquals(_ index: Int, _ text: String) -> Bool {
         let token = tokens[index]
-        guard !token.flag else { return unescaped(Int(token.start)..<Int(token.end)).elementsEqual(key.utf8) }
-        let start = Int(token.start)
-        guard Int(token.end) - start == key.utf8.count else { return false }
-        var offset = start
-        for byte in key.utf8 {
-            guard bytes[offset] == byte else { return false }
-            offset += 1
+        let range = Int(token.start)..<Int(token.end)
+        guard !token.flag else { return unescaped(range).elementsEqual(text.utf8) }
+        guard text.utf8.count == range.count else { return false }
+        let compared: Bool? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            bytes.withUnsafeBufferPointer { buffer in
+                // `range` lies inside `bytes`: the reader made the token.
+                var offset = 0
+                while offset < utf8.count, range.lowerBound + offset < buffer.count {
+                    guard buffer[range.lowerBound + offset] == utf8[offset] else { return false }
+                    offset += 1
+                }
+                return offset == utf8.count
+            }
         }
-        return true
+        return compared ?? bytes[range].elementsEqual(text.utf8)
     }
 
     /// The bytes of `range` (the inside of a string) with escapes replaced by what they stand for.
+    /// Every escape is longer than what it stands for, so the result fits in `range.count` bytes.
     private func unescaped(_ range: Range<Int>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(range.count)
-        var index = range.lowerBound
-        while index < range.upperBound {
-            let byte = bytes[index]
-            guard byte == UInt8(ascii: "\\"), index + 1 < range.upperBound else {
-                out.append(byte)
-                index += 1
-                continue
-            }
-            let escape = bytes[index + 1]
-            index += 2
-            switch escape {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = UInt32(Self.hex4(bytes, at: index) ?? 0xFFFD)
-                index += 4
-                if (0xD800...0xDBFF).contains(scalar), index + 6 <= range.upperBound,
-                   let low = Self.hex4(bytes, at: index + 2) {
-                    // The reader accepted only whole pairs, so a low surrogate follows.
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (UInt32(low) & 0x3FF)
-                    index += 6
+        bytes.withUnsafeBufferPointer { input in
+            [UInt8](unsafeUninitializedCapacity: range.count) { output, count in
+                count = 0
+                func put(_ byte: UInt8) {
+                    guard count < output.count else { return }
+                    output[count] = byte
+                    count += 1
                 }
-                Self.appendUTF8(Unicode.Scalar(scalar) ?? "\u{FFFD}", to: &out)
-            default:  // `"`, `\` and `/` stand for themselves
-                out.append(escape)
+                guard let source = input.baseAddress, let target = output.baseAddress else { return }
+                let end = min(range.upperBound, input.count)
+                var index = max(range.lowerBound, 0)
+                while index < end {
+                    // Copy the run up to the next backslash in one go.
+                    var next = index
+                    while next < end, input[next] != UInt8(ascii: "\\") { next += 1 }
+                    let run = min(next - index, output.count - count)
+                    (target + count).update(from: source + index, count: run)
+                    count += run
+                    index = next
+                    guard index + 1 < end else { break }
+                    let escape = input[index + 1]
+                    index += 2
+                    switch escape {
+                    case UInt8(ascii: "b"): put(0x08)
+                    case UInt8(ascii: "f"): put(0x0C)
+                    case UInt8(ascii: "n"): put(0x0A)
+                    case UInt8(ascii: "r"): put(0x0D)
+                    case UInt8(ascii: "t"): put(0x09)
+                    case UInt8(ascii: "u"):
+                        var scalar = UInt32(Self.hex4(bytes, at: index) ?? 0xFFFD)
+                        index += 4
+                        if (0xD800...0xDBFF).contains(scalar), index + 6 <= end,
+                           let low = Self.hex4(bytes, at: index + 2) {
+                            // The reader accepted only whole pairs, so a low surrogate follows.
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (UInt32(low) & 0x3FF)
+                            index += 6
+                        }
+                        Self.forEachUTF8Byte(of: Unicode.Scalar(scalar) ?? "\u{FFFD}", put)
+                    default:  // `"`, `\\` and `/` stand for themselves
+                        put(escape)
+                    }
+                }
             }
         }
-        return out
     }
 
-    private static func appendUTF8(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
+    private static func forEachUTF8Byte(of scalar: Unicode.Scalar, _ body: (UInt8) -> Void) {
         func byte(_ bits: UInt32) -> UInt8 { UInt8(truncatingIfNeeded: bits) }
         let value = scalar.value
         switch value {
         case 0..<0x80:
-            out.append(byte(value))
+            body(byte(value))
         case 0x80..<0x800:
-            out.append(0xC0 | byte(value >> 6))
-            out.append(0x80 | byte(value & 0x3F))
+            body(0xC0 | byte(value >> 6))
+            body(0x80 | byte(value & 0x3F))
         case 0x800..<0x10000:
-            out.append(0xE0 | byte(value >> 12))
-            out.append(0x80 | byte((value >> 6) & 0x3F))
-            out.append(0x80 | byte(value & 0x3F))
+            body(0xE0 | byte(value >> 12))
+            body(0x80 | byte((value >> 6) & 0x3F))
+            body(0x80 | byte(value & 0x3F))
         default:
-            out.append(0xF0 | byte(value >> 18))
-            out.append(0x80 | byte((value >> 12) & 0x3F))
-            out.append(0x80 | byte((value >> 6) & 0x3F))
-            out.append(0x80 | byte(value & 0x3F))
+            body(0xF0 | byte(value >> 18))
+            body(0x80 | byte((value >> 12) & 0x3F))
+            body(0x80 | byte((value >> 6) & 0x3F))
+            body(0x80 | byte(value & 0x3F))
         }
     }
 }

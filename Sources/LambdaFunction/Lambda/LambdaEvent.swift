@@ -26,7 +26,8 @@ package enum LambdaEvent: Sendable, Equatable {
             shape = try Shape(document.root)
         } catch {
             let problem = error.path.isEmpty ? "it \(error.problem)" : error.description
-            throw APIError(.badRequest, "the event is not an API Gateway, Function URL or chat-completion event: \(problem)")
+            throw APIError(.badRequest,
+                           "the event is not an API Gateway, Function URL or chat-completion event: \(problem)")
         }
         if let context = shape.requestContext, shape.rawPath != nil || shape.httpMethod != nil || context.http != nil {
             let body: [UInt8]
@@ -161,7 +162,9 @@ package enum LambdaEvent: Sendable, Equatable {
                     var values: [String]?
                     if !value.isNull {
                         values = []
-                        for element in try value.array("must be a list of strings") { values?.append(try element.string()) }
+                        for element in try value.array("must be a list of strings") {
+                            values?.append(try element.string())
+                        }
                     }
                     multiValueHeaders.append((name, values))
                 }

@@ -43,8 +43,10 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         let model = try body.optionalString("model") ?? "eliza"
 
         let list = try body.require("messages", "is required: send a non-empty array of message objects")
+        let elements = try list.array("must be a non-empty array of message objects")
         var messages: [Message] = []
-        for element in try list.array("must be a non-empty array of message objects") {
+        messages.reserveCapacity(elements.count)
+        for element in elements {
             messages.append(try message(element))
         }
         if messages.isEmpty {
@@ -79,8 +81,9 @@ package struct ChatCompletionRequest: Sendable, Equatable {
 
     static func message(_ element: JSONValue) throws(JSONDecodingError) -> Message {
         let message = try element.object("must be a message object with a role and content")
-        let roleText = try message.require("role", "is required: one of \(roleList)").string("must be one of \(roleList)")
-        guard let role = Role(rawValue: roleText) else {
+        let roleValue = try message.require("role", "is required: one of \(roleList)")
+        guard let role = Role.allCases.first(where: { roleValue.isString($0.rawValue) }) else {
+            let roleText = try roleValue.string("must be one of \(roleList)")
             throw message.invalid("role", "'\(roleText)' is not a valid role; use one of \(roleList)")
         }
         guard let content = message.optional("content") else { return Message(role: role, text: nil) }
