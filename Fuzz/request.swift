@@ -1,11 +1,12 @@
 // libFuzzer target `request`: arbitrary bytes as a chat-completion body, decoded directly and
-// answered by ElizaAPI.handle (POST /v1/chat/completions). Never traps; the answer is 200 exactly
+// answered by ElizaAPI.handle (POST /v1/chat/completions), then as the body of every other route
+// (Responses, completions, Messages: never a 5xx, and within the same bounds). Never traps; the answer is 200 exactly
 // when the body decodes, its model is within the cap and the request stays within its budget (422
-// otherwise, 400 for the model); on every input the response is within the response limit and the
-// work within the budget; and our decoder agrees with JSONDecoder
+// otherwise, 400 for the model); our decoder agrees with JSONDecoder
 // (Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift, compiled in by build.sh): the same
 // request wherever JSONDecoder reads one, a refusal wherever it refuses, the same field error, but
-// for the deliberate differences listed there.
+// for the deliberate differences listed there; and on every input the response is within the
+// response limit and the work within the budget.
 @testable import ElizaVM
 import ElizaHTTP
 @testable import LambdaFunction
@@ -58,6 +59,20 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         precondition(usage.replyBytes <= limits.replyBytes || status == 422, "a reply of \(usage.replyBytes) bytes answered")
         if status == 200 {
             precondition(usage.responseBytes == outcome.response.body.count, "the size admitted is not the size built")
+        }
+    }
+    // The same bytes on every other route with a body: never a 5xx, and within the same bounds.
+    for path in ["/v1/responses", "/v1/responses/input_tokens", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens"] {
+        let other = api.handle(HTTPRequest(method: "POST", path: path, headers: request.headers, body: body, callerIP: "203.0.113.7"))
+        let status = other.response.status
+        precondition(status == 200 || status == 400 || status == 422, "\(path) answered \(status)")
+        precondition(other.response.body.count <= limits.responseBytes, "\(path): a response of \(other.response.body.count) bytes")
+        if let usage = other.usage {
+            precondition(usage.transformations <= limits.transformations, "\(path): \(usage.transformations) transformations")
+            precondition(usage.wordOperations <= limits.wordOperations + wordOverrun, "\(path): \(usage.wordOperations) word operations")
+            if status == 200 {
+                precondition(usage.replyBytes <= limits.replyBytes, "\(path): a reply of \(usage.replyBytes) bytes")
+            }
         }
     }
     return 0

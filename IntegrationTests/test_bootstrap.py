@@ -170,6 +170,11 @@ def test_answers_every_fixture(bootstrap):
     stream = by_name["http-api-v2-stream"]
     assert stream["headers"]["content-type"] == "text/event-stream"
     assert stream["body"].endswith("data: [DONE]\n\n")
+    # The other API routes through the same adapter; Lambda keeps no responses.
+    responses = json.loads(by_name["http-api-v2-responses"]["body"])
+    assert responses["output"][0]["content"][0]["text"] == "IN WHAT WAY" and responses["store"] is False
+    assert json.loads(by_name["http-api-v2-messages"]["body"])["content"] == [{"type": "text", "text": "IN WHAT WAY"}]
+    assert json.loads(by_name["http-api-v2-completions"]["body"])["choices"][0]["text"] == "IN WHAT"
     # ELIZA_ALLOW_DIRECT_INVOCATION is unset: a direct invocation is refused, whatever it holds.
     assert direct_answer_problem(by_name["direct-invocation"], allowed=False) is None
     # Logs: one JSON object per stdout line, each carrying Lambda's request id; denials say why.

@@ -318,7 +318,7 @@ def test_errors_show_the_apis_message_and_the_key_is_kept(tmp_path):
         driver.get(keyed.playground_url)
         error = driver.find_element(By.ID, "error")
         wait(driver, EC.visibility_of(error), "no error shown without a key")
-        assert error.text == "missing API key: send Authorization: Bearer <key>"
+        assert error.text == "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
         key = driver.find_element(By.ID, "api-key")
         key.send_keys("sk-wrong", Keys.TAB)
         wait(driver, lambda d: error.text == "incorrect API key provided", "no error for a wrong key")

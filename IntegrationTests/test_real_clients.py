@@ -6,6 +6,7 @@ Every wait is bounded; nothing leaves 127.0.0.1.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -169,12 +170,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_litellm_proxy_with_example_config(server, tmp_path):
-    """The LiteLLM proxy, started from examples/litellm/config.yaml with api_base substituted."""
+@contextlib.contextmanager
+def litellm_proxy(base_url, directory):
+    """The LiteLLM proxy, started from examples/litellm/config.yaml with api_base set to `base_url`;
+    yields its base URL (ending in /v1) and master key. Bounded waits; stopped on exit."""
     example = (ROOT / "examples" / "litellm" / "config.yaml").read_text()
     assert re.search(r"^\s*api_base: .*$", example, re.M), "the example config has no api_base line"
-    config = re.sub(r"^(\s*api_base: ).*$", lambda m: m.group(1) + server.base_url, example, count=1, flags=re.M)
-    config_file = tmp_path / "config.yaml"
+    config = re.sub(r"^(\s*api_base: ).*$", lambda m: m.group(1) + base_url, example, count=1, flags=re.M)
+    config_file = directory / "config.yaml"
     config_file.write_text(config)
     port = free_port()
     litellm_bin = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "litellm"
@@ -183,8 +186,8 @@ def test_litellm_proxy_with_example_config(server, tmp_path):
     master_key = "sk-proxy-test-" + os.urandom(8).hex()
     env = dict(os.environ, ELIZA_API_KEY="sk-dummy", LITELLM_MASTER_KEY=master_key, LITELLM_LOCAL_MODEL_COST_MAP="True",
                LITELLM_TELEMETRY="False", DISABLE_SCHEMA_UPDATE="True")
-    log = (tmp_path / "proxy.log").open("w")
-    proxy = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    log = (directory / "proxy.log").open("w")
+    proxy = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=directory)
     try:
         deadline = time.monotonic() + 120
         ready = False
@@ -197,16 +200,8 @@ def test_litellm_proxy_with_example_config(server, tmp_path):
             if ready:
                 break
             time.sleep(0.5)
-        assert ready, "the LiteLLM proxy did not start: " + (tmp_path / "proxy.log").read_text()[-3000:]
-        via_proxy = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=master_key, timeout=30,
-                                  max_retries=0)
-        reply = via_proxy.chat.completions.create(
-            model="eliza", messages=[{"role": "system", "content": "You are a therapist."},
-                                     {"role": "user", "content": "Men are all alike."}])
-        assert reply.choices[0].message.content == "IN WHAT WAY"
-        chunks = list(via_proxy.chat.completions.create(
-            model="eliza", stream=True, messages=[{"role": "user", "content": "Men are all alike."}]))
-        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "IN WHAT WAY"
+        assert ready, "the LiteLLM proxy did not start: " + (directory / "proxy.log").read_text()[-3000:]
+        yield f"http://127.0.0.1:{port}/v1", master_key
     finally:
         proxy.send_signal(signal.SIGTERM)
         try:
@@ -215,3 +210,16 @@ def test_litellm_proxy_with_example_config(server, tmp_path):
             proxy.kill()
             proxy.wait(timeout=10)
         log.close()
+
+
+def test_litellm_proxy_with_example_config(server, tmp_path):
+    """The LiteLLM proxy, started from examples/litellm/config.yaml with api_base substituted."""
+    with litellm_proxy(server.base_url, tmp_path) as (proxy_url, master_key):
+        via_proxy = openai.OpenAI(base_url=proxy_url, api_key=master_key, timeout=30, max_retries=0)
+        reply = via_proxy.chat.completions.create(
+            model="eliza", messages=[{"role": "system", "content": "You are a therapist."},
+                                     {"role": "user", "content": "Men are all alike."}])
+        assert reply.choices[0].message.content == "IN WHAT WAY"
+        chunks = list(via_proxy.chat.completions.create(
+            model="eliza", stream=True, messages=[{"role": "user", "content": "Men are all alike."}]))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "IN WHAT WAY"

@@ -5,8 +5,9 @@
 #   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
 #   Wheel: the Python wheel around that bootstrap, installed and tested in a fresh venv (Tools/test-wheel.sh).
-#   Python: real clients (openai, litellm, the LiteLLM proxy), the bootstrap end-to-end checks, the
-#   SAM template checks, deploy/smoke script checks; installed from PyPI into .build/venv.
+#   Python: real clients (openai, the OpenAI Agents SDK, anthropic, litellm, the LiteLLM proxy), the
+#   bootstrap end-to-end checks, the SAM template checks, deploy/smoke script checks; installed from
+#   PyPI into .build/venv.
 #   Browser: the playground page in Debian's headless chromium (apt-get, skipped when present).
 # Any failure stops the run with a non-zero exit.
 set -euo pipefail

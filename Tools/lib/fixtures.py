@@ -15,6 +15,7 @@ FIXTURE_STATUS = {
     "http-api-v2-disallowed-caller.json": 403, "http-api-v2-spoofed-xff.json": 403, "http-api-v2-stage-prefix.json": 200,
     "http-api-v2-models.json": 200, "http-api-v2-unknown-path.json": 404, "http-api-v2-wrong-method.json": 405,
     "http-api-v2-stream.json": 200, "rest-api-v1-chat.json": 200, "function-url-chat.json": 200,
+    "http-api-v2-responses.json": 200, "http-api-v2-completions.json": 200, "http-api-v2-messages.json": 200,
     "unknown-event.json": 400, "direct-invocation.json": DIRECT, "http-api-v2-playground.json": 200,
 }
 

@@ -121,7 +121,30 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The Anthropic error `type` for the status (../shared/docs/api-dialects.md, section 4).
+    package var anthropicType: String {
+        switch code {
+        case .badRequest, .uriTooLong, .overBudget, .lengthRequired, .headersTooLarge, .httpVersionNotSupported,
+             .methodNotAllowed:
+            "invalid_request_error"
+        case .payloadTooLarge: "request_too_large"
+        case .requestTimeout: "timeout_error"
+        case .unauthorized: "authentication_error"
+        case .forbidden: "permission_error"
+        case .notFound: "not_found_error"
+        case .serverError, .serviceUnavailable: "api_error"
+        }
+    }
+
     package var description: String { "\(status) \(type): \(message)" }
+
+    /// The shape of an error body: each API family's clients read their own.
+    package enum Dialect: Sendable, Equatable {
+        /// `{"error":{"message","type","param","code"}}`: chat completions, Responses, completions.
+        case openAI
+        /// `{"type":"error","error":{"type","message"}}`: the Anthropic Messages routes.
+        case anthropic
+    }
 
     /// The OpenAI error object: `{"error":{"message":…,"type":…,"param":…,"code":…}}`.
     package var jsonBody: [UInt8] {
@@ -135,11 +158,27 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         return json.finishUTF8()
     }
 
-    /// The complete HTTP response for this error.
-    package var response: HTTPResponse {
+    /// The Anthropic error object: `{"type":"error","error":{"type":…,"message":…}}`.
+    package var anthropicJSONBody: [UInt8] {
+        var json = JSONText()
+        json.string("type", "error")
+        json.object("error") {
+            $0.string("type", anthropicType)
+            $0.string("message", message)
+        }
+        return json.finishUTF8()
+    }
+
+    /// The complete HTTP response for this error, as OpenAI clients read it.
+    package var response: HTTPResponse { response(.openAI) }
+
+    /// The complete HTTP response for this error, in the shape of `dialect`.
+    /// - Parameter dialect: Whose clients read it.
+    /// - Returns: The status, the headers (`allow` on a 405, `www-authenticate` on a 401) and the body.
+    package func response(_ dialect: Dialect) -> HTTPResponse {
         var headers = [HTTPHeader("content-type", "application/json")]
         if case .methodNotAllowed(let allow) = code { headers.append(HTTPHeader("allow", allow)) }
         if case .unauthorized = code { headers.append(HTTPHeader("www-authenticate", "Bearer")) }
-        return HTTPResponse(status: status, headers: headers, body: jsonBody)
+        return HTTPResponse(status: status, headers: headers, body: dialect == .openAI ? jsonBody : anthropicJSONBody)
     }
 }

@@ -14,11 +14,15 @@ package struct ElizaAPI: Sendable {
     package let configuration: Configuration
     package let catalog: ModelCatalog
     package let logger: Logger
+    /// The responses kept for `previous_response_id` and `GET /v1/responses/{id}`: the local
+    /// server's; nil on Lambda, whose instances share no memory.
+    package let responseStore: ResponseStore?
 
-    package init(configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger) {
+    package init(configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger, responseStore: ResponseStore? = nil) {
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
+        self.responseStore = responseStore
     }
 
     /// Where a request came from, for the access log.
@@ -41,7 +45,9 @@ package struct ElizaAPI: Sendable {
         package var reply: String?
         package var denialReason: String?
         package var errorMessage: String?
-        /// What the request spent of its budget, when it reached the chat-completion route.
+        /// The route's path template (`/v1/responses/{id}`), once the request has been routed.
+        package var route: String?
+        /// What the request spent of its budget, when it reached a route that replays.
         package var usage: RequestBudget.Usage?
     }
 
@@ -80,26 +86,106 @@ package struct ElizaAPI: Sendable {
         case .success(let admitted): route = admitted
         case .failure(let refusal): return refusal.outcome
         }
+        var outcome: Outcome
         switch route {
         case .health:
-            return Outcome(response: Self.json(200, Array(#"{"status":"ok"}"#.utf8)))
+            outcome = Outcome(response: Self.json(200, Array(#"{"status":"ok"}"#.utf8)))
         case .models:
-            return Outcome(response: Self.json(200, catalog.listBody))
+            outcome = Outcome(response: Self.json(200, catalog.listBody))
         case .chatCompletions:
-            return chatCompletion(request)
+            outcome = chatCompletion(request)
+        case .responses:
+            outcome = createResponse(request)
+        case .responseInputTokens:
+            outcome = countResponseInputTokens(request)
+        case .storedResponse(let id):
+            outcome = storedResponse(request, id: id)
+        case .completions:
+            outcome = completion(request)
+        case .messages:
+            outcome = createMessage(request)
+        case .messageTokenCount:
+            outcome = countMessageTokens(request)
         case .playground:
-            return Outcome(response: PlaygroundPage.page)
+            outcome = Outcome(response: PlaygroundPage.page)
         case .favicon:
-            return Outcome(response: PlaygroundPage.icon)
+            outcome = Outcome(response: PlaygroundPage.icon)
         }
+        outcome.route = route.template
+        return outcome
     }
 
+    /// Every route, by path template; each is also served without its `/v1` prefix.
     enum Route: Equatable {
-        case chatCompletions, models, health, playground, favicon
+        case chatCompletions, models, health
+        case responses, responseInputTokens, storedResponse(id: String)
+        case completions
+        case messages, messageTokenCount
+        case playground, favicon
 
         /// Served without the API key: the health check, and the playground page and its icon (whose
         /// API calls send the key themselves).
         var isOpen: Bool { self == .health || self == .playground || self == .favicon }
+
+        /// The path template, for the access log and the 404's list of routes.
+        var template: String {
+            switch self {
+            case .chatCompletions: "/v1/chat/completions"
+            case .models: "/v1/models"
+            case .health: "/health"
+            case .responses: "/v1/responses"
+            case .responseInputTokens: "/v1/responses/input_tokens"
+            case .storedResponse: "/v1/responses/{id}"
+            case .completions: "/v1/completions"
+            case .messages: "/v1/messages"
+            case .messageTokenCount: "/v1/messages/count_tokens"
+            case .playground: "/"
+            case .favicon: "/favicon.ico"
+            }
+        }
+
+        /// The methods it answers (GET routes answer HEAD too), in the `Allow` header's order.
+        var methods: [String] {
+            switch self {
+            case .models, .health, .playground, .favicon: ["GET", "HEAD"]
+            case .storedResponse: ["GET", "HEAD", "DELETE"]
+            default: ["POST"]
+            }
+        }
+
+        /// The `Allow` header of a 405.
+        var allow: String { methods.joined(separator: ", ") }
+
+        /// `GET|DELETE /v1/responses/{id}`.
+        var usage: String { methods.filter { $0 != "HEAD" }.joined(separator: "|") + " " + template }
+
+        /// The routes with a fixed path, and the paths that reach them.
+        static let fixed: [(path: String, route: Route)] = [
+            ("/v1/chat/completions", .chatCompletions), ("/chat/completions", .chatCompletions),
+            ("/v1/responses", .responses), ("/responses", .responses),
+            ("/v1/responses/input_tokens", .responseInputTokens), ("/responses/input_tokens", .responseInputTokens),
+            ("/v1/completions", .completions), ("/completions", .completions),
+            ("/v1/messages", .messages), ("/messages", .messages),
+            ("/v1/messages/count_tokens", .messageTokenCount), ("/messages/count_tokens", .messageTokenCount),
+            ("/v1/models", .models), ("/models", .models),
+            ("/health", .health), ("/v1/health", .health),
+            ("/", .playground), ("/favicon.ico", .favicon),
+        ]
+
+        /// What the 404 lists.
+        static let summary = [
+            Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
+            .messageTokenCount, .models, .health, .playground,
+        ].map(\.usage).joined(separator: ", ")
+    }
+
+    /// Whose error shape a path's clients read: the Anthropic Messages routes (and anything under
+    /// them) answer errors as Anthropic does, every other path as OpenAI does.
+    static func dialect(forPath path: String) -> APIError.Dialect {
+        for prefix in ["/v1/messages", "/messages"] where path == prefix || path.hasPrefix(prefix + "/") {
+            return .anthropic
+        }
+        return .openAI
     }
 
     /// A request turned away before its body matters.
@@ -108,26 +194,29 @@ package struct ElizaAPI: Sendable {
     }
 
     /// The checks that need only the request's head: the caller allow-list, the route and the API key.
-    /// - Returns: The route to take, or the 403, 404, 405 or 401 to answer.
+    /// - Returns: The route to take, or the 403, 404, 405 or 401 to answer (in the path's dialect).
     func admit(_ request: HTTPRequest, trusted: Bool) -> Result<Route, Refusal> {
+        let path = Self.normalizedPath(request.path)
+        let dialect = Self.dialect(forPath: path)
         // The allow-list is checked first, before the body is read, on the caller IP the transport
         // vouches for (never X-Forwarded-For).
         guard trusted || configuration.allowList.allows(request.callerIP) else {
             let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
             let error = APIError(.forbidden, "this caller is not allowed to use this service")
-            return .failure(Refusal(outcome: Outcome(response: error.response, denialReason: reason, errorMessage: error.message)))
+            return .failure(Refusal(outcome: Outcome(response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
         }
-        let path = Self.normalizedPath(request.path)
         let route: Route
         switch Self.route(method: request.method, path: path) {
         case .success(let found): route = found
-        case .failure(let error): return .failure(Refusal(outcome: Outcome(response: error.response, errorMessage: error.message)))
+        case .failure(let error): return .failure(Refusal(outcome: Outcome(response: error.response(dialect), errorMessage: error.message)))
         }
-        if !trusted, !route.isOpen, let key = configuration.apiKey, !Self.authorized(request.header("authorization"), key: key) {
-            let error = APIError(.unauthorized, request.header("authorization") == nil
-                ? "missing API key: send Authorization: Bearer <key>"
+        if !trusted, !route.isOpen, let key = configuration.apiKey,
+           !Self.authorized(request.header("authorization"), key: key), !Self.authorized(apiKeyHeader: request.header("x-api-key"), key: key) {
+            let error = APIError(.unauthorized, request.header("authorization") == nil && request.header("x-api-key") == nil
+                ? "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
                 : "incorrect API key provided")
-            return .failure(Refusal(outcome: Outcome(response: error.response, denialReason: "bad or missing API key", errorMessage: error.message)))
+            return .failure(Refusal(outcome: Outcome(response: error.response(dialect), denialReason: "bad or missing API key",
+                                                     errorMessage: error.message, route: route.template)))
         }
         return .success(route)
     }
@@ -152,55 +241,90 @@ package struct ElizaAPI: Sendable {
     }
 
     static func route(method: String, path: String) -> Result<Route, APIError> {
-        let (route, allow): (Route, String)
-        switch path {
-        case "/v1/chat/completions", "/chat/completions": (route, allow) = (.chatCompletions, "POST")
-        case "/v1/models", "/models": (route, allow) = (.models, "GET")
-        case "/health", "/v1/health": (route, allow) = (.health, "GET")
-        case "/": (route, allow) = (.playground, "GET")
-        case "/favicon.ico": (route, allow) = (.favicon, "GET")
-        default:
-            return .failure(APIError(.notFound, "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); use POST /v1/chat/completions or GET /v1/models"))
+        var found = Route.fixed.first { $0.path == path }?.route
+        if found == nil {
+            // `/v1/responses/{id}`: one more path segment after the collection.
+            for prefix in ["/v1/responses/", "/responses/"] where path.hasPrefix(prefix) {
+                let id = path.dropFirst(prefix.count)
+                if !id.isEmpty, !id.contains("/") { found = .storedResponse(id: String(id)) }
+            }
         }
-        guard method == allow || (allow == "GET" && method == "HEAD") else {
-            return .failure(APIError(.methodNotAllowed(allow: allow == "GET" ? "GET, HEAD" : allow),
-                                     "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(allow)"))
+        guard let route = found else {
+            return .failure(APIError(.notFound, "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(Route.summary) (those under /v1 also without it)"))
+        }
+        guard route.methods.contains(method) else {
+            let use = route.methods.filter { $0 != "HEAD" }.joined(separator: " or ")
+            return .failure(APIError(.methodNotAllowed(allow: route.allow), "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(use)"))
         }
         return .success(route)
     }
 
-    private func chatCompletion(_ request: HTTPRequest) -> Outcome {
+    /// The 413 every route with a body answers first.
+    func checkBodySize(_ request: HTTPRequest) throws(APIError) {
         guard request.body.count <= configuration.maxBodyBytes else {
-            let error = APIError(.payloadTooLarge, "the request body is \(request.body.count) bytes; the limit is \(configuration.maxBodyBytes)")
-            return Outcome(response: error.response, errorMessage: error.message)
+            throw APIError(.payloadTooLarge, "the request body is \(request.body.count) bytes; the limit is \(configuration.maxBodyBytes)")
         }
-        let chat: ChatCompletionRequest
+    }
+
+    /// What every route with a JSON body does around its own work: the size check, decoding, the
+    /// `model` cap, one `RequestBudget` for the whole request, and errors rendered in the route's
+    /// dialect (with the model, once it is known, and the budget spent, for the log).
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - dialect: Whose error shape the route's clients read.
+    ///   - decode: The route's decoder.
+    ///   - model: The requested model of a decoded body.
+    ///   - answer: The route's work on the decoded body, charged to the budget.
+    /// - Returns: The outcome to log and return.
+    func serve<Body>(_ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
+                     decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
+                     answer: (Body, inout RequestBudget) throws(APIError) -> Outcome) -> Outcome {
+        let body: Body
         do {
-            chat = try ChatCompletionRequest.decode(request.body)
-            try RequestLimits.checkModel(chat.model)
+            try checkBodySize(request)
+            body = try decode(request.body)
+            try RequestLimits.checkModel(model(body))
         } catch {
-            return Outcome(response: error.response, errorMessage: error.message)
+            return Outcome(response: error.response(dialect), errorMessage: error.message)
         }
-        // One budget for the whole request: the replay of every user message, the reply, and the
-        // body of all its choices.
         var budget = RequestBudget(configuration.limits)
         do {
+            var outcome = try answer(body, &budget)
+            outcome.usage = budget.usage
+            return outcome
+        } catch {
+            return Outcome(response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage)
+        }
+    }
+
+    /// A complete body, admitted by the request's budget: for the routes whose bodies are built whole
+    /// and then measured (their size is bounded by the reply and input bounds the budget has already
+    /// admitted, a few times over).
+    /// - Throws: `APIError` 422 when the body is over the budget's `responseBytes`.
+    static func admitted(_ response: HTTPResponse, _ budget: inout RequestBudget) throws(APIError) -> HTTPResponse {
+        try budget.admitResponse(bytes: response.body.count)
+        return response
+    }
+
+    /// The current Unix time in whole seconds, for `created` and `created_at`.
+    static var unixTime: Int { Int(time(nil)) }
+
+    private func chatCompletion(_ request: HTTPRequest) -> Outcome {
+        serve(request, decode: ChatCompletionRequest.decode, model: \.model) { (chat, budget) throws(APIError) in
+            // One budget for the whole request: the replay of every user message, the reply, and the
+            // body of all its choices.
             let completion = try ChatCompletion.answer(chat, script: catalog.script(for: chat.model), budget: &budget)
             let id = Self.completionID()
-            let created = Int(time(nil))
             let response: HTTPResponse
             if chat.stream {
-                let body = try completion.eventStream(id: id, created: created, model: chat.model, choices: chat.n,
-                                                      includeUsage: chat.includeUsage, budget: &budget)
-                response = HTTPResponse(status: 200,
-                                        headers: [HTTPHeader("content-type", "text/event-stream"), HTTPHeader("cache-control", "no-cache")],
-                                        body: body)
+                response = EventStream(framed: try completion.eventStream(id: id, created: Self.unixTime, model: chat.model,
+                                                                          choices: chat.n, includeUsage: chat.includeUsage,
+                                                                          budget: &budget)).response
             } else {
-                response = Self.json(200, try completion.jsonBody(id: id, created: created, model: chat.model, choices: chat.n, budget: &budget))
+                response = Self.json(200, try completion.jsonBody(id: id, created: Self.unixTime, model: chat.model, choices: chat.n,
+                                                                  budget: &budget))
             }
-            return Outcome(response: response, model: chat.model, reply: completion.content, usage: budget.usage)
-        } catch {
-            return Outcome(response: error.response, model: chat.model, errorMessage: error.message, usage: budget.usage)
+            return Outcome(response: response, model: chat.model, reply: completion.content)
         }
     }
 
@@ -210,14 +334,7 @@ package struct ElizaAPI: Sendable {
 
     /// `chatcmpl-` and 24 random hex digits.
     static func completionID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt32
-        func hex<T: BinaryInteger>(_ value: T, digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
-        }
-        return "chatcmpl-" + hex(high, digits: 16) + hex(low, digits: 8)
+        RandomID.make("chatcmpl-")
     }
 
     /// `Authorization: Bearer <key>`, the key compared in constant time.
@@ -226,7 +343,17 @@ package struct ElizaAPI: Sendable {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return false }
         // RFC 9110 allows several spaces between the scheme and the credentials.
-        let given = Array(parts[1].drop(while: { $0 == " " }).utf8)
+        return constantTimeEqual(Array(parts[1].drop(while: { $0 == " " }).utf8), key)
+    }
+
+    /// `x-api-key: <key>` (Anthropic's header; curl examples and most Anthropic clients send it), the
+    /// key compared in constant time.
+    static func authorized(apiKeyHeader header: String?, key: String) -> Bool {
+        guard let header else { return false }
+        return constantTimeEqual(Array(header.utf8), key)
+    }
+
+    private static func constantTimeEqual(_ given: [UInt8], _ key: String) -> Bool {
         let expected = Array(key.utf8)
         var difference = UInt8(given.count == expected.count ? 0 : 1)
         for i in 0..<expected.count {
@@ -249,6 +376,7 @@ package struct ElizaAPI: Sendable {
         if let forwarded = request.header("x-forwarded-for") { fields.append(.string("forwardedFor", forwarded.prefix(utf8Bytes: 512))) }
         fields.append(.string("method", request.method.prefix(utf8Bytes: 20)))
         fields.append(.string("path", request.path.prefix(utf8Bytes: 200)))
+        if let route = outcome.route { fields.append(.string("route", route)) }
         fields.append(.int("status", status))
         fields.append(.double("durationMs", (milliseconds * 1000).rounded() / 1000))
         fields.append(.int("bytesIn", request.body.count))

@@ -62,13 +62,15 @@ package struct RequestBudget: Sendable {
     package mutating func replay<T: Tracer>(
         _ inputs: [Input], script: Script, collection: String, tracingLast tracer: inout T?
     ) throws(APIError) -> String? {
-        usage.inputMessages = inputs.count
-        guard inputs.count <= limits.inputMessages else {
+        // Cumulative: a route that answers several conversations in one request (legacy completions
+        // with a list of prompts) replays each through this budget in turn, and they share it.
+        usage.inputMessages += inputs.count
+        guard usage.inputMessages <= limits.inputMessages else {
             throw APIError(.overBudget(.inputMessages),
-                           "\(collection) holds \(inputs.count) user messages to replay; \(limits.describe(.inputMessages, unit: "user messages")) applies per request",
+                           "\(collection) holds \(usage.inputMessages) user messages to replay; \(limits.describe(.inputMessages, unit: "user messages")) applies per request",
                            param: collection)
         }
-        var bytes = 0
+        var bytes = usage.inputBytes
         for input in inputs {
             // Saturating: the texts are in memory, so the sum cannot really overflow, but nothing
             // here should depend on that.
@@ -81,7 +83,12 @@ package struct RequestBudget: Sendable {
                            "the user messages in \(collection) hold \(bytes) bytes of text to replay; \(limits.describe(.inputBytes, unit: "bytes")) applies per request",
                            param: collection)
         }
-        var session = Session(script: script, budget: limits.stepBudget)
+        // What earlier replays of this request spent is not available to this one.
+        let before = usage
+        var stepBudget = limits.stepBudget
+        stepBudget.transformations = max(0, stepBudget.transformations - before.transformations)
+        stepBudget.wordOperations = max(0, stepBudget.wordOperations - before.wordOperations)
+        var session = Session(script: script, budget: stepBudget)
         var reply: String?
         for (position, input) in inputs.enumerated() {
             let outcome: Outcome
@@ -91,8 +98,8 @@ package struct RequestBudget: Sendable {
             } else {
                 outcome = session.respond(to: input.text)
             }
-            usage.transformations = session.spent.transformations
-            usage.wordOperations = session.spent.wordOperations
+            usage.transformations = before.transformations + session.spent.transformations
+            usage.wordOperations = before.wordOperations + session.spent.wordOperations
             switch outcome {
             case .reply(let text):
                 reply = text
@@ -104,7 +111,7 @@ package struct RequestBudget: Sendable {
                 default: limits.describe(limit, unit: "transformations") + ", shared by all the user messages of a request,"
                 }
                 throw APIError(.overBudget(limit),
-                               "\(input.field): the \(script.name) script found no reply within the request's step budget: \(reached) was reached after \(session.spent.transformations) transformations; the script loops on this input or the conversation needs more work than the limit allows",
+                               "\(input.field): the \(script.name) script found no reply within the request's step budget: \(reached) was reached after \(usage.transformations) transformations; the script loops on this input or the conversation needs more work than the limit allows",
                                param: input.field)
             }
         }
@@ -115,7 +122,8 @@ package struct RequestBudget: Sendable {
     /// - Parameter reply: The text.
     /// - Throws: `APIError` 422 when it is over `replyBytes`.
     package mutating func admitReply(_ reply: String) throws(APIError) {
-        usage.replyBytes = reply.utf8.count
+        // Cumulative, as `replay` is: the replies of one request share the bound.
+        usage.replyBytes += reply.utf8.count
         guard usage.replyBytes <= limits.replyBytes else {
             throw APIError(.overBudget(.replyBytes),
                            "the reply would be \(usage.replyBytes) bytes; \(limits.describe(.replyBytes, unit: "bytes")) applies: the reply echoes the user's words, so send a shorter message or ask for fewer tokens")

@@ -85,7 +85,8 @@ package enum Entry {
         }
         let logger = Logger(minimumLevel: configuration.logLevel)
         for warning in configuration.allowListWarnings { logger.warn(warning) }
-        let api = ElizaAPI(configuration: configuration, logger: logger)
+        // The local server remembers responses for previous_response_id (Lambda cannot: see ResponseStore).
+        let api = ElizaAPI(configuration: configuration, logger: logger, responseStore: ResponseStore())
         let server = LocalServer.make(configuration: configuration, api: api)
         let port: Int
         do {

@@ -165,7 +165,8 @@ import Testing
 
     // MARK: Routing
 
-    @Test(arguments: [("POST", "/v1/completions"), ("GET", "/index.html"), ("POST", "/v2/chat/completions"), ("GET", "/v1/chat"),
+    @Test(arguments: [("POST", "/v1/engines/davinci/completions"), ("GET", "/index.html"), ("POST", "/v1/responses/resp_1/cancel"),
+                      ("POST", "/v2/chat/completions"), ("GET", "/v1/chat"),
                       ("DELETE", "/nothing/here")])
     func unknownPathIs404(method: String, path: String) throws {
         let request = HTTPRequest(method: method, path: path, body: Array(userBody("hi").utf8), callerIP: "203.0.113.7")
@@ -180,7 +181,8 @@ import Testing
         let response = APIHarness().handle(HTTPRequest(method: "GET", path: path, callerIP: "203.0.113.7"))
         let message = try expectOpenAIError(response, status: 404, type: "not_found_error")
         #expect(message.utf8.starts(with: "no route for GET /a\u{301}".utf8))
-        #expect(message.utf8.count < 400)
+        // The quoted path, and the list of routes.
+        #expect(message.utf8.count < 400 + ElizaAPI.Route.summary.utf8.count)
         #expect(response.body.count < 1024)
         let long = APIError(.badRequest, String(repeating: "é", count: 10_000), param: String(repeating: "p", count: 5_000))
         #expect(long.message.utf8.count == APIError.maxMessageBytes && long.message.allSatisfy { $0 == "é" })

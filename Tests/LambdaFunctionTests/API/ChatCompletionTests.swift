@@ -76,20 +76,8 @@ import Testing
 
     // MARK: The CACM 1966 conversation, replayed statelessly
 
-    struct Conversation: Decodable {
-        struct Turn: Decodable {
-            var user: String
-            var eliza: String
-        }
-        var greeting: String
-        var turns: [Turn]
-    }
-
-    static let cacmPath = TestPaths.repositoryRoot + "/../shared/reference/conversations/cacm-1966.json"
-    static let cacm: Conversation? = try? JSONDecoder().decode(Conversation.self, from: Data(TestPaths.read(cacmPath)))
-
     @Test func cacmConversationIsReadable() throws {
-        let conversation = try #require(Self.cacm, "could not read \(Self.cacmPath)")
+        let conversation = try #require(CACM.conversation, "could not read \(CACM.path)")
         #expect(conversation.turns.count == 15)
         #expect(conversation.greeting == CompiledScripts.doctor.greetingText)
     }
@@ -98,7 +86,7 @@ import Testing
     /// client holding the history sends it; the reply must be the one printed in CACM.
     @Test(arguments: 1...15)
     func cacmReplayedStatelessly(turn: Int) throws {
-        let conversation = try #require(Self.cacm)
+        let conversation = try #require(CACM.conversation)
         let turns = try #require(conversation.turns.count >= turn ? conversation.turns : nil)
         var messages: [(role: String, content: String)] = [("assistant", conversation.greeting)]
         for exchange in turns.prefix(turn - 1) {
@@ -392,21 +380,21 @@ import Testing
 
 @Test("stream pieces carry the spaces before each word, as in the wire doc, and concatenate exactly")
 func streamPiecesLeadWithSpaces() {
-    #expect(ChatCompletion.streamPieces("IN WHAT WAY", maxChunks: 64) == ["IN", " WHAT", " WAY"])
-    #expect(ChatCompletion.streamPieces("A  B ", maxChunks: 64) == ["A", "  B", " "])
-    #expect(ChatCompletion.streamPieces("", maxChunks: 64).isEmpty)
+    #expect(Words.streamPieces("IN WHAT WAY", maxChunks: 64) == ["IN", " WHAT", " WAY"])
+    #expect(Words.streamPieces("A  B ", maxChunks: 64) == ["A", "  B", " "])
+    #expect(Words.streamPieces("", maxChunks: 64).isEmpty)
     let french = "JE  VOUS  ÉCOUTE "
-    #expect(ChatCompletion.streamPieces(french, maxChunks: 64).joined() == french)
+    #expect(Words.streamPieces(french, maxChunks: 64).joined() == french)
 }
 
 @Test("a reply of more words than chunks streams as that many runs of consecutive words, as even as they come",
       arguments: [(1, 1), (5, 1), (5, 2), (5, 5), (6, 5), (64, 64), (65, 64), (200, 64), (1_000, 3)])
 func streamPiecesAreGrouped(words: Int, maxChunks: Int) {
     let content = (0..<words).map { "W\($0)" }.joined(separator: " ")
-    let pieces = ChatCompletion.streamPieces(content, maxChunks: maxChunks)
+    let pieces = Words.streamPieces(content, maxChunks: maxChunks)
     #expect(pieces.joined() == content)
     #expect(pieces.count == min(words, maxChunks))
-    let sizes = pieces.map { ChatCompletion.wordCount($0) }
+    let sizes = pieces.map { Words.count($0) }
     #expect(sizes.reduce(0, +) == words)
     #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1, "\(sizes)")
 }
@@ -416,7 +404,7 @@ func whitespaceTableIsTheUnicodeProperty() {
     var differences: [UInt32] = []
     for value in UInt32(0)...0x10FFFF {
         guard let scalar = Unicode.Scalar(value) else { continue }
-        if ChatCompletion.isWhitespace(value) != scalar.properties.isWhitespace { differences.append(value) }
+        if Words.isWhitespace(value) != scalar.properties.isWhitespace { differences.append(value) }
     }
     #expect(differences.isEmpty, "\(differences.prefix(10).map { String($0, radix: 16) })")
 }

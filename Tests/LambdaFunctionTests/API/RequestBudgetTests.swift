@@ -208,7 +208,7 @@ import Testing
     // MARK: Documented inputs still answered
 
     @Test func aThousandTurnConversationIsAnsweredWithinTheDefaults() throws {
-        let turns = try #require(ChatCompletionTests.cacm?.turns)
+        let turns = try #require(CACM.conversation?.turns)
         var messages: [(role: String, content: String)] = []
         for turn in 0..<1_000 {
             messages.append(("user", turns[turn % turns.count].user))

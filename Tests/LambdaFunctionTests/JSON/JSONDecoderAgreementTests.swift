@@ -22,6 +22,12 @@ import Testing
 
     /// Bodies at the edges: duplicates, escaped keys, numbers in every form, near-misses.
     static let edges: [String] = [
+        // The playground's trace extension, read by both.
+        #"{"messages":[{"role":"user","content":"a"}],"eliza":{"trace":true}}"#,
+        #"{"messages":[{"role":"user","content":"a"}],"eliza":{"trace":null,"x":1}}"#,
+        #"{"messages":[{"role":"user","content":"a"}],"eliza":null}"#,
+        #"{"messages":[{"role":"user","content":"a"}],"eliza":{"trace":1}}"#,
+        #"{"messages":[{"role":"user","content":"a"}],"eliza":[]}"#,
         #"{"messages":[{"role":"user","content":"a"}],"messages":[{"role":"user","content":"b"}]}"#,
         #"{"messages":[{"role":"user","content":"a"}],"messages":5}"#,
         #"{"messages":[{"role":"user","role":"assistant","content":"hi","content":5}]}"#,

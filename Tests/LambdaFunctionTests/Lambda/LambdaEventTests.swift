@@ -87,6 +87,7 @@ import Testing
         ("http-api-v2-disallowed-caller.json", 403), ("http-api-v2-spoofed-xff.json", 403), ("http-api-v2-stage-prefix.json", 200),
         ("http-api-v2-models.json", 200), ("http-api-v2-unknown-path.json", 404), ("http-api-v2-wrong-method.json", 405),
         ("http-api-v2-stream.json", 200), ("rest-api-v1-chat.json", 200), ("function-url-chat.json", 200),
+        ("http-api-v2-responses.json", 200), ("http-api-v2-completions.json", 200), ("http-api-v2-messages.json", 200),
     ])
     func gatewayEventGetsAProxyResponse(fixture: String, status: Int) throws {
         let handled = try Handled(fixture: fixture)
@@ -199,7 +200,65 @@ import Testing
     @Test func unknownPathIs404() throws {
         let response = try ProxyResponse(Handled(fixture: "http-api-v2-unknown-path.json").encoded, multiValue: false)
         #expect(response.status == 404)
-        #expect(try response.bodyJSON()["error"]?["message"]?.string?.contains("POST /v1/completions") == true)
+        #expect(try response.bodyJSON()["error"]?["message"]?.string?.contains("no route for POST /v1/engines/davinci/completions") == true)
+    }
+
+    // MARK: The other API routes through the adapters
+
+    @Test func everyRouteAnswersThroughTheHTTPAPIAdapter() throws {
+        let responses = try Handled(fixture: "http-api-v2-responses.json")
+        #expect(responses.request.path == "/v1/responses")
+        let response = try ProxyResponse(responses.encoded, multiValue: false).bodyJSON()
+        #expect(response["output"]?[0]?["content"]?[0]?["text"]?.string == "IN WHAT WAY")
+        #expect(response["store"]?.bool == false, "Lambda keeps no responses")
+        #expect(responses.log.first?["route"]?.string == "/v1/responses")
+
+        let completion = try ProxyResponse(Handled(fixture: "http-api-v2-completions.json").encoded, multiValue: false).bodyJSON()
+        #expect(completion["choices"]?[0]?["text"]?.string == "IN WHAT")
+        #expect(completion["choices"]?[0]?["finish_reason"]?.string == "length")
+
+        // The Messages fixture authenticates with x-api-key, as curl and most Anthropic clients do.
+        let keyed = try Handled(Self.fixture("http-api-v2-messages.json")) {
+            $0.allowList = allowList(LambdaEventTests.allowedCallers)
+            $0.apiKey = "sk-dummy"
+        }
+        #expect(keyed.request.header("x-api-key") == "sk-dummy" && keyed.request.header("authorization") == nil)
+        let message = try ProxyResponse(keyed.encoded, multiValue: false).bodyJSON()
+        #expect(message["content"]?[0]?["text"]?.string == "IN WHAT WAY")
+        #expect(message["usage"]?["input_tokens"]?.number == 8)
+    }
+
+    /// An event for `path` with `body`, made from the Responses fixture.
+    static func event(_ method: String = "POST", path: String, body: String) throws -> [UInt8] {
+        var text = String(decoding: try fixture("http-api-v2-responses.json"), as: UTF8.self)
+        text = text.replacing("\"/v1/responses\"", with: JSONText.quoted(path))
+        text = text.replacing("\"method\": \"POST\"", with: "\"method\": \(JSONText.quoted(method))")
+        let bodyLine = try #require(text.split(separator: "\n").first { $0.hasPrefix("  \"body\": ") })
+        text = text.replacing(bodyLine, with: "  \"body\": \(JSONText.quoted(body)),")
+        return Array(text.utf8)
+    }
+
+    @Test func previousResponseIDNamesTheLambdaLimitation() throws {
+        let created = try Handled(Self.event(path: "/v1/responses", body: #"{"input":"Men are all alike."}"#))
+        let id = try #require(try ProxyResponse(created.encoded, multiValue: false).bodyJSON()["id"]?.string)
+        let continued = try ProxyResponse(Handled(Self.event(path: "/v1/responses", body: #"{"previous_response_id":"\#(id)","input":"hi"}"#)).encoded,
+                                          multiValue: false)
+        #expect(continued.status == 400)
+        let message = try #require(try continued.bodyJSON()["error"]?["message"]?.string)
+        #expect(message.contains("AWS Lambda") && message.contains("send the whole conversation in input"))
+        let got = try ProxyResponse(Handled(Self.event("GET", path: "/v1/responses/\(id)", body: "")).encoded, multiValue: false)
+        #expect(got.status == 404)
+        #expect(try got.bodyJSON()["error"]?["message"]?.string?.contains("keeps no responses, because it runs on AWS Lambda") == true)
+    }
+
+    @Test func messagesErrorsThroughTheAdapterAreAnthropicShaped() throws {
+        let handled = try Handled(Self.event(path: "/v1/messages", body: #"{"messages":[{"role":"user","content":"hi"}]}"#))
+        let response = try ProxyResponse(handled.encoded, multiValue: false)
+        #expect(response.status == 400)
+        let json = try response.bodyJSON()
+        #expect(json["type"]?.string == "error")
+        #expect(json["error"]?["type"]?.string == "invalid_request_error")
+        #expect(json["error"]?["message"]?.string?.contains("max_tokens is required") == true)
     }
 
     @Test func wrongMethodIs405WithAllow() throws {

@@ -8,10 +8,13 @@ struct APIHarness {
     let api: ElizaAPI
     let log = LineCollector()
 
-    init(_ configure: (inout Configuration) -> Void = { _ in }) {
+    /// - Parameters:
+    ///   - responseStore: The responses the API keeps (the local server's); none by default, as on Lambda.
+    ///   - configure: Changes to the default configuration.
+    init(responseStore: ResponseStore? = nil, _ configure: (inout Configuration) -> Void = { _ in }) {
         var configuration = Configuration()
         configure(&configuration)
-        api = ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .trace, sink: log.sink))
+        api = ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .trace, sink: log.sink), responseStore: responseStore)
     }
 
     /// Answers a request without logging, as `ElizaAPI.handle(_:)` does.
@@ -184,4 +187,65 @@ enum TestPaths {
     static func read(_ path: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(filePath: path)))
     }
+}
+
+/// The events of a `text/event-stream` body in which every event is exactly
+/// `event: <name>\ndata: <payload>\n\n` and the name equals the payload's `type`; nil otherwise.
+func namedEvents(_ text: String) -> [(name: String, data: DecodedJSON)]? {
+    var events: [(name: String, data: DecodedJSON)] = []
+    var rest = Substring(text)
+    while !rest.isEmpty {
+        guard rest.hasPrefix("event: "), let nameEnd = rest.firstIndex(of: "\n") else { return nil }
+        let name = String(rest[rest.index(rest.startIndex, offsetBy: 7)..<nameEnd])
+        rest = rest[rest.index(after: nameEnd)...]
+        guard rest.hasPrefix("data: "), let end = rest.firstRange(of: "\n\n") else { return nil }
+        let payload = rest[rest.index(rest.startIndex, offsetBy: 6)..<end.lowerBound]
+        guard !payload.contains("\n"), let data = try? DecodedJSON.parse(String(payload)), data["type"]?.string == name else { return nil }
+        events.append((name, data))
+        rest = rest[end.upperBound...]
+    }
+    return events
+}
+
+/// The CACM 1966 conversation (`../shared/reference/conversations/cacm-1966.json`).
+enum CACM {
+    struct Conversation: Decodable {
+        struct Turn: Decodable {
+            var user: String
+            var eliza: String
+        }
+        var greeting: String
+        var turns: [Turn]
+    }
+
+    static let path = TestPaths.repositoryRoot + "/../shared/reference/conversations/cacm-1966.json"
+    static let conversation: Conversation? = try? JSONDecoder().decode(Conversation.self, from: Data(TestPaths.read(path)))
+}
+
+extension APIHarness {
+    /// `POST path` with `body`.
+    func post(_ path: String, _ body: String, headers: [HTTPHeader] = []) -> HTTPResponse {
+        handle(.chat(body, path: path, headers: headers))
+    }
+}
+
+/// Checks an Anthropic error response: status, JSON content type, `{"type":"error","error":{"type","message"}}`
+/// with `type`, and a message containing each of `fragments`.
+/// - Returns: The error's message.
+@discardableResult
+func expectAnthropicError(_ response: HTTPResponse, status: Int, type: String, _ fragments: String...,
+                          sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
+    #expect(response.header("content-type") == "application/json", sourceLocation: sourceLocation)
+    let json = try response.json()
+    #expect(json.object?.keys.sorted() == ["error", "type"], sourceLocation: sourceLocation)
+    #expect(json["type"]?.string == "error", sourceLocation: sourceLocation)
+    let error = try #require(json["error"], sourceLocation: sourceLocation)
+    #expect(error.object?.keys.sorted() == ["message", "type"], sourceLocation: sourceLocation)
+    #expect(error["type"]?.string == type, sourceLocation: sourceLocation)
+    let message = try #require(error["message"]?.string, sourceLocation: sourceLocation)
+    for fragment in fragments {
+        #expect(message.contains(fragment), "message: \(message)", sourceLocation: sourceLocation)
+    }
+    return message
 }

@@ -358,6 +358,7 @@ private struct ReferenceWire: Decodable {
     enum Key: String, CodingKey {
         case model, messages, stream, stream_options, max_tokens, max_completion_tokens, n
         case temperature, top_p, stop, seed, presence_penalty, frequency_penalty, user, tools, tool_choice, response_format
+        case eliza
     }
 
     static func expectation(for codingPath: [any CodingKey]) -> String {
@@ -425,6 +426,7 @@ private struct ReferenceWire: Decodable {
         let limit = [maxTokens, maxCompletionTokens].compactMap { $0 }.min()
         request = ChatCompletionRequest(model: model, messages: messages, stream: stream, includeUsage: includeUsage,
                                         maxTokens: limit, n: n)
+        request.trace = try container.decodeIfPresent(ReferenceElizaExtension.self, forKey: .eliza)?.trace ?? false
     }
 
     private static func positive(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> Int? {
@@ -585,4 +587,26 @@ private struct ReferenceHTTP: Decodable {
 
 private struct ReferenceIdentity: Decodable {
     var sourceIp: String?
+}
+
+/// The `eliza` extension as the playground branch decoded it with `JSONDecoder` (ElizaExtension.swift, 1a30e32).
+private struct ReferenceElizaExtension: Decodable {
+    var trace = false
+
+    enum Key: String, CodingKey { case trace }
+
+    init(from decoder: any Decoder) throws {
+        let container: KeyedDecodingContainer<Key>
+        do {
+            container = try decoder.container(keyedBy: Key.self)
+        } catch {
+            throw JSONDecoderReference.invalid(decoder.codingPath, #"must be an object such as {"trace": true}"#)
+        }
+        if container.contains(.trace), try !container.decodeNil(forKey: .trace) {
+            guard let value = try? container.decode(Bool.self, forKey: .trace) else {
+                throw JSONDecoderReference.invalid(container.codingPath + [Key.trace], "must be a boolean")
+            }
+            trace = value
+        }
+    }
 }

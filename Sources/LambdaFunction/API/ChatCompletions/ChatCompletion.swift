@@ -26,64 +26,25 @@ package struct ChatCompletion: Sendable {
     /// - Throws: `APIError` 422 when the conversation is over a bound of the budget (the step budget,
     ///   the input, the reply).
     package static func answer(_ request: ChatCompletionRequest, script: Script, budget: inout RequestBudget) throws(APIError) -> ChatCompletion {
-        var promptTokens = 0
-        var inputs: [RequestBudget.Input] = []
+        var conversation = Conversation()
         var lastUserMessage: Int?
         for (index, message) in request.messages.enumerated() {
             guard let text = message.text else { continue }
-            promptTokens += wordCount(text)
             // system, developer, assistant and tool messages are not spoken to ELIZA.
             if message.role == .user {
-                inputs.append(RequestBudget.Input(text: text, field: "messages[\(index)].content"))
+                conversation.user(text, field: "messages[\(index)].content")
                 lastUserMessage = index
+            } else {
+                conversation.context(text)
             }
         }
         // Only the reply the response carries is traced; without `eliza.trace` nothing is (NoTracer).
         var recorder = request.trace ? lastUserMessage.map { ChatTrace.Recorder(message: $0) } : nil
-        // No user message at all: the script's greeting (item 1).
-        var reply = try budget.replay(inputs, script: script, collection: "messages", tracingLast: &recorder)
-            ?? script.greetingText
+        let answer = try conversation.answer(script: script, maxWords: request.maxTokens, collection: "messages",
+                                             budget: &budget, tracingLast: &recorder)
         let trace = request.trace ? recorder?.trace ?? ChatTrace(message: nil) : nil
-        var finishReason = "stop"
-        var completionTokens = wordCount(reply)
-        if let maxTokens = request.maxTokens, completionTokens > maxTokens {
-            reply = words(reply).prefix(maxTokens).joined(separator: " ")
-            completionTokens = maxTokens
-            finishReason = "length"
-        }
-        try budget.admitReply(reply)
-        return ChatCompletion(
-            content: reply, finishReason: finishReason, promptTokens: promptTokens, completionTokens: completionTokens,
-            trace: trace)
-    }
-
-    /// Whitespace-separated words: the deterministic "token" count used for `usage`.
-    static func wordCount(_ text: String) -> Int {
-        var count = 0
-        var inWord = false
-        for scalar in text.unicodeScalars {
-            if isWhitespace(scalar.value) {
-                inWord = false
-            } else if !inWord {
-                inWord = true
-                count += 1
-            }
-        }
-        return count
-    }
-
-    /// Unicode's White_Space property, as a table: the property lookup cost about 100 ns a scalar,
-    /// a third of a second for a 1 MiB message in another script. The list has not changed since
-    /// Unicode 6.3; a test compares it with `Unicode.Scalar.Properties.isWhitespace` for every scalar.
-    static func isWhitespace(_ v: UInt32) -> Bool {
-        switch v {
-        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
-        default: false
-        }
-    }
-
-    static func words(_ text: String) -> [Substring] {
-        text.split(whereSeparator: { $0.isWhitespace })
+        return ChatCompletion(content: answer.text, finishReason: answer.isCut ? "length" : "stop",
+                              promptTokens: answer.inputTokens, completionTokens: answer.outputTokens, trace: trace)
     }
 
     /// The non-stream response body (`chat.completion`), admitted by `budget` before it is built.
@@ -138,7 +99,7 @@ package struct ChatCompletion: Sendable {
     package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool,
                              budget: inout RequestBudget) throws(APIError) -> [UInt8] {
         let events = StreamEvents(id: id, created: created, model: model)
-        let pieces = ChatCompletion.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice)
+        let pieces = Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice)
         // Exact, from one rendering of each kind of chunk per choice (the index changes its size),
         // plus the escaped content, which the pieces share out exactly.
         var scratch: [UInt8] = []
@@ -148,7 +109,7 @@ package struct ChatCompletion: Sendable {
             return scratch.count
         }
         let escapedContent = JSONText.escapedLength(content)
-        var size = measure { $0.append(contentsOf: StreamEvents.done) }
+        var size = EventStream.done.count
         for index in 0..<choices {
             size += measure { events.role(index, into: &$0) }
             size += pieces.count * measure { events.content(index, "", into: &$0) } + escapedContent
@@ -171,7 +132,7 @@ package struct ChatCompletion: Sendable {
         if includeUsage {
             events.usage(into: &out) { usage(&$0, choices: choices) }
         }
-        out.append(contentsOf: StreamEvents.done)
+        out.append(contentsOf: EventStream.done)
         return out
     }
 
@@ -187,19 +148,15 @@ package struct ChatCompletion: Sendable {
         var created: Int
         var model: String
 
-        static let done = Array("data: [DONE]\n\n".utf8)
-
         func event(into out: inout [UInt8], _ body: (inout JSONText) -> Void) {
-            var json = JSONText()
-            json.string("id", id)
-            json.string("object", "chat.completion.chunk")
-            json.int("created", created)
-            json.string("model", model)
-            json.string("system_fingerprint", ChatCompletion.systemFingerprint)
-            body(&json)
-            out.append(contentsOf: "data: ".utf8)
-            out.append(contentsOf: json.finishUTF8())
-            out.append(contentsOf: "\n\n".utf8)
+            EventStream.appendData(to: &out) { json in
+                json.string("id", id)
+                json.string("object", "chat.completion.chunk")
+                json.int("created", created)
+                json.string("model", model)
+                json.string("system_fingerprint", ChatCompletion.systemFingerprint)
+                body(&json)
+            }
         }
 
         func chunk(
@@ -236,42 +193,6 @@ package struct ChatCompletion: Sendable {
                 write(&$0)
             }
         }
-    }
-
-    /// The reply cut into pieces that concatenate to exactly `content`: one per word, each carrying
-    /// the spaces before it (replies can hold runs of spaces, item 24), or, when there are more
-    /// words than `maxChunks`, `maxChunks` runs of consecutive words as even as they come.
-    static func streamPieces(_ content: String, maxChunks: Int) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var inWord = false
-        for character in content {
-            if character.isWhitespace {
-                // Whitespace after a word starts the next piece: "IN", " WHAT", " WAY".
-                if inWord {
-                    words.append(current)
-                    current = ""
-                }
-                inWord = false
-            } else {
-                inWord = true
-            }
-            current.append(character)
-        }
-        if !current.isEmpty { words.append(current) }
-        let chunks = max(1, maxChunks)
-        guard words.count > chunks else { return words }
-        // The first `extra` runs take one word more than the others.
-        let (size, extra) = words.count.quotientAndRemainder(dividingBy: chunks)
-        var pieces: [String] = []
-        pieces.reserveCapacity(chunks)
-        var start = 0
-        for run in 0..<chunks {
-            let end = start + size + (run < extra ? 1 : 0)
-            pieces.append(words[start..<end].joined())
-            start = end
-        }
-        return pieces
     }
 
     /// As OpenAI counts it: the prompt once, the completion once per choice.

@@ -1,0 +1,81 @@
+import ElizaHTTP
+
+/// The Responses API routes: `POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}` and
+/// `POST /v1/responses/input_tokens`.
+extension ElizaAPI {
+    func createResponse(_ request: HTTPRequest) -> Outcome {
+        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, budget) throws(APIError) in
+            let (asked, carried) = try conversation(for: body)
+            let collection = body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
+            let answer = try asked.answer(script: catalog.script(for: body.model), maxWords: body.maxOutputTokens,
+                                          collection: collection, budget: &budget)
+            var kept = carried
+            kept.addContextTokens(answer.outputTokens)
+            let object = ResponseObject(
+                id: RandomID.make("resp_", hexDigits: 32), createdAt: Self.unixTime, model: body.model,
+                messageID: RandomID.make("msg_", hexDigits: 32), answer: answer, instructions: body.instructions,
+                maxOutputTokens: body.maxOutputTokens, previousResponseID: body.previousResponseID,
+                store: body.store && responseStore != nil, metadata: body.metadata, toolChoice: body.toolChoice,
+                parallelToolCalls: body.parallelToolCalls, conversation: kept)
+            let response = try Self.admitted(body.stream ? object.eventStream.response : Self.json(200, object.jsonBody), &budget)
+            if object.store { responseStore?.insert(object) }
+            return Outcome(response: response, model: body.model, reply: answer.text)
+        }
+    }
+
+    func countResponseInputTokens(_ request: HTTPRequest) -> Outcome {
+        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, _) throws(APIError) in
+            var json = JSONText()
+            json.string("object", "response.input_tokens")
+            json.int("input_tokens", try conversation(for: body).asked.inputTokens)
+            return Outcome(response: Self.json(200, json.finishUTF8()), model: body.model)
+        }
+    }
+
+    /// What a Responses request asks ELIZA (`asked`: the earlier conversation named by
+    /// `previous_response_id`, the new input and the instructions), and what a response continuing
+    /// it must carry (`carried`: the same without the instructions, which OpenAI does not carry over).
+    /// - Throws: `APIError` 400 when `previous_response_id` names no kept response.
+    func conversation(for body: ResponsesRequest) throws(APIError) -> (asked: Conversation, carried: Conversation) {
+        var carried = body.conversation
+        if let id = body.previousResponseID {
+            guard let store = responseStore else {
+                throw APIError(.badRequest, "previous_response_id cannot be used with this server: \(Self.noStoreReason); send the whole conversation in input instead, it is replayed on every request",
+                               param: "previous_response_id")
+            }
+            guard let earlier = store.response(id) else {
+                throw APIError(.badRequest, "previous response with id '\(id.prefix(utf8Bytes: 100))' not found: \(storeDescription(store))",
+                               param: "previous_response_id")
+            }
+            carried.prepend(earlier.conversation, field: "previous_response_id")
+        }
+        var asked = carried
+        if let instructions = body.instructions { asked.context(instructions) }
+        return (asked, carried)
+    }
+
+    func storedResponse(_ request: HTTPRequest, id: String) -> Outcome {
+        guard let store = responseStore else {
+            let error = APIError(.notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(Self.noStoreReason)")
+            return Outcome(response: error.response, errorMessage: error.message)
+        }
+        if request.method == "DELETE", store.remove(id) {
+            var json = JSONText()
+            json.string("id", id)
+            json.string("object", "response")
+            json.bool("deleted", true)
+            return Outcome(response: Self.json(200, json.finishUTF8()))
+        }
+        if request.method != "DELETE", let object = store.response(id) {
+            return Outcome(response: Self.json(200, object.jsonBody), model: object.model, reply: object.answer.text)
+        }
+        let error = APIError(.notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(storeDescription(store))")
+        return Outcome(response: error.response, errorMessage: error.message)
+    }
+
+    static let noStoreReason = "it keeps no responses, because it runs on AWS Lambda, whose instances share no memory"
+
+    private func storeDescription(_ store: ResponseStore) -> String {
+        "this server keeps the last \(store.maxResponses) responses made with store true (at most \(store.maxBytes / 1_048_576) MiB), in memory, until it stops"
+    }
+}
