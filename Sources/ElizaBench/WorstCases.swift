@@ -178,7 +178,7 @@ func printWorstCases(runs: Int) {
         _ = resetPeakRSS()
         var slowest = Duration.zero
         var slowestLambda = Duration.zero
-        var outcome: ElizaAPI.Outcome?
+        var outcome: ElizaAPI.HandledRequest?
         for _ in 0..<runs {
             let start = threadCPUTime()
             let answer = api.handle(request)

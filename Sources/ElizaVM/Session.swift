@@ -74,13 +74,13 @@ public struct Session: Sendable {
     static let noMatchMessages = ["PLEASE CONTINUE", "HMMM", "GO ON , PLEASE", "I SEE"]
 
     /// Replies to one input line.
-    public mutating func respond(to input: String) -> Outcome {
+    public mutating func respond(to input: String) -> Reply {
         var tracer = NoTracer()
         return respond(to: input, tracer: &tracer)
     }
 
     /// Replies to one input line, reporting each step to `tracer`.
-    public mutating func respond<T: Tracer>(to input: String, tracer: inout T) -> Outcome {
+    public mutating func respond<T: Tracer>(to input: String, tracer: inout T) -> Reply {
         limit = limit == 4 ? 1 : limit + 1
         own.removeAll()   // nothing refers to the last input's own words: memories have copies
         tracer.record(.input(words: ElizaText.words(input), limit: limit))
@@ -210,7 +210,7 @@ public struct Session: Sendable {
     /// Applies keyword rules from `first` until one produces a reply (items 11–18, `cpp:eliza::response`).
     ///
     /// - Parameter next: The keystack entry (`keystackEntry`) that NEWKEY goes on with.
-    private mutating func apply<T: Tracer>(_ first: Int, next: Int, tracer: inout T) -> Outcome {
+    private mutating func apply<T: Tracer>(_ first: Int, next: Int, tracer: inout T) -> Reply {
         var current = first
         var next = next
         // Per session, this reply goes on from the session's count; per input it starts from nothing.

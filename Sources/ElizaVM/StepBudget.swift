@@ -66,7 +66,7 @@ public struct StepBudget: Sendable, Equatable {
 }
 
 /// The result of one input.
-public enum Outcome: Sendable, Equatable {
+public enum Reply: Sendable, Equatable {
     /// ELIZA's reply line (item 24).
     case reply(String)
     /// The script did not reach a reply within the step budget (a looping link or PRE).

@@ -210,7 +210,7 @@ struct Elizac {
             if line.hasSuffix("\r") { line.removeLast() }
             // An empty line ends the session, as in 1966 (item 2, `ANN 000530`).
             if line.isEmpty { break }
-            let outcome: Outcome
+            let outcome: Reply
             if trace {
                 var tracer = StreamTracer(io: io)
                 outcome = session.respond(to: line, tracer: &tracer)

@@ -99,7 +99,7 @@ struct StepBudgetConformanceTests {
         var inputs: [String]
         var budget: StepBudget
         var spent: StepBudget.Usage
-        var last: Outcome
+        var last: Reply
         var testDescription: String { name }
     }
 
@@ -157,7 +157,7 @@ struct StepBudgetConformanceTests {
     @Test("the same inputs take the same transformations and word operations, and stop at the same limits", arguments: cases)
     func sameWork(_ testCase: Case) {
         var session = Session(script: testCase.script, budget: testCase.budget)
-        var last: Outcome?
+        var last: Reply?
         for input in testCase.inputs { last = session.respond(to: input) }
         #expect(session.spent == testCase.spent)
         #expect(last == testCase.last)

@@ -39,7 +39,7 @@ package struct ElizaAPI: Sendable {
     }
 
     /// What the access log line needs to know about a handled request.
-    package struct Outcome: Sendable {
+    package struct HandledRequest: Sendable {
         package var response: HTTPResponse
         package var model: String?
         package var reply: String?
@@ -74,24 +74,24 @@ package struct ElizaAPI: Sendable {
     ///   - reason: Why, for the log line's `reason`.
     /// - Returns: The error response.
     package func deny(_ request: HTTPRequest, context: Context, _ error: APIError, reason: String) -> HTTPResponse {
-        let outcome = Outcome(response: error.response, denialReason: reason, errorMessage: error.message)
+        let outcome = HandledRequest(response: error.response, denialReason: reason, errorMessage: error.message)
         logAccess(request, outcome, context: context, elapsed: .zero)
         return outcome.response
     }
 
     /// Answers one request (no logging).
-    package func handle(_ request: HTTPRequest, trusted: Bool = false) -> Outcome {
+    package func handle(_ request: HTTPRequest, trusted: Bool = false) -> HandledRequest {
         let route: Route
         switch admit(request, trusted: trusted) {
         case .success(let admitted): route = admitted
         case .failure(let refusal): return refusal.outcome
         }
-        var outcome: Outcome
+        var outcome: HandledRequest
         switch route {
         case .health:
-            outcome = Outcome(response: Self.json(200, Array(#"{"status":"ok"}"#.utf8)))
+            outcome = HandledRequest(response: Self.json(200, Array(#"{"status":"ok"}"#.utf8)))
         case .models:
-            outcome = Outcome(response: Self.json(200, catalog.listBody))
+            outcome = HandledRequest(response: Self.json(200, catalog.listBody))
         case .chatCompletions:
             outcome = chatCompletion(request)
         case .responses:
@@ -107,9 +107,9 @@ package struct ElizaAPI: Sendable {
         case .messageTokenCount:
             outcome = countMessageTokens(request)
         case .playground:
-            outcome = Outcome(response: PlaygroundPage.page)
+            outcome = HandledRequest(response: PlaygroundPage.page)
         case .favicon:
-            outcome = Outcome(response: PlaygroundPage.icon)
+            outcome = HandledRequest(response: PlaygroundPage.icon)
         }
         outcome.route = route.template
         return outcome
@@ -190,7 +190,7 @@ package struct ElizaAPI: Sendable {
 
     /// A request turned away before its body matters.
     struct Refusal: Error {
-        var outcome: Outcome
+        var outcome: HandledRequest
     }
 
     /// The checks that need only the request's head: the caller allow-list, the route and the API key.
@@ -203,19 +203,19 @@ package struct ElizaAPI: Sendable {
         guard trusted || configuration.allowList.allows(request.callerIP) else {
             let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
             let error = APIError(.forbidden, "this caller is not allowed to use this service")
-            return .failure(Refusal(outcome: Outcome(response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
+            return .failure(Refusal(outcome: HandledRequest(response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
         }
         let route: Route
         switch Self.route(method: request.method, path: path) {
         case .success(let found): route = found
-        case .failure(let error): return .failure(Refusal(outcome: Outcome(response: error.response(dialect), errorMessage: error.message)))
+        case .failure(let error): return .failure(Refusal(outcome: HandledRequest(response: error.response(dialect), errorMessage: error.message)))
         }
         if !trusted, !route.isOpen, let key = configuration.apiKey,
            !Self.authorized(request.header("authorization"), key: key), !Self.authorized(apiKeyHeader: request.header("x-api-key"), key: key) {
             let error = APIError(.unauthorized, request.header("authorization") == nil && request.header("x-api-key") == nil
                 ? "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
                 : "incorrect API key provided")
-            return .failure(Refusal(outcome: Outcome(response: error.response(dialect), denialReason: "bad or missing API key",
+            return .failure(Refusal(outcome: HandledRequest(response: error.response(dialect), denialReason: "bad or missing API key",
                                                      errorMessage: error.message, route: route.template)))
         }
         return .success(route)
@@ -278,14 +278,14 @@ package struct ElizaAPI: Sendable {
     /// - Returns: The outcome to log and return.
     func serve<Body>(_ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
                      decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
-                     answer: (Body, inout RequestBudget) throws(APIError) -> Outcome) -> Outcome {
+                     answer: (Body, inout RequestBudget) throws(APIError) -> HandledRequest) -> HandledRequest {
         let body: Body
         do {
             try checkBodySize(request)
             body = try decode(request.body)
             try RequestLimits.checkModel(model(body))
         } catch {
-            return Outcome(response: error.response(dialect), errorMessage: error.message)
+            return HandledRequest(response: error.response(dialect), errorMessage: error.message)
         }
         var budget = RequestBudget(configuration.limits)
         do {
@@ -293,7 +293,7 @@ package struct ElizaAPI: Sendable {
             outcome.usage = budget.usage
             return outcome
         } catch {
-            return Outcome(response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage)
+            return HandledRequest(response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage)
         }
     }
 
@@ -309,7 +309,7 @@ package struct ElizaAPI: Sendable {
     /// The current Unix time in whole seconds, for `created` and `created_at`.
     static var unixTime: Int { Int(time(nil)) }
 
-    private func chatCompletion(_ request: HTTPRequest) -> Outcome {
+    private func chatCompletion(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: ChatCompletionRequest.decode, model: \.model) { (chat, budget) throws(APIError) in
             // One budget for the whole request: the replay of every user message, the reply, and the
             // body of all its choices.
@@ -324,7 +324,7 @@ package struct ElizaAPI: Sendable {
                 response = Self.json(200, try completion.jsonBody(id: id, created: Self.unixTime, model: chat.model, choices: chat.n,
                                                                   budget: &budget))
             }
-            return Outcome(response: response, model: chat.model, reply: completion.content)
+            return HandledRequest(response: response, model: chat.model, reply: completion.content)
         }
     }
 
@@ -362,7 +362,7 @@ package struct ElizaAPI: Sendable {
         return difference == 0
     }
 
-    private func logAccess(_ request: HTTPRequest, _ outcome: Outcome, context: Context, elapsed: Duration) {
+    private func logAccess(_ request: HTTPRequest, _ outcome: HandledRequest, context: Context, elapsed: Duration) {
         let status = outcome.response.status
         let level: LogLevel = status >= 500 ? .error : (status >= 400 ? .warn : .info)
         guard logger.isEnabled(level) else { return }

@@ -91,7 +91,7 @@ package struct RequestBudget: Sendable {
         var session = Session(script: script, budget: stepBudget)
         var reply: String?
         for (position, input) in inputs.enumerated() {
-            let outcome: Outcome
+            let outcome: Reply
             if position == inputs.count - 1, var traced = tracer {
                 outcome = session.respond(to: input.text, tracer: &traced)
                 tracer = traced

@@ -35,18 +35,6 @@ package struct Configuration: Sendable {
 
     package init() {}
 
-    /// A start-up error: bad configuration or bad command-line usage.
-    package struct Error: Swift.Error, Sendable, CustomStringConvertible, Equatable {
-        package enum Code: Sendable, Equatable {
-            /// A bad value in the environment or a flag.
-            case invalidValue
-            /// The command line itself is wrong (exit 64).
-            case usage
-        }
-        package var code: Code
-        package var message: String
-        package var description: String { message }
-    }
 
     /// What `--help` prints.
     package static let help = """
@@ -75,8 +63,8 @@ package struct Configuration: Sendable {
     /// - Parameters:
     ///   - arguments: Command-line arguments without the program name. Flags win over the environment.
     ///   - environment: The process environment.
-    /// - Throws: `Configuration.Error` naming the variable or flag and the bad value.
-    package static func load(arguments: [String], environment: [String: String]) throws(Error) -> Configuration {
+    /// - Throws: `ConfigurationError` naming the variable or flag and the bad value.
+    package static func load(arguments: [String], environment: [String: String]) throws(ConfigurationError) -> Configuration {
         var config = Configuration()
         var flags: [String: String] = [:]
         var i = 0
@@ -89,10 +77,10 @@ package struct Configuration: Sendable {
                 argument = String(argument[..<equals])
             }
             guard known.contains(argument) else {
-                throw Error(code: .usage, message: "unknown option '\(arguments[i])'")
+                throw ConfigurationError(code: .usage, message: "unknown option '\(arguments[i])'")
             }
             if value == nil {
-                guard i + 1 < arguments.count else { throw Error(code: .usage, message: "\(argument) needs a value") }
+                guard i + 1 < arguments.count else { throw ConfigurationError(code: .usage, message: "\(argument) needs a value") }
                 value = arguments[i + 1]
                 i += 1
             }
@@ -111,17 +99,17 @@ package struct Configuration: Sendable {
         if let (value, source) = setting("--host", ["ELIZA_HOST"]) {
             // `localhost` is the one name accepted: it always means the IPv4 loopback address.
             let host = value.trimmingBlanks.lowercased() == "localhost" ? "127.0.0.1" : String(value.trimmingBlanks)
-            guard !host.isEmpty else { throw Error(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
+            guard !host.isEmpty else { throw ConfigurationError(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
             // An address literal only: the static binary has no resolver, and a bad host should fail
             // here, naming the variable, not later at bind time.
             guard case .v4? = IPAddress(host) else {
-                throw Error(code: .invalidValue, message: "\(source)='\(value)' is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0")
+                throw ConfigurationError(code: .invalidValue, message: "\(source)='\(value)' is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0")
             }
             config.host = host
         }
         if let (value, source) = setting("--port", ["ELIZA_PORT"]) {
             guard let port = Int(value.trimmingBlanks), (0...65535).contains(port) else {
-                throw Error(code: .invalidValue, message: "\(source)='\(value)' is not a port number (0-65535)")
+                throw ConfigurationError(code: .invalidValue, message: "\(source)='\(value)' is not a port number (0-65535)")
             }
             config.port = port
         }
@@ -130,7 +118,7 @@ package struct Configuration: Sendable {
         }
         if let (value, source) = setting("--max-body-bytes", ["ELIZA_MAX_BODY_BYTES"]) {
             guard let bytes = Int(value.trimmingBlanks), bytes >= 1024, bytes <= 6_000_000 else {
-                throw Error(code: .invalidValue, message: "\(source)='\(value)' must be a whole number of bytes from 1024 to 6000000 (the Lambda response limit)")
+                throw ConfigurationError(code: .invalidValue, message: "\(source)='\(value)' must be a whole number of bytes from 1024 to 6000000 (the Lambda response limit)")
             }
             config.maxBodyBytes = bytes
         }
@@ -140,7 +128,7 @@ package struct Configuration: Sendable {
                 config.allowList = list
                 config.allowListWarnings = warnings
             } catch {
-                throw Error(code: .invalidValue, message: error.description)
+                throw ConfigurationError(code: .invalidValue, message: error.description)
             }
         }
         do {
@@ -151,19 +139,19 @@ package struct Configuration: Sendable {
                 config.logLevel = try LogLevel.fromEnvironment { environment[$0] }
             }
         } catch {
-            throw Error(code: .invalidValue, message: error.description)
+            throw ConfigurationError(code: .invalidValue, message: error.description)
         }
         /// A whole-number variable within `range`, or nil when it is not set.
-        func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(Error) -> Int? {
+        func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(ConfigurationError) -> Int? {
             guard let value = environment[variable] else { return nil }
             guard let number = Int(value.trimmingBlanks), range.contains(number) else {
-                throw Error(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number \(unit)from \(range.lowerBound) to \(range.upperBound)")
+                throw ConfigurationError(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number \(unit)from \(range.lowerBound) to \(range.upperBound)")
             }
             return number
         }
         if environment["ELIZA_LOG_PREVIEW_CHARS"] != nil {
             // Renamed, not dropped silently: the preview is now cut by bytes, and off by default.
-            throw Error(code: .invalidValue, message: "ELIZA_LOG_PREVIEW_CHARS is no longer read; use ELIZA_LOG_PREVIEW_BYTES (bytes of ELIZA's reply in each access log line, 0 to \(Logger.maxValueBytes), default 0: replies quote the user's words)")
+            throw ConfigurationError(code: .invalidValue, message: "ELIZA_LOG_PREVIEW_CHARS is no longer read; use ELIZA_LOG_PREVIEW_BYTES (bytes of ELIZA's reply in each access log line, 0 to \(Logger.maxValueBytes), default 0: replies quote the user's words)")
         }
         if let bytes = try wholeNumber("ELIZA_LOG_PREVIEW_BYTES", 0...Logger.maxValueBytes, of: "of bytes ") {
             config.logPreviewBytes = bytes
@@ -198,7 +186,7 @@ package struct Configuration: Sendable {
             case "true": config.allowDirectInvocation = true
             case "false": config.allowDirectInvocation = false
             default:
-                throw Error(code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
+                throw ConfigurationError(code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
             }
         }
         return config

@@ -32,8 +32,8 @@ package enum LogLevel: Int, Comparable, Sendable, CaseIterable, CustomStringConv
     ///   - text: The variable's value.
     ///   - variable: The variable's name, used in the error.
     /// - Returns: The level.
-    /// - Throws: A ``ParseError`` naming the variable and the value.
-    package static func parse(_ text: String, variable: String) throws(ParseError) -> LogLevel {
+    /// - Throws: A ``ConfigurationError`` naming the variable and the value.
+    package static func parse(_ text: String, variable: String) throws(ConfigurationError) -> LogLevel {
         let upper = text.trimmingBlanks.utf8.map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 0x20 : $0 }
         switch String(decoding: upper, as: UTF8.self) {
         case "TRACE": return .trace
@@ -42,7 +42,10 @@ package enum LogLevel: Int, Comparable, Sendable, CaseIterable, CustomStringConv
         case "WARN", "WARNING": return .warn
         case "ERROR": return .error
         case "FATAL": return .fatal
-        default: throw ParseError(variable: variable, value: text)
+        default:
+            throw ConfigurationError(
+                code: .invalidValue,
+                message: "\(variable): '\(text)' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL")
         }
     }
 
@@ -50,35 +53,13 @@ package enum LogLevel: Int, Comparable, Sendable, CaseIterable, CustomStringConv
     /// A variable that is set but blank counts as unset.
     /// - Parameter environment: Looks up an environment variable (e.g. a wrapper around `getenv`).
     /// - Returns: The level.
-    /// - Throws: A ``ParseError`` naming the variable whose value is not a level.
-    package static func fromEnvironment(_ environment: (String) -> String?) throws(ParseError) -> LogLevel {
+    /// - Throws: A ``ConfigurationError`` naming the variable whose value is not a level.
+    package static func fromEnvironment(_ environment: (String) -> String?) throws(ConfigurationError) -> LogLevel {
         for variable in [lambdaVariable, fallbackVariable] {
             if let value = environment(variable), !value.trimmingBlanks.isEmpty {
                 return try parse(value, variable: variable)
             }
         }
         return .info
-    }
-
-    /// A log-level variable whose value is not a level name.
-    package struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        /// The variable, e.g. `AWS_LAMBDA_LOG_LEVEL`.
-        package var variable: String
-        /// The value as found.
-        package var value: String
-
-        /// Creates an error.
-        /// - Parameters:
-        ///   - variable: The variable's name.
-        ///   - value: Its value as found.
-        package init(variable: String, value: String) {
-            self.variable = variable
-            self.value = value
-        }
-
-        /// `VARIABLE: 'value' is not a log level; use one of ...`.
-        package var description: String {
-            "\(variable): '\(value)' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"
-        }
     }
 }

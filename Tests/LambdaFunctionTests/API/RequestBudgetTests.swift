@@ -11,7 +11,7 @@ import Testing
 @Suite struct RequestBudgetTests {
     /// The outcome of `body` under `configure`d limits, the response checked against the limit.
     static func handle(_ body: String, sourceLocation: SourceLocation = #_sourceLocation,
-                       _ configure: (inout RequestLimits) -> Void = { _ in }) -> ElizaAPI.Outcome {
+                       _ configure: (inout RequestLimits) -> Void = { _ in }) -> ElizaAPI.HandledRequest {
         let harness = APIHarness { configure(&$0.limits) }
         let outcome = harness.api.handle(.chat(body))
         #expect(outcome.response.body.count <= harness.api.configuration.limits.responseBytes, sourceLocation: sourceLocation)
@@ -181,7 +181,7 @@ import Testing
 
     @Test func theIssuesHostileRequestsAreRefusedNamingTheLimit() throws {
         let cases = Dictionary(uniqueKeysWithValues: Self.worstCases.map { ($0.name, $0) })
-        func outcome(_ name: String) throws -> ElizaAPI.Outcome {
+        func outcome(_ name: String) throws -> ElizaAPI.HandledRequest {
             let testCase = try #require(cases[name], "no case \(name)")
             return APIHarness().api.handle(HTTPRequest(method: "POST", path: "/v1/chat/completions", headers: [],
                                                        body: testCase.body, callerIP: "127.0.0.1"))

@@ -168,7 +168,7 @@ import Testing
         ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": ""], ["ELIZA_ALLOW_DIRECT_INVOCATION", "''"]),
     ] as [([String], [String: String], [String])])
     func badValueNamesTheVariableAndTheValue(arguments: [String], environment: [String: String], fragments: [String]) {
-        let error = #expect(throws: Configuration.Error.self) {
+        let error = #expect(throws: ConfigurationError.self) {
             try Configuration.load(arguments: arguments, environment: environment)
         }
         #expect(error?.code == .invalidValue)
@@ -187,7 +187,7 @@ import Testing
         (["--ports=8080"], "--ports=8080"),
     ])
     func unknownFlagIsAUsageError(arguments: [String], named: String) {
-        let error = #expect(throws: Configuration.Error.self) {
+        let error = #expect(throws: ConfigurationError.self) {
             try Configuration.load(arguments: arguments, environment: [:])
         }
         #expect(error?.code == .usage)

@@ -263,7 +263,7 @@ enum DecodedJSON: Decodable, Equatable {
 
     @Test(arguments: ["verbose", "", "inf", "WARN ING", "ınfo", "INFO,DEBUG", "3"])
     func rejectsUnknownLevel(text: String) {
-        let error = #expect(throws: LogLevel.ParseError.self) {
+        let error = #expect(throws: ConfigurationError.self) {
             try LogLevel.parse(text, variable: "AWS_LAMBDA_LOG_LEVEL")
         }
         #expect(error?.description
@@ -278,8 +278,8 @@ enum DecodedJSON: Decodable, Equatable {
         #expect(try level(["LOG_LEVEL": "debug"]) == .debug)
         #expect(try level(["AWS_LAMBDA_LOG_LEVEL": "ERROR", "LOG_LEVEL": "debug"]) == .error)
         #expect(try level(["AWS_LAMBDA_LOG_LEVEL": " ", "LOG_LEVEL": "trace"]) == .trace)
-        let error = #expect(throws: LogLevel.ParseError.self) { try level(["LOG_LEVEL": "loud"]) }
-        #expect(error == LogLevel.ParseError(variable: "LOG_LEVEL", value: "loud"))
+        let error = #expect(throws: ConfigurationError.self) { try level(["LOG_LEVEL": "loud"]) }
+        #expect(error?.message == "LOG_LEVEL: 'loud' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL")
     }
 
     // MARK: Output

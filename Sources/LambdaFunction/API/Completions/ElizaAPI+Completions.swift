@@ -2,7 +2,7 @@ import ElizaHTTP
 
 /// The legacy text-completion route: `POST /v1/completions`.
 extension ElizaAPI {
-    func completion(_ request: HTTPRequest) -> Outcome {
+    func completion(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: CompletionRequest.decode, model: \.model) { (body, budget) throws(APIError) in
             let script = catalog.script(for: body.model)
             // Every prompt of a batch draws on the one budget of the request.
@@ -13,7 +13,7 @@ extension ElizaAPI {
             let response = try Self.admitted(body.stream
                 ? completion.eventStream(id: id, created: Self.unixTime, model: body.model, includeUsage: body.includeUsage).response
                 : Self.json(200, completion.jsonBody(id: id, created: Self.unixTime, model: body.model)), &budget)
-            return Outcome(response: response, model: body.model, reply: completion.choices.first?.reply)
+            return HandledRequest(response: response, model: body.model, reply: completion.choices.first?.reply)
         }
     }
 }

@@ -3,7 +3,7 @@ import ElizaHTTP
 /// The Responses API routes: `POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}` and
 /// `POST /v1/responses/input_tokens`.
 extension ElizaAPI {
-    func createResponse(_ request: HTTPRequest) -> Outcome {
+    func createResponse(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, budget) throws(APIError) in
             let (asked, carried) = try conversation(for: body)
             let collection = body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
@@ -19,16 +19,16 @@ extension ElizaAPI {
                 parallelToolCalls: body.parallelToolCalls, conversation: kept)
             let response = try Self.admitted(body.stream ? object.eventStream.response : Self.json(200, object.jsonBody), &budget)
             if object.store { responseStore?.insert(object) }
-            return Outcome(response: response, model: body.model, reply: answer.text)
+            return HandledRequest(response: response, model: body.model, reply: answer.text)
         }
     }
 
-    func countResponseInputTokens(_ request: HTTPRequest) -> Outcome {
+    func countResponseInputTokens(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, _) throws(APIError) in
             var json = JSONText()
             json.string("object", "response.input_tokens")
             json.int("input_tokens", try conversation(for: body).asked.inputTokens)
-            return Outcome(response: Self.json(200, json.finishUTF8()), model: body.model)
+            return HandledRequest(response: Self.json(200, json.finishUTF8()), model: body.model)
         }
     }
 
@@ -54,23 +54,23 @@ extension ElizaAPI {
         return (asked, carried)
     }
 
-    func storedResponse(_ request: HTTPRequest, id: String) -> Outcome {
+    func storedResponse(_ request: HTTPRequest, id: String) -> HandledRequest {
         guard let store = responseStore else {
             let error = APIError(.notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(Self.noStoreReason)")
-            return Outcome(response: error.response, errorMessage: error.message)
+            return HandledRequest(response: error.response, errorMessage: error.message)
         }
         if request.method == "DELETE", store.remove(id) {
             var json = JSONText()
             json.string("id", id)
             json.string("object", "response")
             json.bool("deleted", true)
-            return Outcome(response: Self.json(200, json.finishUTF8()))
+            return HandledRequest(response: Self.json(200, json.finishUTF8()))
         }
         if request.method != "DELETE", let object = store.response(id) {
-            return Outcome(response: Self.json(200, object.jsonBody), model: object.model, reply: object.answer.text)
+            return HandledRequest(response: Self.json(200, object.jsonBody), model: object.model, reply: object.answer.text)
         }
         let error = APIError(.notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(storeDescription(store))")
-        return Outcome(response: error.response, errorMessage: error.message)
+        return HandledRequest(response: error.response, errorMessage: error.message)
     }
 
     static let noStoreReason = "it keeps no responses, because it runs on AWS Lambda, whose instances share no memory"
