@@ -9,6 +9,16 @@ let swiftSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// A release `elizac` carries the Swift runtime inside it on Linux: no shared libraries to load and
+/// relocate at start-up, so `elizac chat` answers sooner (issue 15: about 1.2 ms less per process).
+/// Linux only, since macOS ships the runtime with the system; release only, so that the debug test
+/// bundle, which links the executable targets and the shared Testing library, keeps one runtime.
+/// Not for the targets that link FoundationEssentials: built for the shared runtime, their objects
+/// do not name the libraries its static archive needs (`make lambda` links those fully static).
+let staticRuntime: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),
+]
+
 let package = Package(
     name: "eliza-lambda",
     // Synchronization's Mutex and Atomic, which the transport and the edge use, need macOS 15.
@@ -29,7 +39,8 @@ let package = Package(
             name: "elizac",
             dependencies: ["ElizaVM"],
             path: "Sources/ScriptCompiler",
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: staticRuntime
         ),
         // Runs `elizac compile` over every Scripts/*.eliza at build time.
         .plugin(

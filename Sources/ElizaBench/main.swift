@@ -1,6 +1,7 @@
-// eliza-bench: release-mode throughput of the VM on the compiled tables, then the worst request
-// per class under the default limits (WorstCases.swift). Prints numbers; asserts only that the
-// answers are right (timed assertions belong nowhere, least of all in tests).
+// eliza-bench: release-mode throughput of the VM on the compiled tables, the request path and the
+// start-up of a process, then the worst request per class under the default limits (WorstCases.swift).
+// Prints numbers; asserts only that the answers are right (timed assertions belong nowhere, least of
+// all in tests).
 //
 //     swift run -c release eliza-bench            # everything
 //     swift run -c release eliza-bench --limits   # only the worst-case table
@@ -15,6 +16,14 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+// `eliza-bench --first-reply`: what the start-up benchmark runs in a child process, the way the
+// server starts: the compiled DOCTOR tables built on first use, one reply, exit.
+if CommandLine.arguments.dropFirst().first == "--first-reply" {
+    var session = Session(script: CompiledScripts.doctor)
+    exit(session.respond(to: "Men are all alike.") == .reply("IN WHAT WAY") ? 0 : 1)
+}
+
 
 let clock = ContinuousClock()
 
@@ -78,26 +87,40 @@ func freshSessions(minimumTime: Duration) -> (replies: Int, time: Duration, chec
     return (replies, elapsed, checksum)
 }
 
-/// `PALP` + 80 pseudo-random A/B letters + their mirror image (160 cells); with `flip`, one letter
-/// of the second half is changed so the tape is not a palindrome.
-func palindromeInput(flip: Bool) -> String {
+/// `PALP` + `cells / 2` pseudo-random A/B letters + their mirror image; with `flip`, one letter of
+/// the second half is changed so the tape is not a palindrome.
+func palindromeInput(cells count: Int, flip: Bool) -> String {
     var random = XorShift64(state: 0x1966_0001_CAC3_0009)
     var half: [String] = []
-    for _ in 0..<80 { half.append(random.next() & 1 == 0 ? "A" : "B") }
+    for _ in 0..<count / 2 { half.append(random.next() & 1 == 0 ? "A" : "B") }
     var cells = half + half.reversed()
-    if flip { cells[100] = cells[100] == "A" ? "B" : "A" }
+    if flip { cells[count * 5 / 8] = cells[count * 5 / 8] == "A" ? "B" : "A" }
     return "PALP " + cells.joined(separator: " ")
 }
 
-/// Min and median time of the palindrome Turing machine on `input` over `runs` fresh sessions.
-func palindromeRuns(_ input: String, expecting answer: String, runs: Int) -> (min: Duration, median: Duration) {
+/// `EQUAL` + as many A as B letters (`cells` in all), shuffled by a fixed-seed generator.
+func equalNumberInput(cells count: Int) -> String {
+    var random = XorShift64(state: 0x1966_0002_CAC3_0009)
+    var cells = Array(repeating: "A", count: count / 2) + Array(repeating: "B", count: count / 2)
+    for i in stride(from: cells.count - 1, to: 0, by: -1) {
+        cells.swapAt(i, Int(random.next() % UInt64(i + 1)))
+    }
+    return "EQUAL " + cells.joined(separator: " ")
+}
+
+/// Enough for a 480-cell tape, which passes the default word-operation budget (the step budget
+/// counts work; these machines do a lot of it, by design).
+let machineBudget = StepBudget(transformations: 10_000_000, wordOperations: 10_000_000_000)
+
+/// Min and median time of a Turing-machine script on `input` over `runs` fresh sessions.
+func machineRuns(_ script: Script, _ input: String, expecting answer: String, runs: Int) -> (min: Duration, median: Duration) {
     var times: [Duration] = []
     for _ in 0..<runs {
-        var session = Session(script: CompiledScripts.palindrome)
+        var session = Session(script: script, budget: machineBudget)
         let start = clock.now
         let outcome = session.respond(to: input)
         times.append(clock.now - start)
-        precondition(outcome == .reply(answer), "palindrome machine answered \(outcome), expected \(answer)")
+        precondition(outcome == .reply(answer), "\(script.name) machine answered \(outcome), expected \(answer)")
     }
     times.sort()
     return (times[0], times[times.count / 2])
@@ -170,6 +193,51 @@ func latencies(count: Int, _ work: () -> Int) -> (p50: Duration, p99: Duration, 
     return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)], checksum)
 }
 
+/// The VM's part of a request: the user messages of a `turns`-turn conversation through a fresh
+/// session, as `ChatCompletion.answer` replays them.
+func vmLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksum: Int) {
+    let lines = (0..<turns).map { cacmLines[$0 % cacmLines.count] }
+    return latencies(count: count) {
+        var session = Session(script: CompiledScripts.doctor)
+        var bytes = 0
+        for line in lines { bytes += session.respond(to: line).reply?.utf8.count ?? 0 }
+        return bytes
+    }
+}
+
+/// Median and min wall time of `path arguments…` as a child process, from spawn to exit, with
+/// `input` on its standard input and its output discarded; nil if it cannot be started.
+func processRuns(_ path: String, _ arguments: [String], input: String, runs: Int) -> (median: Duration, min: Duration)? {
+    guard access(path, X_OK) == 0 else { return nil }
+    var times: [Duration] = []
+    for _ in 0..<runs {
+        var fds: [Int32] = [0, 0]
+        guard fds.withUnsafeMutableBufferPointer({ pipe($0.baseAddress) }) == 0 else { return nil }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        let environment: [UnsafeMutablePointer<CChar>?] = [nil]
+        var pid: pid_t = 0
+        let start = clock.now
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environment)
+        close(fds[0])
+        _ = Array(input.utf8).withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        close(fds[1])
+        var status: Int32 = 0
+        if spawned == 0 { waitpid(pid, &status, 0) }
+        times.append(clock.now - start)
+        posix_spawn_file_actions_destroy(&actions)
+        for pointer in argv { free(pointer) }
+        guard spawned == 0, status == 0 else { return nil }
+    }
+    times.sort()
+    return (times[times.count / 2], times[0])
+}
+
 /// The request → response function the server and the Lambda run, access log line included (its
 /// sink discards the bytes, so formatting is measured but no I/O).
 let api = ElizaAPI(configuration: Configuration(), logger: Logger(minimumLevel: .info, sink: { _ in }))
@@ -221,37 +289,63 @@ func eventDecodeLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration
     }
 }
 
-/// The throughput and latency benchmarks.
+/// The throughput, latency and start-up benchmarks.
 func printBenchmarks() {
     // Warm up: the lazily built tables, the allocator, the caches.
     _ = longSession(minimumTime: .milliseconds(300))
-    let truePalindrome = palindromeInput(flip: false)
-    let falsePalindrome = palindromeInput(flip: true)
-    _ = palindromeRuns(truePalindrome, expecting: "TRUE", runs: 2)
+    let truePalindrome = palindromeInput(cells: 160, flip: false)
+    let falsePalindrome = palindromeInput(cells: 160, flip: true)
+    _ = machineRuns(CompiledScripts.palindrome, truePalindrome, expecting: "TRUE", runs: 2)
 
     let long = longSession(minimumTime: .seconds(3))
     let fresh = freshSessions(minimumTime: .seconds(3))
     let runs = 20
-    let yes = palindromeRuns(truePalindrome, expecting: "TRUE", runs: runs)
-    let no = palindromeRuns(falsePalindrome, expecting: "FALSE", runs: runs)
+    let equalAnswer = "YES, THERE ARE THE SAME NUMBER OF A AND B LETTERS"
+    let yes = machineRuns(CompiledScripts.palindrome, truePalindrome, expecting: "TRUE", runs: runs)
+    let no = machineRuns(CompiledScripts.palindrome, falsePalindrome, expecting: "FALSE", runs: runs)
+    let yes480 = machineRuns(CompiledScripts.palindrome, palindromeInput(cells: 480, flip: false), expecting: "TRUE", runs: 5)
+    let equal160 = machineRuns(CompiledScripts.equalNumber, equalNumberInput(cells: 160), expecting: equalAnswer, runs: runs)
+    let equal480 = machineRuns(CompiledScripts.equalNumber, equalNumberInput(cells: 480), expecting: equalAnswer, runs: 5)
+    let vm10 = vmLatency(turns: 10, count: 20_000)
     let api10 = apiLatency(turns: 10, count: 20_000)
     let api1000 = apiLatency(turns: 1000, count: 200)
     let lambda10 = lambdaLatency(turns: 10, count: 20_000)
     let decode10 = decodeLatency(turns: 10, count: 20_000)
     let decode1000 = decodeLatency(turns: 1000, count: 2_000)
     let eventDecode10 = eventDecodeLatency(turns: 10, count: 20_000)
+    // Start-up: this executable as a child (the compiled tables, one reply), and `elizac chat` from the
+    // same build parsing Scripts/doctor.eliza (run from the package root) and answering one line.
+    let executable = CommandLine.arguments[0]
+    let binDirectory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    let startUp = processRuns(executable, ["--first-reply"], input: "", runs: 20)
+    let elizacStartUp = processRuns(binDirectory + "/elizac", ["chat", "Scripts/doctor.eliza"], input: cacmLines[0] + "\n", runs: 20)
 
+    func machineRow(_ name: String, _ result: (min: Duration, median: Duration), runs: Int) -> (String, String, String) {
+        (name, "min \(formatted(result.min.milliseconds, decimals: 2)) ms",
+         "median \(formatted(result.median.milliseconds, decimals: 2)) ms over \(runs) runs")
+    }
+
+    func processRow(_ name: String, _ result: (median: Duration, min: Duration)?) -> (String, String, String) {
+        guard let result else { return (name, "n/a", "could not run it") }
+        return (name, "median \(formatted(result.median.milliseconds, decimals: 2)) ms",
+                "min \(formatted(result.min.milliseconds, decimals: 2)) ms over 20 runs, spawn to exit")
+    }
+
+    let vmShare = formatted(vm10.p50.seconds / api10.p50.seconds * 100, decimals: 0)
     let rows: [(String, String, String)] = [
         ("DOCTOR, one long session (CACM lines)", grouped(Int(Double(long.replies) / long.time.seconds)) + " replies/s",
          "\(grouped(long.replies)) replies in \(formatted(long.time.seconds, decimals: 2)) s"),
         ("DOCTOR, fresh session per conversation", grouped(Int(Double(fresh.replies) / fresh.time.seconds)) + " replies/s",
          "\(grouped(fresh.replies)) replies in \(formatted(fresh.time.seconds, decimals: 2)) s"),
-        ("palindrome TM, 160 cells -> TRUE", "min \(formatted(yes.min.milliseconds, decimals: 2)) ms",
-         "median \(formatted(yes.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
-        ("palindrome TM, 160 cells -> FALSE", "min \(formatted(no.min.milliseconds, decimals: 2)) ms",
-         "median \(formatted(no.median.milliseconds, decimals: 2)) ms over \(runs) runs"),
+        machineRow("palindrome TM, 160 cells -> TRUE", yes, runs: runs),
+        machineRow("palindrome TM, 160 cells -> FALSE", no, runs: runs),
+        machineRow("palindrome TM, 480 cells -> TRUE", yes480, runs: 5),
+        machineRow("equal-number TM, 160 cells -> YES", equal160, runs: runs),
+        machineRow("equal-number TM, 480 cells -> YES", equal480, runs: 5),
+        ("VM alone, 10-turn conversation", "p50 \(formatted(vm10.p50.microseconds, decimals: 1)) µs",
+         "p99 \(formatted(vm10.p99.microseconds, decimals: 1)) µs: a fresh session, 10 replies"),
         ("request -> response, 10-turn conversation", "p50 \(formatted(api10.p50.microseconds, decimals: 1)) µs",
-         "p99 \(formatted(api10.p99.microseconds, decimals: 1)) µs over 20,000 requests"),
+         "p99 \(formatted(api10.p99.microseconds, decimals: 1)) µs over 20,000 requests; VM \(vmShare)% of p50"),
         ("request -> response, 1000-turn conversation", "p50 \(formatted(api1000.p50.milliseconds, decimals: 2)) ms",
          "p99 \(formatted(api1000.p99.milliseconds, decimals: 2)) ms over 200 requests"),
         ("Lambda invocation (2.0 event), 10 turns", "p50 \(formatted(lambda10.p50.microseconds, decimals: 1)) µs",
@@ -262,6 +356,8 @@ func printBenchmarks() {
          "p99 \(formatted(decode1000.p99.microseconds, decimals: 1)) µs over 2,000 decodes"),
         ("JSON only: 2.0 event + its body, 10 turns", "p50 \(formatted(eventDecode10.p50.microseconds, decimals: 1)) µs",
          "p99 \(formatted(eventDecode10.p99.microseconds, decimals: 1)) µs over 20,000 decodes"),
+        processRow("process start to first reply (compiled DOCTOR)", startUp),
+        processRow("elizac chat Scripts/doctor.eliza, first reply", elizacStartUp),
     ]
     let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
     print(padded("benchmark", widths.0) + "  " + padded("result", widths.1, left: true) + "  detail")
@@ -269,9 +365,7 @@ func printBenchmarks() {
     for (name, result, detail) in rows {
         print(padded(name, widths.0) + "  " + padded(result, widths.1, left: true) + "  " + detail)
     }
-    let checksum = long.checksum &+ fresh.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum
-        &+ decode10.checksum &+ decode1000.checksum &+ eventDecode10.checksum
-    print("(checksum \(checksum))")
+    print("(checksum \(long.checksum &+ fresh.checksum &+ vm10.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum &+ decode10.checksum &+ decode1000.checksum &+ eventDecode10.checksum))")
 }
 
 let arguments = CommandLine.arguments.dropFirst()

@@ -8,9 +8,9 @@ import Musl
 // The toolchain's Glibc module does not include <sys/epoll.h>, and a C shim target would be a package
 // change; so the three calls are bound by symbol name. Each takes and returns only integers and
 // pointers, which the Swift and C calling conventions pass identically on x86_64 and arm64.
-@_silgen_name("epoll_create1") private func c_epoll_create1(_ flags: Int32) -> Int32
-@_silgen_name("epoll_ctl") private func c_epoll_ctl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutableRawPointer?) -> Int32
-@_silgen_name("epoll_wait") private func c_epoll_wait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32
+@_silgen_name("epoll_create1") private func epollCreate1(_ flags: Int32) -> Int32
+@_silgen_name("epoll_ctl") private func epollControl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutableRawPointer?) -> Int32
+@_silgen_name("epoll_wait") private func epollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32
 
 /// The Linux backend: an epoll instance, level-triggered. The descriptor is closed by the owner after
 /// the thread using it has ended, not on deinit, so that it is never closed under a running `wait`.
@@ -38,7 +38,7 @@ package final class EpollPoller: EventPoller {
     /// Creates a close-on-exec epoll instance.
     /// - Parameter capacity: The most events one `wait` returns.
     package init(capacity: Int) throws(HTTPError) {
-        let fd = c_epoll_create1(O_CLOEXEC)
+        let fd = epollCreate1(O_CLOEXEC)
         guard fd >= 0 else { throw HTTPError.systemCall("epoll_create1") }
         self.fd = fd
         self.buffer = [UInt8](repeating: 0, count: max(1, capacity) * Self.eventSize)
@@ -59,7 +59,7 @@ package final class EpollPoller: EventPoller {
 
     package func wait(timeoutMilliseconds: Int32, _ body: (_ token: UInt64, _ events: PollEvents) -> Void) -> Bool {
         let maxEvents = Int32(buffer.count / Self.eventSize)
-        let count = buffer.withUnsafeMutableBytes { c_epoll_wait(fd, $0.baseAddress, maxEvents, timeoutMilliseconds) }
+        let count = buffer.withUnsafeMutableBytes { epollWait(fd, $0.baseAddress, maxEvents, timeoutMilliseconds) }
         if count < 0 { return errno == EINTR }
         buffer.withUnsafeBytes { bytes in
             for index in 0..<Int(min(count, maxEvents)) {
@@ -77,7 +77,7 @@ package final class EpollPoller: EventPoller {
         return event.withUnsafeMutableBytes { bytes in
             bytes.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
             bytes.storeBytes(of: token, toByteOffset: Self.dataOffset, as: UInt64.self)
-            return c_epoll_ctl(fd, operation, descriptor, bytes.baseAddress) == 0
+            return epollControl(fd, operation, descriptor, bytes.baseAddress) == 0
         }
     }
 }

@@ -10,7 +10,7 @@ import Darwin
 // Hidden by the Glibc module (it needs _GNU_SOURCE); bound by symbol name like the epoll calls (see
 // EpollPoller.swift): integer and pointer arguments only.
 @_silgen_name("accept4")
-private func c_accept4(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32) -> Int32
+private func accept4WithFlags(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32) -> Int32
 #else
 /// accept(2), named so that `Socket.accept` can call it.
 private func systemAccept(
@@ -121,7 +121,7 @@ package enum Socket {
         #if os(Linux) && !ELIZA_PORTABLE_POSIX
         let fd = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                c_accept4(listenFD, $0, &length, socketNonBlocking | socketCloseOnExec)
+                accept4WithFlags(listenFD, $0, &length, socketNonBlocking | socketCloseOnExec)
             }
         }
         #else

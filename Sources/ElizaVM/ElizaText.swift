@@ -7,6 +7,17 @@ public enum ElizaText {
     ///
     /// Used on script symbols as well as on user input, so that keywords such as `DÉSOLÉ` match.
     public static func normalize(_ text: String) -> String {
+        // ASCII, the common case (every DOCTOR symbol): byte for byte, straight into the result.
+        var text = text
+        if let ascii = text.withUTF8({ utf8 -> String? in
+            guard utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return String(unsafeUninitializedCapacity: utf8.count) { out in
+                for i in utf8.indices { out[i] = asciiNormalized(utf8[i]) }
+                return utf8.count
+            }
+        }) {
+            return ascii
+        }
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -20,64 +31,35 @@ public enum ElizaText {
     /// Every whitespace character separates words (a documented departure: the reference recreation
     /// splits on the space character only, but chat messages are often several lines long). Every
     /// `,` and `.` is a word of its own wherever it occurs, so `E.G.` gives `E . G .`.
-    ///
-    /// Words are built as UTF-8 bytes: appending scalars to a `String.UnicodeScalarView` went through
-    /// unspecialised generic code and dominated the time of a DOCTOR reply.
     public static func words(_ input: String) -> [String] {
         var words: [String] = []
-        var current: [UInt8] = []
-        current.reserveCapacity(32)
-        var mapped: [UInt8] = []
-        for scalar in input.unicodeScalars {
-            let value = scalar.value
-            let byte: UInt8
-            if value < 0x80 {
-                byte = asciiMap[Int(value)]
-            } else {
-                // Whitespace has no case, so testing the input scalar is testing its upper case.
-                if scalar.properties.isWhitespace { flush(&current, into: &words); continue }
-                mapped.removeAll(keepingCapacity: true)
-                appendNormalized(scalar, to: &mapped)
-                // The special cases map to ASCII (a space, `,`, `'`, or letters); a single ASCII
-                // byte may be a separator or punctuation, so it goes through the switch below.
-                guard mapped.count == 1 else { current.append(contentsOf: mapped); continue }
-                byte = mapped[0]
-            }
-            switch byte {
-            case 0x20, 0x09...0x0D:
-                flush(&current, into: &words)
-            case UInt8(ascii: ","):
-                flush(&current, into: &words)
-                words.append(",")
-            case UInt8(ascii: "."):
-                flush(&current, into: &words)
-                words.append(".")
-            default:
-                current.append(byte)
+        var word: [UInt8] = []
+        var input = input
+        input.withUTF8 { bytes in
+            var reader = WordReader(bytes)
+            while true {
+                switch reader.next(into: &word) {
+                case .end: return
+                case .comma: words.append(",")
+                case .period: words.append(".")
+                case .ascii(let range):
+                    words.append(String(decoding: bytes[range].lazy.map(WordReader.upperASCII), as: UTF8.self))
+                case .word: words.append(String(decoding: word, as: UTF8.self))
+                }
             }
         }
-        flush(&current, into: &words)
         return words
     }
 
-    /// Ends the current word. A static function with inout parameters, not a closure over locals,
-    /// so the compiler needs no dynamic exclusivity checks on the hot path.
-    @inline(__always)
-    private static func flush(_ current: inout [UInt8], into words: inout [String]) {
-        if !current.isEmpty {
-            words.append(String(decoding: current, as: UTF8.self))
-            current.removeAll(keepingCapacity: true)
-        }
-    }
-
     /// Item 5 for ASCII: a-z upper-cased, `?` `!` → `.`, `:` `;` → `,`, `` ` `` `"` → space.
-    private static let asciiMap: [UInt8] = (0..<128).map { (value: Int) -> UInt8 in
-        switch value {
-        case 0x61...0x7A: UInt8(value - 0x20)   // a-z
+    @inline(__always)
+    static func asciiNormalized(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case 0x61...0x7A: byte &- 0x20            // a-z
         case 0x3F, 0x21: UInt8(ascii: ".")       // ? !
         case 0x3A, 0x3B: UInt8(ascii: ",")       // : ;
         case 0x60, 0x22: UInt8(ascii: " ")       // ` "
-        default: UInt8(value)
+        default: byte
         }
     }
 
@@ -85,7 +67,7 @@ public enum ElizaText {
     static func appendNormalized(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
         let v = scalar.value
         if v < 0x80 {
-            out.append(asciiMap[Int(v)])
+            out.append(asciiNormalized(UInt8(v)))
             return
         }
         switch v {

@@ -18,7 +18,11 @@ public enum SlipHash {
     /// BCD, including every UTF-8 byte of a non-ASCII character, contributes its low 6 bits (Hay's
     /// choice: such characters could not be typed in 1966).
     public static func lastChunkAsBCD(_ word: String) -> UInt64 {
-        let bytes = Array(word.utf8)
+        Array(word.utf8).withUnsafeBufferPointer(lastChunkAsBCD(utf8:))
+    }
+
+    /// `lastChunkAsBCD(_:)` of a word given as its UTF-8.
+    static func lastChunkAsBCD(utf8 bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let chunkStart = bytes.isEmpty ? 0 : ((bytes.count - 1) / 6) * 6
         var d: UInt64 = 0
         for i in 0..<6 {
@@ -54,5 +58,10 @@ public enum SlipHash {
     /// Which of the four MEMORY transformations a text ending in `word` uses: HASH(last chunk, 2).
     public static func memoryIndex(forLastWord word: String) -> Int {
         hash(lastChunkAsBCD(word), bits: 2)
+    }
+
+    /// `memoryIndex(forLastWord:)` of a word given as its UTF-8.
+    static func memoryIndex(forLastWordUTF8 bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        hash(lastChunkAsBCD(utf8: bytes), bits: 2)
     }
 }

@@ -11,13 +11,6 @@ public struct NoTracer: Tracer {
     public mutating func record(_ event: @autoclosure () -> TraceEvent) {}
 }
 
-/// A tracer that keeps every event.
-public struct CollectingTracer: Tracer {
-    public private(set) var events: [TraceEvent] = []
-    public init() {}
-    public mutating func record(_ event: @autoclosure () -> TraceEvent) { events.append(event()) }
-}
-
 /// One step of the VM's work on an input.
 public enum TraceEvent: Sendable, Equatable, CustomStringConvertible {
     case input(words: [String], limit: Int)

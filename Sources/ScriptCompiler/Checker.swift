@@ -4,6 +4,8 @@ import ElizaVM
 /// ../shared/docs/eliza-1966.md, `cpp:eliza_script_reader`, the CACM appendix).
 struct Checker {
     private(set) var diagnostics: [Diagnostic] = []
+    /// The script's words as they are given ids.
+    private var words = WordTable()
 
     private struct RawRule {
         var keyword: String
@@ -324,9 +326,11 @@ struct Checker {
             return position
         }
 
+        let greeting = greeting.map { words.id($0) }
         var rules: [KeywordRule] = []
         var decompositionID = 0
         for rule in raw {
+            let keyword = words.id(rule.keyword)   // ids in order of first use, a rule's keyword first
             var decompositions: [Decomposition] = []
             for transformation in rule.transformations {
                 let pattern = transformation.elements.map { patternElement($0, tagged: tagged) }
@@ -349,8 +353,9 @@ struct Checker {
                 decompositionID += 1
             }
             let link = rule.link.flatMap { resolve($0.name, $0.location, from: rule.keyword) }
-            rules.append(KeywordRule(keyword: rule.keyword, substitute: rule.substitute, precedence: rule.precedence,
-                                     tags: rule.tags, decompositions: decompositions, link: link, line: rule.location.line))
+            rules.append(KeywordRule(keyword: keyword, substitute: rule.substitute.map { words.id($0) },
+                                     precedence: rule.precedence, tags: rule.tags.map { words.id($0) },
+                                     decompositions: decompositions, link: link, line: rule.location.line))
         }
 
         let end = SourceLocation(line: 1, column: 1)
@@ -377,12 +382,13 @@ struct Checker {
                                             reassembly: reassemblyTokens(transformation.reassembly, pattern: patternNode, count: pattern.count))
             }
             if let keyword = memory.keyword, !memory.failed {
-                memoryRule = MemoryRule(keyword: keyword, transformations: transformations)
+                memoryRule = MemoryRule(keyword: words.id(keyword), transformations: transformations)
             }
         }
 
         guard !diagnostics.contains(where: { $0.severity == .error }), let noneRule, let memoryRule else { return nil }
-        return Script(format: .v1, name: name, greeting: greeting, rules: rules, noneRule: noneRule, memory: memoryRule)
+        return Script(format: .v2, name: name, words: words.words, greeting: greeting, rules: rules, noneRule: noneRule,
+                      memory: memoryRule)
     }
 
     /// One decomposition element (item 12).
@@ -393,27 +399,27 @@ struct Checker {
             case .number(let digits):
                 let n = Int(digits) ?? Int.max
                 return n == 0 ? .any : .count(n)
-            case .symbol(let word): return .word(word)
-            case .equals: return .word("=")
-            case .open, .close: return .word(node.text)
+            case .symbol(let word): return .word(words.id(word))
+            case .equals: return .word(words.id("="))
+            case .open, .close: return .word(words.id(node.text))
             }
         case .list(let elements, _):
-            let words = elements.map(\.text)
-            guard let first = words.first else { return .never("()") }
+            let texts = elements.map(\.text)
+            guard let first = texts.first else { return .never(words.id("()")) }
             // `*` or `/` matter only as the first character inside a sub-list; `(* WANT NEED)` with
             // a space works too (section G).
             if first.hasPrefix("*") || first.hasPrefix("/") {
                 let head = String(first.dropFirst())
-                let items = (head.isEmpty ? [] : [head]) + words.dropFirst()
-                if first.hasPrefix("*") { return .oneOf(items) }
+                let items = (head.isEmpty ? [] : [head]) + texts.dropFirst()
+                if first.hasPrefix("*") { return .oneOf(items.map { words.id($0) }) }
                 let keywords = items.reduce(into: Set<String>()) { $0.formUnion(tagged[$1] ?? []) }
                 if keywords.isEmpty {
                     warning(node.location, "no keyword has a DLIST with \(items.map { "/" + $0 }.joined(separator: " ")), so '\(node.text)' never matches")
                 }
-                return .tagged(tags: items, words: keywords)
+                return .tagged(tags: items.map { words.id($0) }, words: keywords.map { words.id($0) }.sorted())
             }
             // A sub-list that starts with neither `*` nor `/` never matches (item 12; YAPYAP's `(I)`).
-            return .never(node.text)
+            return .never(words.id(node.text))
         }
     }
 
@@ -431,7 +437,7 @@ struct Checker {
                 }
                 return .component(n)
             }
-            return .word(node.text)
+            return .word(words.id(node.text))
         }
     }
 

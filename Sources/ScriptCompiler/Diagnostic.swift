@@ -26,21 +26,18 @@ struct Diagnostic: Sendable, Equatable, CustomStringConvertible {
     var description: String { "\(file):\(location.line):\(location.column): \(severity.rawValue): \(message)" }
 }
 
-/// The compiler's error: the diagnostics that made a script fail to load.
+/// The compiler's error: a file it could not read or write. A script that fails to load is not an
+/// error value: its diagnostics are returned and printed (`ScriptLoader.load`).
 struct ScriptError: Error, Sendable, CustomStringConvertible {
     enum Code: Sendable {
-        /// The script has at least one error diagnostic.
-        case invalidScript
-        /// The file could not be read.
+        /// The file could not be read or written; the reason, with the path.
         case unreadable(String)
     }
 
     var code: Code
-    var diagnostics: [Diagnostic]
 
     var description: String {
         switch code {
-        case .invalidScript: diagnostics.map(\.description).joined(separator: "\n")
         case .unreadable(let reason): reason
         }
     }

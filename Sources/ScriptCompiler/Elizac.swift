@@ -1,6 +1,8 @@
 import ElizaVM
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -9,7 +11,7 @@ import Darwin
 /// `run`, which tests call directly.
 @main
 struct Elizac {
-    static let version = "elizac 1.0.0 (ELIZA 1966 script format, table format v1)"
+    static let version = "elizac 1.0.0 (ELIZA 1966 script format, table format v2)"
 
     static let usage = """
     usage: elizac                                  check every Scripts/*.eliza of this package
@@ -201,8 +203,9 @@ struct Elizac {
         guard let script = check(file, io: &io) else { return 1 }
         var session = Session(script: script, budget: budget)
         io.out(script.greetingText + "\n")
+        let interactive = io.isInteractive   // asked once: isatty(3) is a system call
         while true {
-            if io.isInteractive { io.out("> ") }
+            if interactive { io.out("> ") }
             guard var line = io.readLine() else { break }
             if line.hasSuffix("\r") { line.removeLast() }
             // An empty line ends the session, as in 1966 (item 2, `ANN 000530`).

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -9,7 +11,7 @@ enum FileIO {
     /// Reads a whole file.
     static func read(_ path: String) throws(ScriptError) -> [UInt8] {
         guard let file = fopen(path, "rb") else {
-            throw ScriptError(code: .unreadable("\(path): cannot open: \(String(cString: strerror(errno)))"), diagnostics: [])
+            throw ScriptError(code: .unreadable("\(path): cannot open: \(String(cString: strerror(errno)))"))
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -19,7 +21,7 @@ enum FileIO {
             if n > 0 { bytes.append(contentsOf: buffer[0..<n]) }
             if n < buffer.count {
                 if ferror(file) != 0 {
-                    throw ScriptError(code: .unreadable("\(path): read error"), diagnostics: [])
+                    throw ScriptError(code: .unreadable("\(path): read error"))
                 }
                 break
             }
@@ -31,13 +33,13 @@ enum FileIO {
     static func write(_ text: String, to path: String) throws(ScriptError) {
         if let existing = try? read(path), existing.elementsEqual(text.utf8) { return }
         guard let file = fopen(path, "wb") else {
-            throw ScriptError(code: .unreadable("\(path): cannot write: \(String(cString: strerror(errno)))"), diagnostics: [])
+            throw ScriptError(code: .unreadable("\(path): cannot write: \(String(cString: strerror(errno)))"))
         }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
         let closed = fclose(file)
         if written != bytes.count || closed != 0 {
-            throw ScriptError(code: .unreadable("\(path): write failed"), diagnostics: [])
+            throw ScriptError(code: .unreadable("\(path): write failed"))
         }
     }
 
@@ -60,23 +62,35 @@ enum FileIO {
     static func currentDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return "." }
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Writes all of `text` to a file descriptor, retrying partial writes and EINTR.
     static func write(_ text: String, fd: Int32) {
-        var bytes = Array(text.utf8)
+        let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { raw in
+                raw.baseAddress.map { systemWrite(fd, $0 + offset, raw.count - offset) } ?? 0
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 return
             }
             offset += n
         }
-        bytes.removeAll()
     }
 
     static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) != 0 }
+
+    /// `write(2)`, named through the C library's module (`FileIO.write` shadows the bare name).
+    private static func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(fd, buffer, count)
+        #elseif canImport(Musl)
+        Musl.write(fd, buffer, count)
+        #elseif canImport(Darwin)
+        Darwin.write(fd, buffer, count)
+        #endif
+    }
 }

@@ -70,7 +70,7 @@ struct GeneratedTablesTests {
         #expect(Array(Renderer.render(CompiledScripts.doctor, sourceName: "Scripts/doctor.eliza").utf8) == Array(first.utf8))
         // A provenance comment per rule, and the version handshake.
         #expect(first.contains("// doctor.eliza:334 keyword MY (rule "))
-        #expect(first.contains("Script(format: .v1, "))
+        #expect(first.contains("Script(format: .v2, "))
     }
 
     @Test("each rule is built by a function of its own, so that -O compiles the tables in seconds")

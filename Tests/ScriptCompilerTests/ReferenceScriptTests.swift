@@ -38,7 +38,7 @@ struct ReferenceScriptTests {
         let loaded = try #require(script)
         #expect(loaded.rules.count > 1)
         #expect(loaded.memory.transformations.count == 4)
-        #expect(loaded.rules[loaded.noneRule].keyword == "NONE")
+        #expect(loaded.keyword(ofRule: loaded.noneRule) == "NONE")
     }
 
     @Test("TAPE-102 is invalid as published: first error at line 48 (SCR)")

@@ -43,9 +43,12 @@ import Testing
         }
     }
 
+    /// The decoder reads the extension; absent, it is off (`null` too).
     @Test func theDecoderReadsTheExtension() throws {
         let body = Array(userBody("Hello", #""eliza":{"trace":true}"#).utf8)
         #expect(try ChatCompletionRequest.decode(body).trace)
+        #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello", #""eliza":null"#).utf8)).trace)
+        #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello", #""eliza":{"trace":null}"#).utf8)).trace)
         #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello").utf8)).trace)
     }
 
@@ -110,7 +113,9 @@ import Testing
         #expect(events[1]["keystack"]?.array?.compactMap(\.string) == ["ALIKE", "ARE"])
         let keyword = try #require(events.first { $0["event"]?.string == "keyword" })
         #expect(keyword["keyword"]?.string == "ALIKE")
-        #expect(keyword["line"]?.number == Double(try #require(CompiledScripts.doctor.rule(forKeyword: "ALIKE")).line))
+        let doctor = CompiledScripts.doctor
+        let alike = try #require(doctor.rules.indices.first { doctor.keyword(ofRule: $0) == "ALIKE" })
+        #expect(keyword["line"]?.number == Double(doctor.rules[alike].line))
         #expect(events.contains { $0["event"]?.string == "link" && $0["to"]?.string == "DIT" })
         let decomposition = try #require(events.first { $0["event"]?.string == "decomposition" })
         #expect(decomposition["keyword"]?.string == "DIT")
