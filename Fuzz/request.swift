@@ -1,12 +1,12 @@
 // libFuzzer target `request`: arbitrary bytes as a chat-completion body, decoded directly and
 // answered by ElizaAPI.handle (POST /v1/chat/completions), then as the body of every other route
-// (Responses, completions, Messages: never a 5xx, and within the same bounds). Never traps; the
-// answer is 200 exactly when the body decodes, its model is within the cap and the request stays
-// within its budget (422 otherwise, 400 for the model); on every input the response is within the
-// response limit and the work within the budget; and our decoder agrees with JSONDecoder
+// (Responses, completions, Messages: never a 5xx, and within the same bounds). Never traps; the answer is 200 exactly
+// when the body decodes, its model is within the cap and the request stays within its budget (422
+// otherwise, 400 for the model); our decoder agrees with JSONDecoder
 // (Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift, compiled in by build.sh): the same
 // request wherever JSONDecoder reads one, a refusal wherever it refuses, the same field error, but
-// for the deliberate differences listed there.
+// for the deliberate differences listed there; and on every input the response is within the
+// response limit and the work within the budget.
 @testable import ElizaVM
 import ElizaHTTP
 @testable import LambdaFunction

@@ -77,10 +77,16 @@ struct Program: Sendable {
                 keywordRules[Int(keyword.id)] = Int32(truncatingIfNeeded: index)
             }
         }
+        // Sized once: this runs when a process first uses the script.
+        let decompositionCount = source.reduce(0) { $0 + $1.decompositions.count }
         var rules: [Rule] = []
+        rules.reserveCapacity(source.count)
         var decompositions: [Decomposition] = []
+        decompositions.reserveCapacity(decompositionCount)
         var patterns = PatternTable()
         var reassemblies: [Reassembly] = []
+        reassemblies.reserveCapacity(source.reduce(0) { $0 + $1.decompositions.reduce(0) { $0 + $1.reassemblies.count } })
+        tokens.reserveCapacity(8 * reassemblies.capacity)
         for keywordRule in source {
             let first = decompositions.count
             for decomposition in keywordRule.decompositions {

@@ -37,6 +37,7 @@ public struct Vocabulary: Sendable, Equatable {
         var ends: [Int] = []
         var nonASCII: [Int] = []
         ends.reserveCapacity(count)
+        bytes.reserveCapacity(words.reduce(0) { $0 + $1.utf8.count })
         for (id, word) in words.enumerated() {
             // A copy of contiguous UTF-8 (string literals and native strings), not byte by byte:
             // this runs when a process first uses a script.
@@ -60,6 +61,7 @@ public struct Vocabulary: Sendable, Equatable {
         var index = HashIndex(bytes, ends: ends) { merge($1, $0) }   // the same bytes twice (hand-built tables): one word
         var folds: [[UInt8]: UInt32] = [:]   // ASCII forms of spellings that are not ASCII themselves
         var canonical: [String: UInt32] = [:]
+        canonical.reserveCapacity(nonASCII.count)   // no rehashing: hashing them is the costly part (NFC)
         for id in nonASCII {
             let key = UInt32(truncatingIfNeeded: id)
             if let folded = Self.asciiForm(Array(words[id].utf8)) {
@@ -88,7 +90,7 @@ public struct Vocabulary: Sendable, Equatable {
         self.ends = ends
         self.keyClasses = keyClasses
         self.slots = index.slots
-        self.canonical = canonical.mapValues { classes[Int($0)] }
+        self.canonical = canonical.mapValues { classes[Int($0)] }   // keeps the keys' hashes
     }
 
     /// How many spellings there are; ids at or above it are not the script's.

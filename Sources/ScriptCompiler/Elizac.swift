@@ -214,6 +214,7 @@ struct Elizac {
             if trace {
                 var tracer = StreamTracer(io: io)
                 outcome = session.respond(to: line, tracer: &tracer)
+                io = tracer.io   // what the tracer wrote, for an `ElizacIO` that keeps it (tests)
             } else {
                 outcome = session.respond(to: line)
             }

@@ -78,6 +78,44 @@ struct BehaviourTests {
         #expect(first.limit == 3 && fork.limit == 4)
     }
 
+    @Test("elizac chat --trace: each reply's steps on stderr, from the ids back to text; the replies alone on stdout")
+    func trace() {
+        var io = BufferIO(input: ["My mother is here", "Perhaps I dreamed of you"])
+        #expect(Elizac.run(["chat", "--trace", ReferenceData.cacmScriptPath], io: &io) == 0)
+        #expect(io.stdout == "HOW DO YOU DO. PLEASE TELL ME YOUR PROBLEM\nTELL ME MORE ABOUT YOUR FAMILY\nREALLY, OF I\n")
+        #expect(io.stderr.split(separator: "\n").map(String.init) == [
+            "trace: input: MY MOTHER IS HERE (LIMIT 2)",
+            "trace: text: YOUR MOTHER IS HERE | keystack: MY",
+            "trace: keyword MY (line 334)",
+            "trace:   MEMORY: HASH 3 laid down: DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR MOTHER IS HERE",
+            "trace:   decomposition 1 of MY matched: (0 YOUR 0 (/FAMILY) 0) parts: [] [YOUR] [] [MOTHER] [IS HERE]",
+            "trace:   reassembly 1 of 4 (MY decomposition 1)",
+            "trace: input: PERHAPS I DREAMED OF YOU (LIMIT 3)",
+            "trace: text: PERHAPS YOU DREAMT OF I | keystack: DREAMED PERHAPS I YOU",
+            "trace: keyword DREAMED (line 85)",
+            "trace:   link to DREAMT",
+            "trace: keyword DREAMT (line 77)",
+            "trace:   decomposition 1 of DREAMT matched: (0 YOU DREAMT 0) parts: [PERHAPS] [YOU] [DREAMT] [OF I]",
+            "trace:   reassembly 1 of 5 (DREAMT decomposition 1)",
+        ])
+        // PRE shows the text it made, word by word.
+        var machine = BufferIO(input: ["PALP A"])
+        #expect(Elizac.run(["chat", "--trace", ReferenceData.packageRoot + "/Scripts/palindrome.eliza"], io: &machine) == 0)
+        #expect(machine.stdout.hasSuffix("\nTRUE\n"))
+        #expect(machine.stderr.split(separator: "\n").prefix(10).map(String.init) == [
+            "trace: input: PALP A (LIMIT 2)",
+            "trace: text: PALP A | keystack: PALP",
+            "trace: keyword PALP (line 11)",
+            "trace:   decomposition 2 of PALP matched: (PALP A 0) parts: [PALP] [A] []",
+            "trace:   reassembly 1 of 1 (PALP decomposition 2)",
+            "trace:   PRE: . . ' A ' . . then Q0",
+            "trace: keyword Q0 (line 62)",
+            "trace:   decomposition 3 of Q0 matched: (0 1 ' A ' 1 0) parts: [.] [.] ['] [A] ['] [.] [.]",
+            "trace:   reassembly 1 of 1 (Q0 decomposition 3)",
+            "trace:   PRE: . . . ' . ' . then Q1",
+        ])
+    }
+
     // MARK: B. Tokenisation
 
     @Test("item 5: typographic quotes, ? ! → . , : ; dashes → ,")

@@ -71,12 +71,11 @@ package struct ChatCompletionRequest: Sendable, Equatable {
             _ = try choice.object("must be a string or an object")
         }
         try RequestBody.check(body, objects: ["response_format"])
-        let trace = try ElizaExtension.read(body)
 
         let limit = [maxTokens, maxCompletionTokens].compactMap { $0 }.min()
         var request = ChatCompletionRequest(model: model, messages: messages, stream: stream, includeUsage: includeUsage,
                                             maxTokens: limit, n: n)
-        request.trace = trace.trace
+        request.trace = try ElizaExtension.read(body.optional("eliza")).trace
         return request
     }
 

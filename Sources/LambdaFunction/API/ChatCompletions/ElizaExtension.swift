@@ -5,14 +5,12 @@ struct ElizaExtension: Sendable, Equatable {
     /// Trace the reply to the last user message (`ChatTrace`).
     var trace = false
 
-    /// Reads the `eliza` member of a request body.
-    /// - Throws: `JSONDecodingError` naming `eliza` or `eliza.trace` when either has the wrong type.
-    static func read(_ body: JSONObject) throws(JSONDecodingError) -> ElizaExtension {
-        var options = ElizaExtension()
-        guard let object = try body.optionalObject("eliza", #"must be an object such as {"trace": true}"#) else {
-            return options
-        }
-        options.trace = try object.optionalBool("trace", "must be a boolean") ?? false
-        return options
+    /// Reads the member.
+    /// - Parameter value: The `eliza` member; nil when absent or `null`.
+    /// - Throws: `JSONDecodingError` when it is not an object, or `trace` is not a boolean.
+    static func read(_ value: JSONValue?) throws(JSONDecodingError) -> ElizaExtension {
+        guard let value else { return ElizaExtension() }
+        let object = try value.object(#"must be an object such as {"trace": true}"#)
+        return ElizaExtension(trace: try object.optionalBool("trace", "must be a boolean") ?? false)
     }
 }
