@@ -43,9 +43,12 @@ import Testing
         }
     }
 
+    /// The decoder reads the extension; absent, it is off (`null` too).
     @Test func theDecoderReadsTheExtension() throws {
         let body = Array(userBody("Hello", #""eliza":{"trace":true}"#).utf8)
         #expect(try ChatCompletionRequest.decode(body).trace)
+        #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello", #""eliza":null"#).utf8)).trace)
+        #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello", #""eliza":{"trace":null}"#).utf8)).trace)
         #expect(try !ChatCompletionRequest.decode(Array(userBody("Hello").utf8)).trace)
     }
 
