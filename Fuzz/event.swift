@@ -1,3 +1,4 @@
+import ElizaHTTP
 // libFuzzer target `event`: arbitrary bytes as a Lambda event, handled as LambdaRuntime does:
 // LambdaEvent.decode → ElizaAPI.respond (logging on) → encode. A proxy response must be JSON
 // carrying the status code, and our event decoder agrees with JSONDecoder's
@@ -5,8 +6,8 @@
 // event wherever JSONDecoder reads one, a refusal wherever it refuses, but for the deliberate
 // differences listed there.
 import FoundationEssentials
+
 @testable import ElizaVM
-import ElizaHTTP
 @testable import LambdaFunction
 
 let api: ElizaAPI = {
@@ -34,11 +35,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     do {
         let event = try LambdaEvent.decode(bytes)
         let context = ElizaAPI.Context(requestId: "fuzz")
-        let response = switch event {
-        case .direct(let request): api.respond(to: request, context: context, trusted: true)
-        case .httpAPI(let request, let id), .restAPI(let request, let id):
-            api.respond(to: request, context: ElizaAPI.Context(requestId: "fuzz", apiRequestId: id))
-        }
+        let response =
+            switch event {
+            case .direct(let request): api.respond(to: request, context: context, trusted: true)
+            case .httpAPI(let request, let id), .restAPI(let request, let id):
+                api.respond(to: request, context: ElizaAPI.Context(requestId: "fuzz", apiRequestId: id))
+            }
         answer = event.encode(response)
         status = response.status
         if case .direct = event { return 0 }

@@ -1,3 +1,5 @@
+import ElizaHTTP
+
 // libFuzzer target `request`: arbitrary bytes as a chat-completion body, decoded directly and
 // answered by ElizaAPI.handle (POST /v1/chat/completions), then as the body of every other route
 // (Responses, completions, Messages: never a 5xx, and within the same bounds). Never traps; the answer is 200 exactly
@@ -8,12 +10,12 @@
 // for the deliberate differences listed there; and on every input the response is within the
 // response limit and the work within the budget.
 @testable import ElizaVM
-import ElizaHTTP
 @testable import LambdaFunction
 
 /// Small limits, so that every bound is reached often.
-let limits = RequestLimits(transformations: 5_000, wordOperations: 500_000, inputBytes: 8_192, inputMessages: 64,
-                           replyBytes: 2_048, responseBytes: 16_384)
+let limits = RequestLimits(
+    transformations: 5_000, wordOperations: 500_000, inputBytes: 8_192, inputMessages: 64,
+    replyBytes: 2_048, responseBytes: 16_384)
 
 let api: ElizaAPI = {
     var configuration = Configuration()
@@ -37,8 +39,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     if let disagreement = JSONDecoderReference.requestDisagreement(body) {
         preconditionFailure("our decoder disagrees with JSONDecoder: \(disagreement)")
     }
-    let request = HTTPRequest(method: "POST", path: "/v1/chat/completions",
-                              headers: [HTTPHeader("content-type", "application/json")], body: body, callerIP: "203.0.113.7")
+    let request = HTTPRequest(
+        method: "POST", path: "/v1/chat/completions",
+        headers: [HTTPHeader("content-type", "application/json")], body: body, callerIP: "203.0.113.7")
     let outcome = api.handle(request)
     let status = outcome.response.status
     if let decoded {
@@ -50,26 +53,38 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     } else {
         precondition(status == 400, "undecodable body answered \(status)")
     }
-    precondition(outcome.response.body.count <= limits.responseBytes, "a response of \(outcome.response.body.count) bytes")
+    precondition(
+        outcome.response.body.count <= limits.responseBytes, "a response of \(outcome.response.body.count) bytes")
     if let usage = outcome.usage {
         precondition(usage.transformations <= limits.transformations, "\(usage.transformations) transformations")
-        precondition(usage.wordOperations <= limits.wordOperations + wordOverrun, "\(usage.wordOperations) word operations")
-        precondition(usage.inputMessages <= limits.inputMessages || status == 422, "\(usage.inputMessages) messages answered")
+        precondition(
+            usage.wordOperations <= limits.wordOperations + wordOverrun, "\(usage.wordOperations) word operations")
+        precondition(
+            usage.inputMessages <= limits.inputMessages || status == 422, "\(usage.inputMessages) messages answered")
         precondition(usage.inputBytes <= limits.inputBytes || status == 422, "\(usage.inputBytes) input bytes answered")
-        precondition(usage.replyBytes <= limits.replyBytes || status == 422, "a reply of \(usage.replyBytes) bytes answered")
+        precondition(
+            usage.replyBytes <= limits.replyBytes || status == 422, "a reply of \(usage.replyBytes) bytes answered")
         if status == 200 {
             precondition(usage.responseBytes == outcome.response.body.count, "the size admitted is not the size built")
         }
     }
     // The same bytes on every other route with a body: never a 5xx, and within the same bounds.
-    for path in ["/v1/responses", "/v1/responses/input_tokens", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens"] {
-        let other = api.handle(HTTPRequest(method: "POST", path: path, headers: request.headers, body: body, callerIP: "203.0.113.7"))
+    for path in [
+        "/v1/responses", "/v1/responses/input_tokens", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens",
+    ] {
+        let other = api.handle(
+            HTTPRequest(method: "POST", path: path, headers: request.headers, body: body, callerIP: "203.0.113.7"))
         let status = other.response.status
         precondition(status == 200 || status == 400 || status == 422, "\(path) answered \(status)")
-        precondition(other.response.body.count <= limits.responseBytes, "\(path): a response of \(other.response.body.count) bytes")
+        precondition(
+            other.response.body.count <= limits.responseBytes,
+            "\(path): a response of \(other.response.body.count) bytes")
         if let usage = other.usage {
-            precondition(usage.transformations <= limits.transformations, "\(path): \(usage.transformations) transformations")
-            precondition(usage.wordOperations <= limits.wordOperations + wordOverrun, "\(path): \(usage.wordOperations) word operations")
+            precondition(
+                usage.transformations <= limits.transformations, "\(path): \(usage.transformations) transformations")
+            precondition(
+                usage.wordOperations <= limits.wordOperations + wordOverrun,
+                "\(path): \(usage.wordOperations) word operations")
             if status == 200 {
                 precondition(usage.replyBytes <= limits.replyBytes, "\(path): a reply of \(usage.replyBytes) bytes")
             }

@@ -14,7 +14,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         return 0
     }
     // A checked script runs: its own keywords as input, and an input with no keyword (NONE).
-    var session = Session(script: script, budget: StepBudget(transformations: 1_000, wordOperations: 100_000, textWords: 1_000))
+    var session = Session(
+        script: script, budget: StepBudget(transformations: 1_000, wordOperations: 100_000, textWords: 1_000))
     _ = session.respond(to: script.rules.indices.prefix(8).map(script.keyword(ofRule:)).joined(separator: " "))
     _ = session.respond(to: "XYZZY")
     return 0

@@ -1,7 +1,8 @@
+import ElizaScripts
+
 // libFuzzer target `vm`: each input line, on a fresh Session, through DOCTOR and the two
 // Turing-machine scripts (palindrome, equal-number). Every line must reply or exhaust the budget.
 @testable import ElizaVM
-import ElizaScripts
 
 /// Small enough that one input cannot take long, large enough for short Turing-machine tapes.
 let budget = StepBudget(transformations: 500, wordOperations: 50_000, textWords: 500)

@@ -21,19 +21,22 @@ struct ElizaScriptPlugin: BuildToolPlugin {
             return .buildCommand(
                 displayName: "Compiling ELIZA script \(fileName)",
                 executable: elizac,
-                arguments: ["compile", script.path, "--output", generated.path, "--source-name", "Scripts/\(fileName)"],
+                arguments: [
+                    "compile", script.path, "--output", generated.path, "--source-name", "Scripts/\(fileName)",
+                ],
                 inputFiles: [script, elizac],
                 outputFiles: [generated]
             )
         }
         let index = output.appending(path: "ScriptIndex.swift")
-        commands.append(.buildCommand(
-            displayName: "Indexing ELIZA scripts",
-            executable: elizac,
-            arguments: ["index", "--output", index.path] + names,
-            inputFiles: [elizac] + names.map { scriptsDirectory.appending(path: $0) },
-            outputFiles: [index]
-        ))
+        commands.append(
+            .buildCommand(
+                displayName: "Indexing ELIZA scripts",
+                executable: elizac,
+                arguments: ["index", "--output", index.path] + names,
+                inputFiles: [elizac] + names.map { scriptsDirectory.appending(path: $0) },
+                outputFiles: [index]
+            ))
         return commands
     }
 }

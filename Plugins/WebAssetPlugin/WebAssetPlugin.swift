@@ -14,12 +14,14 @@ struct WebAssetPlugin: BuildToolPlugin {
             .sorted()
             .map { "Web/" + $0 }
         let output = context.pluginWorkDirectoryURL.appending(path: "WebAssets.swift")
-        return [.buildCommand(
-            displayName: "Embedding \(files.joined(separator: ", "))",
-            executable: tool,
-            arguments: ["--root", root.path, "--output", output.path] + files,
-            inputFiles: [tool] + files.map { root.appending(path: $0) },
-            outputFiles: [output]
-        )]
+        return [
+            .buildCommand(
+                displayName: "Embedding \(files.joined(separator: ", "))",
+                executable: tool,
+                arguments: ["--root", root.path, "--output", output.path] + files,
+                inputFiles: [tool] + files.map { root.appending(path: $0) },
+                outputFiles: [output]
+            )
+        ]
     }
 }

@@ -4,6 +4,7 @@
 import ElizaHTTP
 import ElizaVM
 import LambdaFunction
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -23,7 +24,9 @@ struct WorstCase {
 /// A chat-completion body: `messages` as (role, content) pairs, then `extra` members (JSON text).
 func requestBody(_ messages: [(String, String)], model: String = "eliza", _ extra: String = "") -> [UInt8] {
     let list = messages.map { #"{"role":\#(JSONText.quoted($0.0)),"content":\#(JSONText.quoted($0.1))}"# }
-    return Array(#"{"model":\#(JSONText.quoted(model)),"messages":[\#(list.joined(separator: ","))]\#(extra.isEmpty ? "" : "," + extra)}"#.utf8)
+    return Array(
+        #"{"model":\#(JSONText.quoted(model)),"messages":[\#(list.joined(separator: ","))]\#(extra.isEmpty ? "" : "," + extra)}"#
+            .utf8)
 }
 
 /// `PALP` and a palindrome of `cells` A/B cells (pseudo-random, fixed seed).
@@ -51,7 +54,7 @@ func repeated(_ word: String, _ count: Int) -> String {
 /// The cases, found by trying each class against the default limits: for a class the bounds stop,
 /// the input that spends the most before it is stopped; for one they admit, the largest admitted.
 func worstCases() -> [WorstCase] {
-    let worried = "I am worried about my " + repeated("a", 14_989)   // 30,000 characters, the issue's
+    let worried = "I am worried about my " + repeated("a", 14_989)  // 30,000 characters, the issue's
     let oneMiB = 1_048_576
     // 2,000 user messages (the limit) sharing the 64 KiB of input: 32 bytes each.
     let shortLines = (0..<2_000).map { _ in ("user", "remember remember remember you") }
@@ -65,55 +68,82 @@ func worstCases() -> [WorstCase] {
     return [
         // For scale: documented inputs, far inside the limits.
         WorstCase(name: "for scale: the CACM conversation, last turn", body: requestBody(cacm), status: 200),
-        WorstCase(name: "for scale: PALP A B B A", body: requestBody([("user", "PALP A B B A")], model: "eliza-palindrome"),
-                  status: 200),
-        WorstCase(name: "issue: 64 KiB model, stream, n=16, 30,000-char message",
-                  body: requestBody([("user", worried)], model: String(repeating: "m", count: 65_536), #""stream":true,"n":16"#),
-                  status: 400),
-        WorstCase(name: "the same with model eliza (stream, n=16)",
-                  body: requestBody([("user", worried)], #""stream":true,"n":16"#), status: 200),
-        WorstCase(name: "issue: 50 x 320-cell palindrome",
-                  body: requestBody(Array(repeating: ("user", palindromeTape(cells: 320)), count: 50), model: "eliza-palindrome"),
-                  status: 422),
-        WorstCase(name: "palindrome TM, longest tape answered (112 cells)",
-                  body: requestBody([("user", palindromeTape(cells: 112))], model: "eliza-palindrome"), status: 200),
-        WorstCase(name: "equal-number TM, 50 x 320 cells",
-                  body: requestBody(Array(repeating: ("user", equalTape(cells: 320)), count: 50), model: "eliza-equal-number"),
-                  status: 422),
-        WorstCase(name: "issue: 50 x remember x 2,000 into DOCTOR",
-                  body: requestBody(Array(repeating: ("user", repeated("remember", 2_000)), count: 50)), status: 422),
-        WorstCase(name: "NEWKEY chain: remember x 7,000 in one message",
-                  body: requestBody([("user", repeated("remember", 7_000))]), status: 422),
+        WorstCase(
+            name: "for scale: PALP A B B A", body: requestBody([("user", "PALP A B B A")], model: "eliza-palindrome"),
+            status: 200),
+        WorstCase(
+            name: "issue: 64 KiB model, stream, n=16, 30,000-char message",
+            body: requestBody(
+                [("user", worried)], model: String(repeating: "m", count: 65_536), #""stream":true,"n":16"#),
+            status: 400),
+        WorstCase(
+            name: "the same with model eliza (stream, n=16)",
+            body: requestBody([("user", worried)], #""stream":true,"n":16"#), status: 200),
+        WorstCase(
+            name: "issue: 50 x 320-cell palindrome",
+            body: requestBody(
+                Array(repeating: ("user", palindromeTape(cells: 320)), count: 50), model: "eliza-palindrome"),
+            status: 422),
+        WorstCase(
+            name: "palindrome TM, longest tape answered (112 cells)",
+            body: requestBody([("user", palindromeTape(cells: 112))], model: "eliza-palindrome"), status: 200),
+        WorstCase(
+            name: "equal-number TM, 50 x 320 cells",
+            body: requestBody(
+                Array(repeating: ("user", equalTape(cells: 320)), count: 50), model: "eliza-equal-number"),
+            status: 422),
+        WorstCase(
+            name: "issue: 50 x remember x 2,000 into DOCTOR",
+            body: requestBody(Array(repeating: ("user", repeated("remember", 2_000)), count: 50)), status: 422),
+        WorstCase(
+            name: "NEWKEY chain: remember x 7,000 in one message",
+            body: requestBody([("user", repeated("remember", 7_000))]), status: 422),
         // LIKE's first decomposition starts with (*AM IS ARE WAS): four comparisons per word.
-        WorstCase(name: "NEWKEY chain, 4 comparisons a word: like x 12,000",
-                  body: requestBody([("user", repeated("like", 12_000))]), status: 422),
-        WorstCase(name: "the same over precomposed non-ASCII words (é)",
-                  body: requestBody([("user", repeated("like", 1_000) + " " + repeated("é", 19_000))]), status: 422),
-        WorstCase(name: "the same over Hangul syllables",
-                  body: requestBody([("user", repeated("like", 1_000) + " " + repeated("가", 14_000))]), status: 422),
-        WorstCase(name: "the same over words of 500 combining marks",
-                  body: requestBody([("user", repeated("like", 100) + " " + repeated("e" + String(repeating: "\u{301}", count: 500), 60))]),
-                  status: 200),
-        WorstCase(name: "1 MiB: 64 KiB of like + a system message of ŉ",
-                  body: requestBody([("system", String(repeating: "ŉ ", count: 320_000)), ("user", repeated("like", 12_000))]),
-                  status: 422),
-        WorstCase(name: "many messages: 2,000 of 32 bytes",
-                  body: requestBody(shortLines), status: 200),
-        WorstCase(name: "many words: 32,000 words in one message",
-                  body: requestBody([("user", repeated("a", 32_000))]), status: 200),
-        WorstCase(name: "non-ASCII letters: 64 KiB of ŉ",
-                  body: requestBody([("user", String(repeating: "ŉ", count: 32_000))]), status: 200),
-        WorstCase(name: "long word echoed: I am + 65,531 letters (the input limit)",
-                  body: requestBody([("user", "I am " + String(repeating: "x", count: 65_531))]), status: 422),
-        WorstCase(name: "echo at the reply limit, n=16, stream",
-                  body: requestBody([("user", "I am " + repeated("x", 30_000))], #""stream":true,"n":16"#), status: 422),
-        WorstCase(name: "echo at the response limit, n=16",
-                  body: requestBody([("user", "I am " + repeated("x", 28_000))], #""n":16"#), status: 200),
-        WorstCase(name: "MEMORY laid from a long message, then recalled",
-                  body: requestBody([("user", "my " + repeated("x", 32_000)), ("user", "a"), ("user", "a"), ("user", "a")]),
-                  status: 200),
-        WorstCase(name: "1 MiB system message (not replayed)",
-                  body: requestBody([("system", bigSystem), ("user", "hello")]), status: 200),
+        WorstCase(
+            name: "NEWKEY chain, 4 comparisons a word: like x 12,000",
+            body: requestBody([("user", repeated("like", 12_000))]), status: 422),
+        WorstCase(
+            name: "the same over precomposed non-ASCII words (é)",
+            body: requestBody([("user", repeated("like", 1_000) + " " + repeated("é", 19_000))]), status: 422),
+        WorstCase(
+            name: "the same over Hangul syllables",
+            body: requestBody([("user", repeated("like", 1_000) + " " + repeated("가", 14_000))]), status: 422),
+        WorstCase(
+            name: "the same over words of 500 combining marks",
+            body: requestBody([
+                ("user", repeated("like", 100) + " " + repeated("e" + String(repeating: "\u{301}", count: 500), 60))
+            ]),
+            status: 200),
+        WorstCase(
+            name: "1 MiB: 64 KiB of like + a system message of ŉ",
+            body: requestBody([("system", String(repeating: "ŉ ", count: 320_000)), ("user", repeated("like", 12_000))]
+            ),
+            status: 422),
+        WorstCase(
+            name: "many messages: 2,000 of 32 bytes",
+            body: requestBody(shortLines), status: 200),
+        WorstCase(
+            name: "many words: 32,000 words in one message",
+            body: requestBody([("user", repeated("a", 32_000))]), status: 200),
+        WorstCase(
+            name: "non-ASCII letters: 64 KiB of ŉ",
+            body: requestBody([("user", String(repeating: "ŉ", count: 32_000))]), status: 200),
+        WorstCase(
+            name: "long word echoed: I am + 65,531 letters (the input limit)",
+            body: requestBody([("user", "I am " + String(repeating: "x", count: 65_531))]), status: 422),
+        WorstCase(
+            name: "echo at the reply limit, n=16, stream",
+            body: requestBody([("user", "I am " + repeated("x", 30_000))], #""stream":true,"n":16"#), status: 422),
+        WorstCase(
+            name: "echo at the response limit, n=16",
+            body: requestBody([("user", "I am " + repeated("x", 28_000))], #""n":16"#), status: 200),
+        WorstCase(
+            name: "MEMORY laid from a long message, then recalled",
+            body: requestBody([("user", "my " + repeated("x", 32_000)), ("user", "a"), ("user", "a"), ("user", "a")]),
+            status: 200),
+        WorstCase(
+            name: "1 MiB system message (not replayed)",
+            body: requestBody([("system", bigSystem), ("user", "hello")]), status: 200),
     ]
 }
 
@@ -171,9 +201,10 @@ func printWorstCases(runs: Int) {
     var unexpected: [String] = []
     for testCase in worstCases() {
         precondition(testCase.body.count <= 1_048_576, "\(testCase.name): the body is over 1 MiB")
-        let request = HTTPRequest(method: "POST", path: "/v1/chat/completions",
-                                  headers: [HTTPHeader("content-type", "application/json")], body: testCase.body,
-                                  callerIP: "127.0.0.1")
+        let request = HTTPRequest(
+            method: "POST", path: "/v1/chat/completions",
+            headers: [HTTPHeader("content-type", "application/json")], body: testCase.body,
+            callerIP: "127.0.0.1")
         let event = httpAPIEvent(body: testCase.body)
         _ = resetPeakRSS()
         var slowest = Duration.zero
@@ -196,26 +227,36 @@ func printWorstCases(runs: Int) {
         guard let outcome else { continue }
         let response = outcome.response
         if response.status != testCase.status {
-            unexpected.append("\(testCase.name): expected \(testCase.status), got \(response.status): \(String(decoding: response.body.prefix(400), as: UTF8.self))")
+            unexpected.append(
+                "\(testCase.name): expected \(testCase.status), got \(response.status): \(String(decoding: response.body.prefix(400), as: UTF8.self))"
+            )
         }
         precondition(response.body.count <= limits.responseBytes, "\(testCase.name): the response is over the limit")
         let work = outcome.usage.map { "\(grouped($0.transformations)) T, \(grouped($0.wordOperations)) W" } ?? "-"
         let rss = peakRSS().map { formatted(Double($0) / 1_048_576, decimals: 1) + " MiB" } ?? "n/a"
-        rows.append((testCase.name, grouped(testCase.body.count), "\(response.status)",
-                     formatted(slowest.milliseconds, decimals: 1), formatted(slowestLambda.milliseconds, decimals: 1),
-                     grouped(response.body.count), work + ", peak RSS " + rss))
+        rows.append(
+            (
+                testCase.name, grouped(testCase.body.count), "\(response.status)",
+                formatted(slowest.milliseconds, decimals: 1), formatted(slowestLambda.milliseconds, decimals: 1),
+                grouped(response.body.count), work + ", peak RSS " + rss
+            ))
     }
-    let headers = ("worst case (default limits)", "body B", "status", "CPU ms", "Lambda ms", "response B", "work, memory")
+    let headers = (
+        "worst case (default limits)", "body B", "status", "CPU ms", "Lambda ms", "response B", "work, memory"
+    )
     let widths = [rows.map(\.0.count).max() ?? 0, 9, 6, 7, 9, 10].enumerated().map { index, width in
         max(width, [headers.0, headers.1, headers.2, headers.3, headers.4, headers.5][index].count)
     }
     func line(_ row: (String, String, String, String, String, String, String)) -> String {
-        padded(row.0, widths[0]) + "  " + padded(row.1, widths[1], left: true) + "  " + padded(row.2, widths[2], left: true)
+        padded(row.0, widths[0]) + "  " + padded(row.1, widths[1], left: true) + "  "
+            + padded(row.2, widths[2], left: true)
             + "  " + padded(row.3, widths[3], left: true) + "  " + padded(row.4, widths[4], left: true)
             + "  " + padded(row.5, widths[5], left: true) + "  " + row.6
     }
     print(line(headers))
-    print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "  " + String(repeating: "-", count: 34))
+    print(
+        widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "  "
+            + String(repeating: "-", count: 34))
     for row in rows { print(line(row)) }
     print("(slowest of \(runs) runs; CPU time of the answering thread; Lambda: decode the 2.0 event, answer, encode)")
     // A case answered otherwise than its name says no longer measures what the table claims.

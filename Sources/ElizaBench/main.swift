@@ -9,6 +9,7 @@ import ElizaHTTP
 import ElizaScripts
 import ElizaVM
 import LambdaFunction
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -23,7 +24,6 @@ if CommandLine.arguments.dropFirst().first == "--first-reply" {
     var session = Session(script: CompiledScripts.doctor)
     exit(session.respond(to: "Men are all alike.") == .reply("IN WHAT WAY") ? 0 : 1)
 }
-
 
 let clock = ContinuousClock()
 
@@ -48,13 +48,15 @@ struct XorShift64 {
 func longSession(minimumTime: Duration) -> (replies: Int, time: Duration, checksum: Int) {
     var session = Session(script: CompiledScripts.doctor)
     var replies = 0
-    var checksum = 0   // keeps the replies observable, so the optimiser cannot drop the work
+    var checksum = 0  // keeps the replies observable, so the optimiser cannot drop the work
     let start = clock.now
     var elapsed = Duration.zero
     while elapsed < minimumTime {
         for _ in 0..<20 {
             for line in cacmLines {
-                guard case .reply(let text) = session.respond(to: line) else { preconditionFailure("no reply to \(line)") }
+                guard case .reply(let text) = session.respond(to: line) else {
+                    preconditionFailure("no reply to \(line)")
+                }
                 checksum &+= text.utf8.count
             }
             replies += cacmLines.count
@@ -75,7 +77,9 @@ func freshSessions(minimumTime: Duration) -> (replies: Int, time: Duration, chec
             var session = Session(script: CompiledScripts.doctor)
             var last = ""
             for line in cacmLines {
-                guard case .reply(let text) = session.respond(to: line) else { preconditionFailure("no reply to \(line)") }
+                guard case .reply(let text) = session.respond(to: line) else {
+                    preconditionFailure("no reply to \(line)")
+                }
                 checksum &+= text.utf8.count
                 last = text
             }
@@ -113,7 +117,9 @@ func equalNumberInput(cells count: Int) -> String {
 let machineBudget = StepBudget(transformations: 10_000_000, wordOperations: 10_000_000_000)
 
 /// Min and median time of a Turing-machine script on `input` over `runs` fresh sessions.
-func machineRuns(_ script: Script, _ input: String, expecting answer: String, runs: Int) -> (min: Duration, median: Duration) {
+func machineRuns(_ script: Script, _ input: String, expecting answer: String, runs: Int) -> (
+    min: Duration, median: Duration
+) {
     var times: [Duration] = []
     for _ in 0..<runs {
         var session = Session(script: script, budget: machineBudget)
@@ -167,11 +173,18 @@ func httpAPIEvent(body: [UInt8]) -> [UInt8] {
     json.string("version", "2.0")
     json.string("routeKey", "$default")
     json.string("rawPath", "/v1/chat/completions")
-    json.object("headers") { $0.string("content-type", "application/json"); $0.string("user-agent", "bench") }
+    json.object("headers") {
+        $0.string("content-type", "application/json")
+        $0.string("user-agent", "bench")
+    }
     json.object("requestContext") {
         $0.string("requestId", "bench")
         $0.string("stage", "$default")
-        $0.object("http") { $0.string("method", "POST"); $0.string("path", "/v1/chat/completions"); $0.string("sourceIp", "203.0.113.9") }
+        $0.object("http") {
+            $0.string("method", "POST")
+            $0.string("path", "/v1/chat/completions")
+            $0.string("sourceIp", "203.0.113.9")
+        }
     }
     json.string("body", String(decoding: body, as: UTF8.self))
     json.bool("isBase64Encoded", false)
@@ -207,7 +220,8 @@ func vmLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksu
 
 /// Median and min wall time of `path arguments…` as a child process, from spawn to exit, with
 /// `input` on its standard input and its output discarded; nil if it cannot be started.
-func processRuns(_ path: String, _ arguments: [String], input: String, runs: Int) -> (median: Duration, min: Duration)? {
+func processRuns(_ path: String, _ arguments: [String], input: String, runs: Int) -> (median: Duration, min: Duration)?
+{
     guard access(path, X_OK) == 0 else { return nil }
     var times: [Duration] = []
     for _ in 0..<runs {
@@ -243,9 +257,10 @@ func processRuns(_ path: String, _ arguments: [String], input: String, runs: Int
 let api = ElizaAPI(configuration: Configuration(), logger: Logger(minimumLevel: .info, sink: { _ in }))
 
 func apiLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksum: Int) {
-    let request = HTTPRequest(method: "POST", path: "/v1/chat/completions",
-                              headers: [HTTPHeader("content-type", "application/json")],
-                              body: conversationBody(turns: turns), callerIP: "127.0.0.1")
+    let request = HTTPRequest(
+        method: "POST", path: "/v1/chat/completions",
+        headers: [HTTPHeader("content-type", "application/json")],
+        body: conversationBody(turns: turns), callerIP: "127.0.0.1")
     let context = ElizaAPI.Context(requestId: "bench")
     return latencies(count: count) {
         let response = api.respond(to: request, context: context)
@@ -282,7 +297,8 @@ func eventDecodeLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration
     let event = httpAPIEvent(body: conversationBody(turns: turns))
     return latencies(count: count) {
         guard let decoded = try? LambdaEvent.decode(event), case .httpAPI(let request, _) = decoded,
-              let chat = try? ChatCompletionRequest.decode(request.body) else {
+            let chat = try? ChatCompletionRequest.decode(request.body)
+        else {
             preconditionFailure("the bench event did not decode")
         }
         return chat.messages.count
@@ -303,9 +319,12 @@ func printBenchmarks() {
     let equalAnswer = "YES, THERE ARE THE SAME NUMBER OF A AND B LETTERS"
     let yes = machineRuns(CompiledScripts.palindrome, truePalindrome, expecting: "TRUE", runs: runs)
     let no = machineRuns(CompiledScripts.palindrome, falsePalindrome, expecting: "FALSE", runs: runs)
-    let yes480 = machineRuns(CompiledScripts.palindrome, palindromeInput(cells: 480, flip: false), expecting: "TRUE", runs: 5)
-    let equal160 = machineRuns(CompiledScripts.equalNumber, equalNumberInput(cells: 160), expecting: equalAnswer, runs: runs)
-    let equal480 = machineRuns(CompiledScripts.equalNumber, equalNumberInput(cells: 480), expecting: equalAnswer, runs: 5)
+    let yes480 = machineRuns(
+        CompiledScripts.palindrome, palindromeInput(cells: 480, flip: false), expecting: "TRUE", runs: 5)
+    let equal160 = machineRuns(
+        CompiledScripts.equalNumber, equalNumberInput(cells: 160), expecting: equalAnswer, runs: runs)
+    let equal480 = machineRuns(
+        CompiledScripts.equalNumber, equalNumberInput(cells: 480), expecting: equalAnswer, runs: 5)
     let vm10 = vmLatency(turns: 10, count: 20_000)
     let api10 = apiLatency(turns: 10, count: 20_000)
     let api1000 = apiLatency(turns: 1000, count: 200)
@@ -316,63 +335,98 @@ func printBenchmarks() {
     // Start-up: this executable as a child (the compiled tables, one reply), and `elizac chat` from the
     // same build parsing Scripts/doctor.eliza (run from the package root) and answering one line.
     let executable = CommandLine.arguments[0]
-    let binDirectory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+    let binDirectory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(
+        separator: "/")
     let startUp = processRuns(executable, ["--first-reply"], input: "", runs: 20)
-    let elizacStartUp = processRuns(binDirectory + "/elizac", ["chat", "Scripts/doctor.eliza"], input: cacmLines[0] + "\n", runs: 20)
+    let elizacStartUp = processRuns(
+        binDirectory + "/elizac", ["chat", "Scripts/doctor.eliza"], input: cacmLines[0] + "\n", runs: 20)
 
-    func machineRow(_ name: String, _ result: (min: Duration, median: Duration), runs: Int) -> (String, String, String) {
-        (name, "min \(formatted(result.min.milliseconds, decimals: 2)) ms",
-         "median \(formatted(result.median.milliseconds, decimals: 2)) ms over \(runs) runs")
+    func machineRow(_ name: String, _ result: (min: Duration, median: Duration), runs: Int) -> (String, String, String)
+    {
+        (
+            name, "min \(formatted(result.min.milliseconds, decimals: 2)) ms",
+            "median \(formatted(result.median.milliseconds, decimals: 2)) ms over \(runs) runs"
+        )
     }
 
     func processRow(_ name: String, _ result: (median: Duration, min: Duration)?) -> (String, String, String) {
         guard let result else { return (name, "n/a", "could not run it") }
-        return (name, "median \(formatted(result.median.milliseconds, decimals: 2)) ms",
-                "min \(formatted(result.min.milliseconds, decimals: 2)) ms over 20 runs, spawn to exit")
+        return (
+            name, "median \(formatted(result.median.milliseconds, decimals: 2)) ms",
+            "min \(formatted(result.min.milliseconds, decimals: 2)) ms over 20 runs, spawn to exit"
+        )
     }
 
     let vmShare = formatted(vm10.p50.seconds / api10.p50.seconds * 100, decimals: 0)
     let rows: [(String, String, String)] = [
-        ("DOCTOR, one long session (CACM lines)", grouped(Int(Double(long.replies) / long.time.seconds)) + " replies/s",
-         "\(grouped(long.replies)) replies in \(formatted(long.time.seconds, decimals: 2)) s"),
-        ("DOCTOR, fresh session per conversation", grouped(Int(Double(fresh.replies) / fresh.time.seconds)) + " replies/s",
-         "\(grouped(fresh.replies)) replies in \(formatted(fresh.time.seconds, decimals: 2)) s"),
+        (
+            "DOCTOR, one long session (CACM lines)",
+            grouped(Int(Double(long.replies) / long.time.seconds)) + " replies/s",
+            "\(grouped(long.replies)) replies in \(formatted(long.time.seconds, decimals: 2)) s"
+        ),
+        (
+            "DOCTOR, fresh session per conversation",
+            grouped(Int(Double(fresh.replies) / fresh.time.seconds)) + " replies/s",
+            "\(grouped(fresh.replies)) replies in \(formatted(fresh.time.seconds, decimals: 2)) s"
+        ),
         machineRow("palindrome TM, 160 cells -> TRUE", yes, runs: runs),
         machineRow("palindrome TM, 160 cells -> FALSE", no, runs: runs),
         machineRow("palindrome TM, 480 cells -> TRUE", yes480, runs: 5),
         machineRow("equal-number TM, 160 cells -> YES", equal160, runs: runs),
         machineRow("equal-number TM, 480 cells -> YES", equal480, runs: 5),
-        ("VM alone, 10-turn conversation", "p50 \(formatted(vm10.p50.microseconds, decimals: 1)) µs",
-         "p99 \(formatted(vm10.p99.microseconds, decimals: 1)) µs: a fresh session, 10 replies"),
-        ("request -> response, 10-turn conversation", "p50 \(formatted(api10.p50.microseconds, decimals: 1)) µs",
-         "p99 \(formatted(api10.p99.microseconds, decimals: 1)) µs over 20,000 requests; VM \(vmShare)% of p50"),
-        ("request -> response, 1000-turn conversation", "p50 \(formatted(api1000.p50.milliseconds, decimals: 2)) ms",
-         "p99 \(formatted(api1000.p99.milliseconds, decimals: 2)) ms over 200 requests"),
-        ("Lambda invocation (2.0 event), 10 turns", "p50 \(formatted(lambda10.p50.microseconds, decimals: 1)) µs",
-         "p99 \(formatted(lambda10.p99.microseconds, decimals: 1)) µs: decode event, respond, encode"),
-        ("JSON only: request decode, 10 turns", "p50 \(formatted(decode10.p50.microseconds, decimals: 1)) µs",
-         "p99 \(formatted(decode10.p99.microseconds, decimals: 1)) µs over 20,000 decodes"),
-        ("JSON only: request decode, 1000 turns", "p50 \(formatted(decode1000.p50.microseconds, decimals: 1)) µs",
-         "p99 \(formatted(decode1000.p99.microseconds, decimals: 1)) µs over 2,000 decodes"),
-        ("JSON only: 2.0 event + its body, 10 turns", "p50 \(formatted(eventDecode10.p50.microseconds, decimals: 1)) µs",
-         "p99 \(formatted(eventDecode10.p99.microseconds, decimals: 1)) µs over 20,000 decodes"),
+        (
+            "VM alone, 10-turn conversation", "p50 \(formatted(vm10.p50.microseconds, decimals: 1)) µs",
+            "p99 \(formatted(vm10.p99.microseconds, decimals: 1)) µs: a fresh session, 10 replies"
+        ),
+        (
+            "request -> response, 10-turn conversation", "p50 \(formatted(api10.p50.microseconds, decimals: 1)) µs",
+            "p99 \(formatted(api10.p99.microseconds, decimals: 1)) µs over 20,000 requests; VM \(vmShare)% of p50"
+        ),
+        (
+            "request -> response, 1000-turn conversation", "p50 \(formatted(api1000.p50.milliseconds, decimals: 2)) ms",
+            "p99 \(formatted(api1000.p99.milliseconds, decimals: 2)) ms over 200 requests"
+        ),
+        (
+            "Lambda invocation (2.0 event), 10 turns", "p50 \(formatted(lambda10.p50.microseconds, decimals: 1)) µs",
+            "p99 \(formatted(lambda10.p99.microseconds, decimals: 1)) µs: decode event, respond, encode"
+        ),
+        (
+            "JSON only: request decode, 10 turns", "p50 \(formatted(decode10.p50.microseconds, decimals: 1)) µs",
+            "p99 \(formatted(decode10.p99.microseconds, decimals: 1)) µs over 20,000 decodes"
+        ),
+        (
+            "JSON only: request decode, 1000 turns", "p50 \(formatted(decode1000.p50.microseconds, decimals: 1)) µs",
+            "p99 \(formatted(decode1000.p99.microseconds, decimals: 1)) µs over 2,000 decodes"
+        ),
+        (
+            "JSON only: 2.0 event + its body, 10 turns",
+            "p50 \(formatted(eventDecode10.p50.microseconds, decimals: 1)) µs",
+            "p99 \(formatted(eventDecode10.p99.microseconds, decimals: 1)) µs over 20,000 decodes"
+        ),
         processRow("process start to first reply (compiled DOCTOR)", startUp),
         processRow("elizac chat Scripts/doctor.eliza, first reply", elizacStartUp),
     ]
     let widths = (rows.map(\.0.count).max() ?? 0, rows.map(\.1.count).max() ?? 0)
     print(padded("benchmark", widths.0) + "  " + padded("result", widths.1, left: true) + "  detail")
-    print(String(repeating: "-", count: widths.0) + "  " + String(repeating: "-", count: widths.1) + "  " + String(repeating: "-", count: 34))
+    print(
+        String(repeating: "-", count: widths.0) + "  " + String(repeating: "-", count: widths.1) + "  "
+            + String(repeating: "-", count: 34))
     for (name, result, detail) in rows {
         print(padded(name, widths.0) + "  " + padded(result, widths.1, left: true) + "  " + detail)
     }
-    print("(checksum \(long.checksum &+ fresh.checksum &+ vm10.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum &+ decode10.checksum &+ decode1000.checksum &+ eventDecode10.checksum))")
+    print(
+        "(checksum \(long.checksum &+ fresh.checksum &+ vm10.checksum &+ api10.checksum &+ api1000.checksum &+ lambda10.checksum &+ decode10.checksum &+ decode1000.checksum &+ eventDecode10.checksum))"
+    )
 }
 
 let arguments = CommandLine.arguments.dropFirst()
 if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
-    print("USAGE: eliza-bench [--limits]\n\n  --limits  only the table of the worst request per class under the default limits")
+    print(
+        "USAGE: eliza-bench [--limits]\n\n  --limits  only the table of the worst request per class under the default limits"
+    )
 } else if let unknown = arguments.first(where: { $0 != "--limits" }) {
-    Logger.fileDescriptor(2)(Array("error: unknown option '\(unknown)'\nUSAGE: eliza-bench [--limits]\nsee 'eliza-bench --help'\n".utf8))
+    Logger.fileDescriptor(2)(
+        Array("error: unknown option '\(unknown)'\nUSAGE: eliza-bench [--limits]\nsee 'eliza-bench --help'\n".utf8))
     exit(64)
 } else {
     if !arguments.contains("--limits") {

@@ -9,8 +9,12 @@ import Musl
 // change; so the three calls are bound by symbol name. Each takes and returns only integers and
 // pointers, which the Swift and C calling conventions pass identically on x86_64 and arm64.
 @_silgen_name("epoll_create1") private func epollCreate1(_ flags: Int32) -> Int32
-@_silgen_name("epoll_ctl") private func epollControl(_ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutableRawPointer?) -> Int32
-@_silgen_name("epoll_wait") private func epollWait(_ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32) -> Int32
+@_silgen_name("epoll_ctl") private func epollControl(
+    _ epfd: Int32, _ op: Int32, _ fd: Int32, _ event: UnsafeMutableRawPointer?
+) -> Int32
+@_silgen_name("epoll_wait") private func epollWait(
+    _ epfd: Int32, _ events: UnsafeMutableRawPointer?, _ maxEvents: Int32, _ timeout: Int32
+) -> Int32
 
 /// The Linux backend: an epoll instance, level-triggered. The descriptor is closed by the owner after
 /// the thread using it has ended, not on deinit, so that it is never closed under a running `wait`.

@@ -32,9 +32,12 @@ package final class HTTPClient: Sendable {
     ///   - receiveTimeout: Time limit per exchange; nil for none.
     ///   - maxResponseBytes: Largest response body accepted, default 64 MiB.
     /// - Throws: `HTTPError` with `.invalidAddress`.
-    package convenience init(address: String, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20) throws(HTTPError) {
+    package convenience init(address: String, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20)
+        throws(HTTPError)
+    {
         guard let (host, port) = Socket.splitHostPort(address) else {
-            throw HTTPError(.invalidAddress, "invalid address '\(address)'; expected host:port with a numeric IPv4 host")
+            throw HTTPError(
+                .invalidAddress, "invalid address '\(address)'; expected host:port with a numeric IPv4 host")
         }
         try self.init(host: host, port: port, receiveTimeout: receiveTimeout, maxResponseBytes: maxResponseBytes)
     }
@@ -46,9 +49,12 @@ package final class HTTPClient: Sendable {
     ///   - receiveTimeout: Time limit per exchange; nil for none.
     ///   - maxResponseBytes: Largest response body accepted, default 64 MiB.
     /// - Throws: `HTTPError` with `.invalidAddress`.
-    package init(host: String, port: Int, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20) throws(HTTPError) {
+    package init(host: String, port: Int, receiveTimeout: Duration? = nil, maxResponseBytes: Int = 64 << 20)
+        throws(HTTPError)
+    {
         guard let ipv4 = Socket.ipv4Address(host), (1...65535).contains(port) else {
-            throw HTTPError(.invalidAddress, "invalid address '\(host):\(port)'; expected a numeric IPv4 host and a port")
+            throw HTTPError(
+                .invalidAddress, "invalid address '\(host):\(port)'; expected a numeric IPv4 host and a port")
         }
         self.host = host
         self.port = port
@@ -84,7 +90,9 @@ package final class HTTPClient: Sendable {
         connection.withLock { $0.disconnect() }
     }
 
-    private func serializeRequest(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws(HTTPError) -> [UInt8] {
+    private func serializeRequest(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws(HTTPError)
+        -> [UInt8]
+    {
         guard !method.isEmpty, method.utf8.allSatisfy(HTTPSyntax.isToken) else {
             throw HTTPError(.invalidRequest, "invalid method '\(method)'")
         }
@@ -146,7 +154,8 @@ struct ClientConnection: ~Copyable {
             do {
                 receivedAny = false
                 try write(request, deadline: deadline)
-                let (response, keepAlive) = try readResponse(isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
+                let (response, keepAlive) = try readResponse(
+                    isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
                 if !keepAlive { disconnect() }
                 return response
             } catch {
@@ -267,7 +276,8 @@ struct ClientConnection: ~Copyable {
         }
     }
 
-    private static let closedEarly = HTTPError(.connectionClosed, "the server closed the connection before the response was complete")
+    private static let closedEarly = HTTPError(
+        .connectionClosed, "the server closed the connection before the response was complete")
 
     /// Takes `count` buffered bytes, reading until they have arrived.
     private mutating func take(_ count: Int, deadline: Int64?) throws(HTTPError) -> [UInt8] {
@@ -310,7 +320,8 @@ struct ClientConnection: ~Copyable {
                 continue
             }
             let connectionTokens = headers.filter { $0.name == "connection" }.flatMap { HTTPSyntax.tokens($0.value) }
-            var keepAlive = !connectionTokens.contains("close") && (!isHTTP10 || connectionTokens.contains("keep-alive"))
+            var keepAlive =
+                !connectionTokens.contains("close") && (!isHTTP10 || connectionTokens.contains("keep-alive"))
             let body: [UInt8]
             let transferEncoding = headers.last { $0.name == "transfer-encoding" }?.value.lowercased()
             let lengths = headers.filter { $0.name == "content-length" }.map(\.value)
@@ -341,7 +352,9 @@ struct ClientConnection: ~Copyable {
         HTTPError(.malformedResponse, "response body exceeds \(limit) bytes")
     }
 
-    private mutating func readHead(deadline: Int64?) throws(HTTPError) -> (status: Int, isHTTP10: Bool, headers: [HTTPHeader]) {
+    private mutating func readHead(deadline: Int64?) throws(HTTPError) -> (
+        status: Int, isHTTP10: Bool, headers: [HTTPHeader]
+    ) {
         let statusLine = try takeLine(deadline: deadline, limit: Self.maxHeadBytes)
         // HTTP/1.x SP 3DIGIT [SP reason]
         guard statusLine.count >= 12, statusLine.starts(with: "HTTP/1.".utf8), HTTPSyntax.isDigit(statusLine[7]),
@@ -349,7 +362,8 @@ struct ClientConnection: ~Copyable {
             statusLine.count == 12 || statusLine[12] == HTTPSyntax.space,
             let status = Int(String(decoding: statusLine[9...11], as: UTF8.self))
         else {
-            throw HTTPError(.malformedResponse, "malformed status line '\(String(decoding: statusLine.prefix(80), as: UTF8.self))'")
+            throw HTTPError(
+                .malformedResponse, "malformed status line '\(String(decoding: statusLine.prefix(80), as: UTF8.self))'")
         }
         var headers: [HTTPHeader] = []
         var headBytes = statusLine.count
@@ -394,7 +408,9 @@ struct ClientConnection: ~Copyable {
             let line = try takeLine(deadline: deadline, limit: Self.maxHeadBytes)
             if line.isEmpty { return body }
             trailerBytes += line.count
-            guard trailerBytes <= Self.maxHeadBytes else { throw HTTPError(.malformedResponse, "response trailers too large") }
+            guard trailerBytes <= Self.maxHeadBytes else {
+                throw HTTPError(.malformedResponse, "response trailers too large")
+            }
         }
     }
 

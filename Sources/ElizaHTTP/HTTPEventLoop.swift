@@ -76,7 +76,9 @@ final class HTTPConnection {
     var peerClosed = false
     var isOpen = true
 
-    init(fd: Int32, generation: UInt32, peerAddress: String?, limits: HTTPServerLimits, interest: PollEvents, now: Int64) {
+    init(
+        fd: Int32, generation: UInt32, peerAddress: String?, limits: HTTPServerLimits, interest: PollEvents, now: Int64
+    ) {
         self.fd = fd
         self.generation = generation
         self.peerAddress = peerAddress
@@ -158,7 +160,8 @@ final class HTTPEventLoop {
         var nextSweep = Socket.monotonicNanoseconds() + context.sweepInterval
         while !context.stopping.load(ordering: .acquiring) {
             let wait = max(0, nextSweep - Socket.monotonicNanoseconds())
-            let waited = poller.wait(timeoutMilliseconds: Int32(clamping: (wait + 999_999) / 1_000_000)) { token, events in
+            let waited = poller.wait(timeoutMilliseconds: Int32(clamping: (wait + 999_999) / 1_000_000)) {
+                token, events in
                 dispatch(token: token, events: events)
             }
             if !waited { break }  // only on a broken poller

@@ -12,7 +12,8 @@ package struct HTTPRequest: Sendable, Equatable {
     /// The caller's address as text (the TCP peer, or API Gateway's `sourceIp`); nil when unknown.
     package var callerIP: String?
 
-    package init(method: String, path: String, headers: [HTTPHeader] = [], body: [UInt8] = [], callerIP: String? = nil) {
+    package init(method: String, path: String, headers: [HTTPHeader] = [], body: [UInt8] = [], callerIP: String? = nil)
+    {
         self.method = method
         self.path = path
         self.headers = headers

@@ -54,7 +54,9 @@ package struct HTTPRequestParser: Sendable {
                 self = HTTPRequestParser(limits: limits)
                 return .error(status: status, message: message)
             case .complete(let requestLineStart, let requestLineEnd, let headEnd):
-                switch parseHead(bytes, requestLineStart: requestLineStart, requestLineEnd: requestLineEnd, headEnd: headEnd) {
+                switch parseHead(
+                    bytes, requestLineStart: requestLineStart, requestLineEnd: requestLineEnd, headEnd: headEnd)
+                {
                 case .success(let parsed):
                     head = parsed
                 case .failure(let failure):
@@ -85,7 +87,11 @@ package struct HTTPRequestParser: Sendable {
 
     /// Where the byte-by-byte scan of the header section stands between calls.
     private struct HeadScan: Sendable {
-        enum Phase: Sendable { case leadingBlankLines, method, target, version(Int), fields }
+        enum Phase: Sendable {
+            case leadingBlankLines, method, target
+            case version(Int)
+            case fields
+        }
         var position = 0
         var phase = Phase.leadingBlankLines
         var requestLineStart = 0
@@ -127,7 +133,8 @@ package struct HTTPRequestParser: Sendable {
                     return .invalid(status: 400, message: "bare CR in request header section")
                 }
                 if i + 2 > limits.maxHeaderBytes {
-                    return .invalid(status: 431, message: "request header section exceeds \(limits.maxHeaderBytes) bytes")
+                    return .invalid(
+                        status: 431, message: "request header section exceeds \(limits.maxHeaderBytes) bytes")
                 }
                 switch scan.phase {
                 case .leadingBlankLines:
@@ -228,7 +235,8 @@ package struct HTTPRequestParser: Sendable {
         let major = version[version.startIndex + 5]
         let minor = version[version.startIndex + 7]
         guard major == UInt8(ascii: "1") else {
-            return .failure(Failure(505, "HTTP version \(String(decoding: version, as: UTF8.self)) is not supported; use HTTP/1.1"))
+            return .failure(
+                Failure(505, "HTTP version \(String(decoding: version, as: UTF8.self)) is not supported; use HTTP/1.1"))
         }
         let isHTTP11 = minor != UInt8(ascii: "0")
         let method = String(decoding: parts[0], as: UTF8.self)
@@ -305,7 +313,8 @@ package struct HTTPRequestParser: Sendable {
         }
         let length = contentLength ?? 0
         if length > limits.maxBodyBytes {
-            return .failure(Failure(413, "request body of \(length) bytes exceeds the limit of \(limits.maxBodyBytes) bytes"))
+            return .failure(
+                Failure(413, "request body of \(length) bytes exceeds the limit of \(limits.maxBodyBytes) bytes"))
         }
         return .success(
             Head(
@@ -407,7 +416,8 @@ enum HTTPSyntax {
     /// `tchar` (RFC 9110 §5.6.2): the characters of methods and field names.
     static func isToken(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             true
         case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
             UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),

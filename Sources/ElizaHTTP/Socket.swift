@@ -10,7 +10,9 @@ import Darwin
 // Hidden by the Glibc module (it needs _GNU_SOURCE); bound by symbol name like the epoll calls (see
 // EpollPoller.swift): integer and pointer arguments only.
 @_silgen_name("accept4")
-private func accept4WithFlags(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32) -> Int32
+private func accept4WithFlags(
+    _ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32
+) -> Int32
 #else
 /// accept(2), named so that `Socket.accept` can call it.
 private func systemAccept(
@@ -89,7 +91,9 @@ package enum Socket {
     ///   - backlog: The accept queue length.
     /// - Returns: The descriptor and the port actually bound.
     /// - Throws: `HTTPError` naming the call that failed; nothing is left open.
-    package static func makeListener(address: in_addr, port: Int, backlog: Int32) throws(HTTPError) -> (fd: Int32, port: Int) {
+    package static func makeListener(address: in_addr, port: Int, backlog: Int32) throws(HTTPError) -> (
+        fd: Int32, port: Int
+    ) {
         let fd = try makeTCPSocket()
         do throws(HTTPError) {
             var on: Int32 = 1
@@ -148,7 +152,9 @@ package enum Socket {
     ///   - nonBlockingRead: Whether reads return EAGAIN instead of waiting.
     ///   - nonBlockingWrite: Whether writes return EAGAIN instead of waiting.
     /// - Returns: The read and write ends.
-    package static func makePipe(nonBlockingRead: Bool, nonBlockingWrite: Bool) throws(HTTPError) -> (read: Int32, write: Int32) {
+    package static func makePipe(nonBlockingRead: Bool, nonBlockingWrite: Bool) throws(HTTPError) -> (
+        read: Int32, write: Int32
+    ) {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw HTTPError.systemCall("pipe") }
         guard setCloseOnExec(fds[0]), setCloseOnExec(fds[1]),

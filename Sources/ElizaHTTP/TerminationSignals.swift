@@ -44,7 +44,8 @@ package final class TerminationSignals: Sendable {
     /// - Throws: `HTTPError` with `.systemError` when the pipe or thread cannot be created, or
     ///   `.alreadyRunning` when another installation is active.
     package static func install(_ action: @escaping @Sendable (Int32) -> Void) throws(HTTPError) -> TerminationSignals {
-        guard signalsInstalled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        guard
+            signalsInstalled.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { throw HTTPError(.alreadyRunning, "termination signal handlers are already installed") }
         var previous: [Int32: sigaction] = [:]
         do throws(HTTPError) {
@@ -76,7 +77,12 @@ package final class TerminationSignals: Sendable {
             return previous
         }
         for (signal, var old) in restore { _ = sigaction(signal, &old, nil) }
-        guard let thread = watcher.withLock({ watcher in defer { watcher = nil }; return watcher }) else { return }
+        guard
+            let thread = watcher.withLock({ watcher in
+                defer { watcher = nil }
+                return watcher
+            })
+        else { return }
         var byte = stopWatcherByte
         _ = write(signalPipeWrite.load(ordering: .relaxed), &byte, 1)
         // Called from the action itself, the watcher cannot wait for its own end.
@@ -103,7 +109,9 @@ package final class TerminationSignals: Sendable {
         return fds.read
     }
 
-    private static func startWatcher(readFD: Int32, action: @escaping @Sendable (Int32) -> Void) throws(HTTPError) -> PosixThread {
+    private static func startWatcher(readFD: Int32, action: @escaping @Sendable (Int32) -> Void) throws(HTTPError)
+        -> PosixThread
+    {
         try PosixThread.spawn {
             while true {
                 var byte: UInt8 = 0

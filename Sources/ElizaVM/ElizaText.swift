@@ -55,10 +55,10 @@ public enum ElizaText {
     @inline(__always)
     static func asciiNormalized(_ byte: UInt8) -> UInt8 {
         switch byte {
-        case 0x61...0x7A: byte &- 0x20            // a-z
-        case 0x3F, 0x21: UInt8(ascii: ".")       // ? !
-        case 0x3A, 0x3B: UInt8(ascii: ",")       // : ;
-        case 0x60, 0x22: UInt8(ascii: " ")       // ` "
+        case 0x61...0x7A: byte &- 0x20  // a-z
+        case 0x3F, 0x21: UInt8(ascii: ".")  // ? !
+        case 0x3A, 0x3B: UInt8(ascii: ",")  // : ;
+        case 0x60, 0x22: UInt8(ascii: " ")  // ` "
         default: byte
         }
     }
@@ -71,18 +71,18 @@ public enum ElizaText {
             return
         }
         switch v {
-        case 0x2019: out.append(UInt8(ascii: "'"))                            // ’
+        case 0x2019: out.append(UInt8(ascii: "'"))  // ’
         case 0xAB, 0xBB, 0x2018, 0x201A, 0x201B, 0x201C, 0x201D, 0x201E, 0x201F,
-             0x2039, 0x203A, 0xA1, 0xBF:
-            out.append(UInt8(ascii: " "))                                     // « » ‘ ‚ ‛ “ ” „ ‟ ‹ › ¡ ¿
-        case 0x2013, 0x2014: out.append(UInt8(ascii: ","))                    // en and em dash
-        case 0xDF: out.append(contentsOf: "SS".utf8)                          // ß
-        case 0xFB00: out.append(contentsOf: "FF".utf8)                        // ﬀ
-        case 0xFB01: out.append(contentsOf: "FI".utf8)                        // ﬁ
-        case 0xFB02: out.append(contentsOf: "FL".utf8)                        // ﬂ
-        case 0xFB03: out.append(contentsOf: "FFI".utf8)                       // ﬃ
-        case 0xFB04: out.append(contentsOf: "FFL".utf8)                       // ﬄ
-        case 0xFB05, 0xFB06: out.append(contentsOf: "ST".utf8)                // ﬅ ﬆ
+            0x2039, 0x203A, 0xA1, 0xBF:
+            out.append(UInt8(ascii: " "))  // « » ‘ ‚ ‛ “ ” „ ‟ ‹ › ¡ ¿
+        case 0x2013, 0x2014: out.append(UInt8(ascii: ","))  // en and em dash
+        case 0xDF: out.append(contentsOf: "SS".utf8)  // ß
+        case 0xFB00: out.append(contentsOf: "FF".utf8)  // ﬀ
+        case 0xFB01: out.append(contentsOf: "FI".utf8)  // ﬁ
+        case 0xFB02: out.append(contentsOf: "FL".utf8)  // ﬂ
+        case 0xFB03: out.append(contentsOf: "FFI".utf8)  // ﬃ
+        case 0xFB04: out.append(contentsOf: "FFL".utf8)  // ﬄ
+        case 0xFB05, 0xFB06: out.append(contentsOf: "ST".utf8)  // ﬅ ﬆ
         default: UTF8.encode(upper(scalar)) { out.append($0) }
         }
     }
@@ -97,7 +97,8 @@ public enum ElizaText {
         let properties = scalar.properties
         guard properties.changesWhenUppercased, isUnicode7(properties) else { return scalar }
         if let single = singleScalar(properties.uppercaseMapping) ?? singleScalar(properties.titlecaseMapping),
-           single != scalar, isUnicode7(single.properties) {
+            single != scalar, isUnicode7(single.properties)
+        {
             return single
         }
         return scalar

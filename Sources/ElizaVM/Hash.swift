@@ -35,7 +35,7 @@ public enum SlipHash {
     /// The IBM 7094 BCD code of an ASCII byte (octal codes; `'` is 14); other bytes use their low 6 bits.
     static func bcd(_ byte: UInt8) -> UInt8 {
         switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")   // 00–11
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")  // 00–11
         case UInt8(ascii: "A")...UInt8(ascii: "I"): return 0o21 + byte - UInt8(ascii: "A")
         case UInt8(ascii: "J")...UInt8(ascii: "R"): return 0o41 + byte - UInt8(ascii: "J")
         case UInt8(ascii: "S")...UInt8(ascii: "Z"): return 0o62 + byte - UInt8(ascii: "S")

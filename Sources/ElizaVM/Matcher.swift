@@ -16,8 +16,10 @@ enum Matcher {
     ///   - occurrences: Where a literal occurs in `words`, kept by the caller for as long as `words`
     ///     stays the same.
     /// - Returns: Whether the pattern matched.
-    static func match(_ table: PatternTable, _ index: Int, _ words: [Word], into ranges: inout [Range<Int>],
-                      occurrences: inout Occurrences) -> Bool {
+    static func match(
+        _ table: PatternTable, _ index: Int, _ words: [Word], into ranges: inout [Range<Int>],
+        occurrences: inout Occurrences
+    ) -> Bool {
         let pattern = table.patterns[index]
         let base = pattern.elements.lowerBound
         // Every element's range is written before a match succeeds, so the buffer is only grown.
@@ -40,13 +42,17 @@ enum Matcher {
                     start = position
                 } else {
                     // Of `0 0`, all but the last take nothing (item 13).
-                    for k in segment.anys.lowerBound..<(segment.anys.upperBound - 1) { ranges[k - base] = position..<position }
+                    for k in segment.anys.lowerBound..<(segment.anys.upperBound - 1) {
+                        ranges[k - base] = position..<position
+                    }
                     if s == pattern.segments.upperBound - 1 && pattern.trailing.isEmpty {
                         // The last run is anchored at the end of the text.
                         start = words.count - segment.width
                         guard runMatches(table, segment.run, words, at: start) else { return false }
                     } else {
-                        guard let found = earliest(table, segment, words, from: position, &occurrences) else { return false }
+                        guard let found = earliest(table, segment, words, from: position, &occurrences) else {
+                            return false
+                        }
                         start = found
                     }
                     ranges[segment.anys.upperBound - 1 - base] = position..<start
@@ -60,17 +66,21 @@ enum Matcher {
                 position = cursor
             }
             if pattern.trailing.isEmpty {
-                return position == words.count   // the pattern must cover all the words (item 12)
+                return position == words.count  // the pattern must cover all the words (item 12)
             }
-            for k in pattern.trailing.lowerBound..<(pattern.trailing.upperBound - 1) { ranges[k - base] = position..<position }
+            for k in pattern.trailing.lowerBound..<(pattern.trailing.upperBound - 1) {
+                ranges[k - base] = position..<position
+            }
             ranges[pattern.trailing.upperBound - 1 - base] = position..<words.count
             return true
         }
     }
 
     /// The earliest start, from `position`, at which `segment`'s run matches.
-    private static func earliest(_ table: PatternTable, _ segment: PatternTable.Segment, _ words: [Word],
-                                 from position: Int, _ occurrences: inout Occurrences) -> Int? {
+    private static func earliest(
+        _ table: PatternTable, _ segment: PatternTable.Segment, _ words: [Word],
+        from position: Int, _ occurrences: inout Occurrences
+    ) -> Int? {
         var start = position
         let last = words.count - segment.width
         guard start <= last else { return nil }
@@ -108,7 +118,7 @@ enum Matcher {
         for k in run {
             switch table.elements[k] {
             case .any:
-                return false   // unreachable: runs hold fixed-width elements only
+                return false  // unreachable: runs hold fixed-width elements only
             case .count(let n):
                 index += n
             case .word(let id):
@@ -165,7 +175,8 @@ struct Occurrences: Sendable {
                 k += 1
             }
         } else {
-            positions.replaceSubrange(first..<end, with: words.indices.filter { words[$0].id == id }.map { range.lowerBound + $0 })
+            positions.replaceSubrange(
+                first..<end, with: words.indices.filter { words[$0].id == id }.map { range.lowerBound + $0 })
         }
     }
 

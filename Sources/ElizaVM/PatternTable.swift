@@ -79,7 +79,8 @@ struct PatternTable: Sendable, Equatable {
             let anys = k
             while k < elements.count, elements[k].width == nil { k += 1 }
             guard k < elements.count else {
-                patterns.append(Pattern(elements: start..<k, segments: firstSegment..<segments.count, trailing: anys..<k))
+                patterns.append(
+                    Pattern(elements: start..<k, segments: firstSegment..<segments.count, trailing: anys..<k))
                 return patterns.count - 1
             }
             let run = k

@@ -85,7 +85,8 @@ struct Program: Sendable {
         decompositions.reserveCapacity(decompositionCount)
         var patterns = PatternTable()
         var reassemblies: [Reassembly] = []
-        reassemblies.reserveCapacity(source.reduce(0) { $0 + $1.decompositions.reduce(0) { $0 + $1.reassemblies.count } })
+        reassemblies.reserveCapacity(
+            source.reduce(0) { $0 + $1.decompositions.reduce(0) { $0 + $1.reassemblies.count } })
         tokens.reserveCapacity(8 * reassemblies.capacity)
         for keywordRule in source {
             let first = decompositions.count
@@ -100,9 +101,11 @@ struct Program: Sendable {
                         reassemblies.append(Reassembly(kind: .newKey, tokens: 0..<0, link: -1))
                     case .link(let target):
                         // A link outside the tables (only hand-built ones) answers like NONE.
-                        reassemblies.append(Reassembly(kind: .link, tokens: 0..<0, link: rule(target) == -1 ? none : target))
+                        reassemblies.append(
+                            Reassembly(kind: .link, tokens: 0..<0, link: rule(target) == -1 ? none : target))
                     case .pre(let text, let target):
-                        reassemblies.append(Reassembly(kind: .pre, tokens: append(text), link: rule(target) == -1 ? none : target))
+                        reassemblies.append(
+                            Reassembly(kind: .pre, tokens: append(text), link: rule(target) == -1 ? none : target))
                     }
                 }
                 if reassemblies.count == start {
@@ -110,9 +113,11 @@ struct Program: Sendable {
                 }
                 decompositions.append(Decomposition(pattern: pattern, reassemblies: start..<reassemblies.count))
             }
-            rules.append(Rule(decompositions: first..<decompositions.count, link: rule(keywordRule.link),
-                              precedence: keywordRule.precedence, substitute: keywordRule.substitute.flatMap(word),
-                              isStackable: keywordRule.isStackable))
+            rules.append(
+                Rule(
+                    decompositions: first..<decompositions.count, link: rule(keywordRule.link),
+                    precedence: keywordRule.precedence, substitute: keywordRule.substitute.flatMap(word),
+                    isStackable: keywordRule.isStackable))
         }
         var transformations: [MemoryTransformation] = []
         for transformation in memory.transformations {

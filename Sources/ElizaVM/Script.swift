@@ -47,8 +47,10 @@ public struct Script: Sendable, Equatable {
     ///   - rules: All keyword rules, NONE included; decomposition `id`s must be `0..<count`.
     ///   - noneRule: Index of NONE in `rules`.
     ///   - memory: The MEMORY rule.
-    public init(format: ElizaTableFormat, name: String, words: [String], greeting: [UInt32], rules: [KeywordRule],
-                noneRule: Int, memory: MemoryRule) {
+    public init(
+        format: ElizaTableFormat, name: String, words: [String], greeting: [UInt32], rules: [KeywordRule],
+        noneRule: Int, memory: MemoryRule
+    ) {
         self.name = name
         self.vocabulary = Vocabulary(words)
         self.greeting = greeting
@@ -90,8 +92,10 @@ public struct KeywordRule: Sendable, Equatable {
     public let line: Int
 
     /// Creates a keyword rule.
-    public init(keyword: UInt32, substitute: UInt32? = nil, precedence: Int = 0, tags: [UInt32] = [],
-                decompositions: [Decomposition] = [], link: Int? = nil, line: Int = 0) {
+    public init(
+        keyword: UInt32, substitute: UInt32? = nil, precedence: Int = 0, tags: [UInt32] = [],
+        decompositions: [Decomposition] = [], link: Int? = nil, line: Int = 0
+    ) {
         self.keyword = keyword
         self.substitute = substitute
         self.precedence = precedence

@@ -82,7 +82,7 @@ public struct Session: Sendable {
     /// Replies to one input line, reporting each step to `tracer`.
     public mutating func respond<T: Tracer>(to input: String, tracer: inout T) -> Reply {
         limit = limit == 4 ? 1 : limit + 1
-        own.removeAll()   // nothing refers to the last input's own words: memories have copies
+        own.removeAll()  // nothing refers to the last input's own words: memories have copies
         tracer.record(.input(words: ElizaText.words(input), limit: limit))
         read(input)
         tracer.record(.scanned(text: strings(text), keystack: keystack.map(script.keyword(ofRule:))))
@@ -153,10 +153,11 @@ public struct Session: Sendable {
                 }
                 if isDelimiter {
                     if top.isEmpty && bottom.isEmpty {
-                        if !text.isEmpty { text.removeAll(keepingCapacity: true) }   // no keyword yet: drop the clause and its delimiter
+                        // no keyword yet: drop the clause and its delimiter
+                        if !text.isEmpty { text.removeAll(keepingCapacity: true) }
                         continue
                     }
-                    return   // keep only the first clause with a keyword
+                    return  // keep only the first clause with a keyword
                 }
                 let index = script.program.keywordRule(word.id)
                 guard index >= 0 else {
@@ -185,7 +186,8 @@ public struct Session: Sendable {
     @inline(__always)
     private static func isBut(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
         word.count == 3 && WordReader.upperASCII(word[0]) == UInt8(ascii: "B")
-            && WordReader.upperASCII(word[1]) == UInt8(ascii: "U") && WordReader.upperASCII(word[2]) == UInt8(ascii: "T")
+            && WordReader.upperASCII(word[1]) == UInt8(ascii: "U")
+            && WordReader.upperASCII(word[2]) == UInt8(ascii: "T")
     }
 
     /// The word spelled by an all-ASCII input word once upper-cased: a script word, or one of the
@@ -267,16 +269,19 @@ public struct Session: Sendable {
             }
             let decomposition = script.program.decompositions[selected]
             let number = selected - rule.decompositions.lowerBound
-            tracer.record(.decomposition(keyword: script.keyword(ofRule: current), index: number,
-                                         pattern: script.rules[current].decompositions[number].source,
-                                         parts: (0..<components).map { joined(Array(text[ranges[$0]])) }))
+            tracer.record(
+                .decomposition(
+                    keyword: script.keyword(ofRule: current), index: number,
+                    pattern: script.rules[current].decompositions[number].source,
+                    parts: (0..<components).map { joined(Array(text[ranges[$0]])) }))
 
             // Each decomposition cycles through its reassemblies; the cursor advances every time the
             // decomposition is selected, whatever the reassembly is, and persists (item 17, [CACM 1966 p.41]).
             let cursor = cursors[selected]
             let count = decomposition.reassemblies.count
             cursors[selected] = cursor + 1 == count ? 0 : cursor + 1
-            tracer.record(.reassembly(keyword: script.keyword(ofRule: current), decomposition: number, index: cursor, of: count))
+            tracer.record(
+                .reassembly(keyword: script.keyword(ofRule: current), decomposition: number, index: cursor, of: count))
 
             let reassembly = script.program.reassemblies[decomposition.reassemblies.lowerBound + cursor]
             switch reassembly.kind {
@@ -321,7 +326,9 @@ public struct Session: Sendable {
     /// How many words the reassembly `program.tokens[tokens]` makes of the text as the last match
     /// split it (item 15). Static, with what it reads as arguments: a method would take a copy of
     /// the whole session at each call from a mutating one.
-    private static func rewrittenLength(_ tokens: Range<Int>, _ program: Program, _ ranges: [Range<Int>], components: Int) -> Int {
+    private static func rewrittenLength(
+        _ tokens: Range<Int>, _ program: Program, _ ranges: [Range<Int>], components: Int
+    ) -> Int {
         var length = 0
         for t in tokens {
             switch program.tokens[t] {
@@ -346,12 +353,14 @@ public struct Session: Sendable {
         var keptStart = 0
         var keptEnd = text.count
         while head < tail, case .component(let n) = script.program.tokens[head], let range = component(n),
-              range.lowerBound == keptStart {
+            range.lowerBound == keptStart
+        {
             keptStart = range.upperBound
             head += 1
         }
         while tail > head, case .component(let n) = script.program.tokens[tail - 1], let range = component(n),
-              range.upperBound == keptEnd, range.lowerBound >= keptStart {
+            range.upperBound == keptEnd, range.lowerBound >= keptStart
+        {
             keptEnd = range.lowerBound
             tail -= 1
         }
@@ -423,9 +432,12 @@ public struct Session: Sendable {
             script.vocabulary.ends.withUnsafeBufferPointer { scriptEnds in
                 remembered.withSpellings { rememberedBytes, rememberedEnds in
                     own.withSpellings { ownBytes, ownEnds in
-                        body(Spellings(scriptBytes: scriptBytes, scriptEnds: UnsafeBufferPointer(rebasing: scriptEnds.prefix(count)),
-                                       rememberedBytes: rememberedBytes, rememberedEnds: rememberedEnds,
-                                       ownBytes: ownBytes, ownEnds: ownEnds))
+                        body(
+                            Spellings(
+                                scriptBytes: scriptBytes,
+                                scriptEnds: UnsafeBufferPointer(rebasing: scriptEnds.prefix(count)),
+                                rememberedBytes: rememberedBytes, rememberedEnds: rememberedEnds,
+                                ownBytes: ownBytes, ownEnds: ownEnds))
                     }
                 }
             }
@@ -463,7 +475,8 @@ public struct Session: Sendable {
         // The memory is kept as words: its text is built when it is recalled, if ever. The spellings
         // of the input's own words in it are copied, since those of the input are forgotten.
         var memory: [Word] = []
-        memory.reserveCapacity(Self.rewrittenLength(transformation.tokens, script.program, ranges, components: components))
+        memory.reserveCapacity(
+            Self.rewrittenLength(transformation.tokens, script.program, ranges, components: components))
         forEachWord(script.program.tokens[transformation.tokens]) { memory.append($0) }
         remember(&memory, from: own, at: Word.inputSpellings..<UInt32.max)
         memoryQueue.append(memory)
@@ -474,7 +487,9 @@ public struct Session: Sendable {
     /// `components` hold the split.
     @inline(__always)
     private mutating func match(_ pattern: Int) -> Bool {
-        guard Matcher.match(script.program.patterns, pattern, text, into: &ranges, occurrences: &occurrences) else { return false }
+        guard Matcher.match(script.program.patterns, pattern, text, into: &ranges, occurrences: &occurrences) else {
+            return false
+        }
         components = script.program.patterns.patterns[pattern].elements.count
         return true
     }
@@ -524,14 +539,17 @@ struct Spellings {
             return Self.span(Int(word.spelling - Word.inputSpellings), ownBytes, ownEnds)
         }
         let index = Int(word.spelling)
-        return index < scriptEnds.count ? Self.span(index, scriptBytes, scriptEnds)
+        return index < scriptEnds.count
+            ? Self.span(index, scriptBytes, scriptEnds)
             : Self.span(index - scriptEnds.count, rememberedBytes, rememberedEnds)
     }
 
     /// Spelling `index` of spellings laid out back to back in `bytes`, each ending at `ends`; empty
     /// for an index outside them.
     @inline(__always)
-    static func span(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ ends: UnsafeBufferPointer<Int>) -> UnsafeBufferPointer<UInt8> {
+    static func span(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ ends: UnsafeBufferPointer<Int>)
+        -> UnsafeBufferPointer<UInt8>
+    {
         guard index >= 0, index < ends.count else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(rebasing: bytes[(index == 0 ? 0 : ends[index - 1])..<ends[index]])
     }

@@ -21,8 +21,10 @@ public struct StepBudget: Sendable, Equatable {
     ///   - wordOperations: Maximum word operations.
     ///   - textWords: Maximum words a PRE may make the text (per reply whatever the scope).
     ///   - scope: `.perInput` (the default) or `.perSession`.
-    public init(transformations: Int = 1_000_000, wordOperations: Int = 200_000_000, textWords: Int = 100_000,
-                scope: Scope = .perInput) {
+    public init(
+        transformations: Int = 1_000_000, wordOperations: Int = 200_000_000, textWords: Int = 100_000,
+        scope: Scope = .perInput
+    ) {
         self.transformations = transformations
         self.wordOperations = wordOperations
         self.textWords = textWords

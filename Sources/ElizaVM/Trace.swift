@@ -30,20 +30,23 @@ public enum TraceEvent: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .input(words, limit): "input: \(words.joined(separator: " ")) (LIMIT \(limit))"
-        case let .scanned(text, keystack): "text: \(text.joined(separator: " ")) | keystack: \(keystack.isEmpty ? "(empty)" : keystack.joined(separator: " "))"
-        case let .keyword(keyword, line): "keyword \(keyword) (line \(line))"
-        case let .decomposition(keyword, index, pattern, parts):
+        case .input(let words, let limit): "input: \(words.joined(separator: " ")) (LIMIT \(limit))"
+        case .scanned(let text, let keystack):
+            "text: \(text.joined(separator: " ")) | keystack: \(keystack.isEmpty ? "(empty)" : keystack.joined(separator: " "))"
+        case .keyword(let keyword, let line): "keyword \(keyword) (line \(line))"
+        case .decomposition(let keyword, let index, let pattern, let parts):
             "  decomposition \(index + 1) of \(keyword) matched: \(pattern) parts: \(parts.map { "[\($0)]" }.joined(separator: " "))"
-        case let .reassembly(keyword, decomposition, index, count): "  reassembly \(index + 1) of \(count) (\(keyword) decomposition \(decomposition + 1))"
-        case let .newKey(remaining): "  NEWKEY; keystack: \(remaining.isEmpty ? "(empty)" : remaining.joined(separator: " "))"
-        case let .link(target): "  link to \(target)"
-        case let .pre(text, target): "  PRE: \(text.joined(separator: " ")) then \(target)"
-        case let .memoryLaid(hash, memory): "  MEMORY: HASH \(hash) laid down: \(memory)"
-        case let .memoryNotLaid(hash): "  MEMORY: HASH \(hash) transformation did not match; nothing laid down"
-        case let .memoryRecalled(memory, remaining): "memory recalled: \(memory) (\(remaining) left)"
+        case .reassembly(let keyword, let decomposition, let index, let count):
+            "  reassembly \(index + 1) of \(count) (\(keyword) decomposition \(decomposition + 1))"
+        case .newKey(let remaining):
+            "  NEWKEY; keystack: \(remaining.isEmpty ? "(empty)" : remaining.joined(separator: " "))"
+        case .link(let target): "  link to \(target)"
+        case .pre(let text, let target): "  PRE: \(text.joined(separator: " ")) then \(target)"
+        case .memoryLaid(let hash, let memory): "  MEMORY: HASH \(hash) laid down: \(memory)"
+        case .memoryNotLaid(let hash): "  MEMORY: HASH \(hash) transformation did not match; nothing laid down"
+        case .memoryRecalled(let memory, let remaining): "memory recalled: \(memory) (\(remaining) left)"
         case .none: "NONE"
-        case let .noMatch(limit): "no decomposition matched: built-in message for LIMIT \(limit)"
+        case .noMatch(let limit): "no decomposition matched: built-in message for LIMIT \(limit)"
         }
     }
 }

@@ -41,13 +41,15 @@ public struct Vocabulary: Sendable, Equatable {
         for (id, word) in words.enumerated() {
             // A copy of contiguous UTF-8 (string literals and native strings), not byte by byte:
             // this runs when a process first uses a script.
-            let ascii = word.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-                bytes.append(contentsOf: utf8)
-                return utf8.allSatisfy { $0 < 0x80 }
-            } ?? {
-                bytes.append(contentsOf: word.utf8)
-                return word.utf8.allSatisfy { $0 < 0x80 }
-            }()
+            let ascii =
+                word.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+                    bytes.append(contentsOf: utf8)
+                    return utf8.allSatisfy { $0 < 0x80 }
+                }
+                ?? {
+                    bytes.append(contentsOf: word.utf8)
+                    return word.utf8.allSatisfy { $0 < 0x80 }
+                }()
             if !ascii { nonASCII.append(id) }
             ends.append(bytes.count)
         }
@@ -58,10 +60,11 @@ public struct Vocabulary: Sendable, Equatable {
             guard keep != drop else { return }
             for i in classes.indices where classes[i] == drop { classes[i] = keep }
         }
-        var index = HashIndex(bytes, ends: ends) { merge($1, $0) }   // the same bytes twice (hand-built tables): one word
-        var folds: [[UInt8]: UInt32] = [:]   // ASCII forms of spellings that are not ASCII themselves
+        // the same bytes twice (hand-built tables): one word
+        var index = HashIndex(bytes, ends: ends) { merge($1, $0) }
+        var folds: [[UInt8]: UInt32] = [:]  // ASCII forms of spellings that are not ASCII themselves
         var canonical: [String: UInt32] = [:]
-        canonical.reserveCapacity(nonASCII.count)   // no rehashing: hashing them is the costly part (NFC)
+        canonical.reserveCapacity(nonASCII.count)  // no rehashing: hashing them is the costly part (NFC)
         for id in nonASCII {
             let key = UInt32(truncatingIfNeeded: id)
             if let folded = Self.asciiForm(Array(words[id].utf8)) {
@@ -90,7 +93,7 @@ public struct Vocabulary: Sendable, Equatable {
         self.ends = ends
         self.keyClasses = keyClasses
         self.slots = index.slots
-        self.canonical = canonical.mapValues { classes[Int($0)] }   // keeps the keys' hashes
+        self.canonical = canonical.mapValues { classes[Int($0)] }  // keeps the keys' hashes
     }
 
     /// How many spellings there are; ids at or above it are not the script's.
@@ -161,9 +164,15 @@ public struct Vocabulary: Sendable, Equatable {
         for scalar in String(decoding: word, as: UTF8.self).unicodeScalars {
             switch scalar.value {
             case 0..<0x80: out.append(UInt8(scalar.value))
-            case 0x037E: out.append(UInt8(ascii: ";")); changed = true
-            case 0x1FEF: out.append(UInt8(ascii: "`")); changed = true
-            case 0x212A: out.append(UInt8(ascii: "K")); changed = true
+            case 0x037E:
+                out.append(UInt8(ascii: ";"))
+                changed = true
+            case 0x1FEF:
+                out.append(UInt8(ascii: "`"))
+                changed = true
+            case 0x212A:
+                out.append(UInt8(ascii: "K"))
+                changed = true
             default: return nil
             }
         }
@@ -199,7 +208,7 @@ private struct HashIndex {
     /// and `duplicate(key, earlier)` is told.
     init(_ bytes: [UInt8], ends: [Int], duplicate: (UInt32, UInt32) -> Void) {
         var size = 8
-        while size < ends.count * 2 { size <<= 1 }   // load at most one half
+        while size < ends.count * 2 { size <<= 1 }  // load at most one half
         slots = Array(repeating: 0, count: size)
         bytes.withUnsafeBufferPointer { all in
             for key in ends.indices {
@@ -247,12 +256,15 @@ extension [UInt64] {
 
     /// The key whose bytes in `bytes` (ending at `ends`) are `word`.
     @inline(__always)
-    fileprivate func lookUp(_ word: UnsafeBufferPointer<UInt8>, hash: UInt64, in bytes: UnsafeBufferPointer<UInt8>,
-                            ends: [Int]) -> UInt32? {
+    fileprivate func lookUp(
+        _ word: UnsafeBufferPointer<UInt8>, hash: UInt64, in bytes: UnsafeBufferPointer<UInt8>,
+        ends: [Int]
+    ) -> UInt32? {
         probe(hash) { key in
             guard key < ends.count else { return false }
             let start = key == 0 ? 0 : ends[key - 1]
-            return ends[key] - start == word.count && UnsafeBufferPointer(rebasing: bytes[start..<ends[key]]).elementsEqual(word)
+            return ends[key] - start == word.count
+                && UnsafeBufferPointer(rebasing: bytes[start..<ends[key]]).elementsEqual(word)
         }
     }
 }

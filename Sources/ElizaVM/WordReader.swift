@@ -30,7 +30,7 @@ struct WordReader {
     @inline(__always)
     private static func kind(_ byte: UInt8) -> Kind {
         switch byte {
-        case 0x20, 0x09...0x0D, UInt8(ascii: "`"), UInt8(ascii: "\""): .separator   // ` " → space
+        case 0x20, 0x09...0x0D, UInt8(ascii: "`"), UInt8(ascii: "\""): .separator  // ` " → space
         case UInt8(ascii: ","), UInt8(ascii: ":"), UInt8(ascii: ";"): .comma
         case UInt8(ascii: "."), UInt8(ascii: "?"), UInt8(ascii: "!"): .period
         default: .letter
@@ -67,8 +67,12 @@ struct WordReader {
         while position < bytes.count, bytes[position] < 0x80 {
             switch Self.kind(bytes[position]) {
             case .separator: position += 1
-            case .comma: position += 1; return .comma
-            case .period: position += 1; return .period
+            case .comma:
+                position += 1
+                return .comma
+            case .period:
+                position += 1
+                return .period
             case .letter:
                 let start = position
                 position += 1

@@ -53,7 +53,9 @@ struct Checker {
     /// - Returns: The script, or nil when there was an error; diagnostics are in `diagnostics`.
     mutating func check(_ nodes: [Node], name: String, wholeScript: Bool = true) -> Script? {
         guard let greetingNode = nodes.first else {
-            error(SourceLocation(line: 1, column: 1), "the script is empty; it must start with the greeting list, e.g. (HOW DO YOU DO)")
+            error(
+                SourceLocation(line: 1, column: 1),
+                "the script is empty; it must start with the greeting list, e.g. (HOW DO YOU DO)")
             return nil
         }
         guard let greetingElements = greetingNode.elements else {
@@ -71,11 +73,12 @@ struct Checker {
                         error(node.location, "START may appear only just after the greeting")
                     }
                 } else {
-                    error(node.location, "unexpected '\(node.text)' at the top level; every rule is a list '(KEYWORD …)'")
+                    error(
+                        node.location, "unexpected '\(node.text)' at the top level; every rule is a list '(KEYWORD …)'")
                 }
                 continue
             }
-            if elements.isEmpty { continue }   // `()` is ignored anywhere at the top level (`ANN 000280`)
+            if elements.isEmpty { continue }  // `()` is ignored anywhere at the top level (`ANN 000280`)
             guard let keyword = elements[0].symbol else {
                 error(elements[0].location, "a rule must start with its keyword, found '\(elements[0].text)'")
                 continue
@@ -108,7 +111,9 @@ struct Checker {
     private mutating func keywordRule(_ keyword: String, _ elements: [Node], _ location: SourceLocation) -> RawRule {
         var rule = RawRule(keyword: keyword, location: location)
         if elements.count == 1 {
-            error(location, "the rule for \(keyword) is empty; give it '= word', a precedence, DLIST(…), transformations or a link")
+            error(
+                location,
+                "the rule for \(keyword) is empty; give it '= word', a precedence, DLIST(…), transformations or a link")
             rule.failed = true
             return rule
         }
@@ -131,10 +136,12 @@ struct Checker {
                     failed = true
                     continue
                 }
-                rule.precedence = precedence   // the last one wins (section G)
+                rule.precedence = precedence  // the last one wins (section G)
             } else if item.symbol == "DLIST" {
                 guard i + 1 < elements.count, let tagList = elements[i + 1].elements else {
-                    error(item.location, "expected a list of tags after DLIST in the rule for \(keyword), e.g. DLIST(/FAMILY)")
+                    error(
+                        item.location,
+                        "expected a list of tags after DLIST in the rule for \(keyword), e.g. DLIST(/FAMILY)")
                     failed = true
                     continue
                 }
@@ -143,7 +150,9 @@ struct Checker {
             } else if let list = item.elements {
                 if let target = linkTarget(list) {
                     if i != elements.count - 1 {
-                        error(item.location, "the rule-level link (=\(target)) must be the last item of the rule for \(keyword)")
+                        error(
+                            item.location,
+                            "the rule-level link (=\(target)) must be the last item of the rule for \(keyword)")
                         failed = true
                     }
                     rule.link = (target, item.location)
@@ -154,10 +163,16 @@ struct Checker {
                         failed = true
                     }
                 } else if list.isEmpty {
-                    error(item.location, "unexpected '()' in the rule for \(keyword); a transformation is ((decomposition) (reassembly) …)")
+                    error(
+                        item.location,
+                        "unexpected '()' in the rule for \(keyword); a transformation is ((decomposition) (reassembly) …)"
+                    )
                     failed = true
                 } else {
-                    error(item.location, "unexpected list '\(item.text)' in the rule for \(keyword); a transformation is ((decomposition) (reassembly) …) and a link is (=KEYWORD)")
+                    error(
+                        item.location,
+                        "unexpected list '\(item.text)' in the rule for \(keyword); a transformation is ((decomposition) (reassembly) …) and a link is (=KEYWORD)"
+                    )
                     failed = true
                 }
             } else {
@@ -168,9 +183,15 @@ struct Checker {
                     i += 1
                 }
                 let quoted = words.joined(separator: " ")
-                error(item.location, "unexpected '\(quoted)' in the rule for \(keyword); expected '= word', a precedence number, DLIST(…), a transformation ((decomposition) (reassembly) …) or a final (=KEYWORD) link")
+                error(
+                    item.location,
+                    "unexpected '\(quoted)' in the rule for \(keyword); expected '= word', a precedence number, DLIST(…), a transformation ((decomposition) (reassembly) …) or a final (=KEYWORD) link"
+                )
                 if elements.dropFirst().allSatisfy({ $0.symbol != nil }) {
-                    note(location, "'\(Node.list(elements, open: location).text)' reads like a reassembly rule; reassembly rules belong inside a transformation of a rule, after its decomposition")
+                    note(
+                        location,
+                        "'\(Node.list(elements, open: location).text)' reads like a reassembly rule; reassembly rules belong inside a transformation of a rule, after its decomposition"
+                    )
                 }
                 failed = true
             }
@@ -183,11 +204,12 @@ struct Checker {
         var tags: [String] = []
         for node in list {
             guard let symbol = node.symbol else {
-                error(node.location, "unexpected '\(node.text)' in the DLIST of \(keyword); tags are words like /FAMILY")
+                error(
+                    node.location, "unexpected '\(node.text)' in the DLIST of \(keyword); tags are words like /FAMILY")
                 continue
             }
             let tag = symbol.hasPrefix("/") ? String(symbol.dropFirst()) : symbol
-            if !tag.isEmpty { tags.append(tag) }   // a lone `/` is ignored (section G)
+            if !tag.isEmpty { tags.append(tag) }  // a lone `/` is ignored (section G)
         }
         return tags
     }
@@ -198,9 +220,14 @@ struct Checker {
         return target
     }
 
-    private mutating func transformation(_ keyword: String, _ list: [Node], _ pattern: [Node], _ location: SourceLocation) -> RawTransformation? {
+    private mutating func transformation(
+        _ keyword: String, _ list: [Node], _ pattern: [Node], _ location: SourceLocation
+    ) -> RawTransformation? {
         if pattern.isEmpty {
-            error(list[0].location, "empty decomposition '()' in the rule for \(keyword); a decomposition needs at least one element, e.g. (0)")
+            error(
+                list[0].location,
+                "empty decomposition '()' in the rule for \(keyword); a decomposition needs at least one element, e.g. (0)"
+            )
             return nil
         }
         if list.count == 1 {
@@ -214,7 +241,10 @@ struct Checker {
         var reassemblies: [RawReassembly] = []
         for node in list.dropFirst() {
             guard let elements = node.elements else {
-                error(node.location, "expected a reassembly list after decomposition \(list[0].text) of \(keyword), found '\(node.text)'")
+                error(
+                    node.location,
+                    "expected a reassembly list after decomposition \(list[0].text) of \(keyword), found '\(node.text)'"
+                )
                 failed = true
                 continue
             }
@@ -226,8 +256,12 @@ struct Checker {
             } else if elements.count == 1, elements[0].symbol == "NEWKEY" {
                 reassemblies.append(.newKey)
             } else if elements.first?.symbol == "PRE" {
-                guard elements.count == 3, let text = elements[1].elements, let target = linkTarget(elements[2].elements ?? []) else {
-                    error(node.location, "a PRE reassembly is written (PRE (reassembly) (=KEYWORD)), found '\(node.text)'")
+                guard elements.count == 3, let text = elements[1].elements,
+                    let target = linkTarget(elements[2].elements ?? [])
+                else {
+                    error(
+                        node.location, "a PRE reassembly is written (PRE (reassembly) (=KEYWORD)), found '\(node.text)'"
+                    )
                     failed = true
                     continue
                 }
@@ -264,18 +298,25 @@ struct Checker {
     private mutating func memoryRule(_ elements: [Node], _ location: SourceLocation) -> RawMemory {
         guard elements.count >= 2, let keyword = elements[1].symbol else {
             error(location, "MEMORY must name its keyword first: (MEMORY KEYWORD (0 YOUR 0 = …) …)")
-            return RawMemory(keyword: nil, keywordLocation: location, location: location, transformations: [], failed: true)
+            return RawMemory(
+                keyword: nil, keywordLocation: location, location: location, transformations: [], failed: true)
         }
-        var memory = RawMemory(keyword: keyword, keywordLocation: elements[1].location, location: location, transformations: [])
+        var memory = RawMemory(
+            keyword: keyword, keywordLocation: elements[1].location, location: location, transformations: [])
         var failed = false
         for node in elements.dropFirst(2) {
             guard let list = node.elements else {
-                error(node.location, "expected a MEMORY transformation (decomposition = reassembly), found '\(node.text)'")
+                error(
+                    node.location, "expected a MEMORY transformation (decomposition = reassembly), found '\(node.text)'"
+                )
                 failed = true
                 continue
             }
             guard let split = list.firstIndex(where: \.isEquals), split > 0 else {
-                error(node.location, "a MEMORY transformation is written (decomposition = reassembly), e.g. (0 YOUR 0 = EARLIER YOU SAID YOUR 3); found '\(node.text)'")
+                error(
+                    node.location,
+                    "a MEMORY transformation is written (decomposition = reassembly), e.g. (0 YOUR 0 = EARLIER YOU SAID YOUR 3); found '\(node.text)'"
+                )
                 failed = true
                 continue
             }
@@ -287,7 +328,9 @@ struct Checker {
             memory.transformations.append((Array(list[..<split]), Array(list[(split + 1)...]), node.location))
         }
         if memory.transformations.count != 4 && !failed {
-            error(location, "MEMORY needs exactly four transformations, found \(memory.transformations.count) [CACM 1966 p.41]")
+            error(
+                location,
+                "MEMORY needs exactly four transformations, found \(memory.transformations.count) [CACM 1966 p.41]")
             failed = true
         }
         memory.failed = failed
@@ -296,7 +339,9 @@ struct Checker {
 
     // MARK: Pass 2: names, indices and tables
 
-    private mutating func build(name: String, greeting: [String], rules raw: [RawRule], memories: [RawMemory]) -> Script? {
+    private mutating func build(name: String, greeting: [String], rules raw: [RawRule], memories: [RawMemory])
+        -> Script?
+    {
         var index: [String: Int] = [:]
         for (position, rule) in raw.enumerated() {
             if let first = index[rule.keyword] {
@@ -330,7 +375,7 @@ struct Checker {
         var rules: [KeywordRule] = []
         var decompositionID = 0
         for rule in raw {
-            let keyword = words.id(rule.keyword)   // ids in order of first use, a rule's keyword first
+            let keyword = words.id(rule.keyword)  // ids in order of first use, a rule's keyword first
             var decompositions: [Decomposition] = []
             for transformation in rule.transformations {
                 let pattern = transformation.elements.map { patternElement($0, tagged: tagged) }
@@ -339,23 +384,30 @@ struct Checker {
                     switch reassembly {
                     case .newKey:
                         reassemblies.append(.newKey)
-                    case let .link(target, location):
+                    case .link(let target, let location):
                         if let to = resolve(target, location, from: rule.keyword) { reassemblies.append(.link(to)) }
-                    case let .text(nodes, _):
-                        reassemblies.append(.text(reassemblyTokens(nodes, pattern: transformation.pattern, count: pattern.count)))
-                    case let .pre(nodes, _, target, location):
+                    case .text(let nodes, _):
+                        reassemblies.append(
+                            .text(reassemblyTokens(nodes, pattern: transformation.pattern, count: pattern.count)))
+                    case .pre(let nodes, _, let target, let location):
                         let tokens = reassemblyTokens(nodes, pattern: transformation.pattern, count: pattern.count)
-                        if let to = resolve(target, location, from: rule.keyword) { reassemblies.append(.pre(tokens, link: to)) }
+                        if let to = resolve(target, location, from: rule.keyword) {
+                            reassemblies.append(.pre(tokens, link: to))
+                        }
                     }
                 }
-                decompositions.append(Decomposition(id: decompositionID, pattern: pattern, reassemblies: reassemblies,
-                                                    source: transformation.pattern.text))
+                decompositions.append(
+                    Decomposition(
+                        id: decompositionID, pattern: pattern, reassemblies: reassemblies,
+                        source: transformation.pattern.text))
                 decompositionID += 1
             }
             let link = rule.link.flatMap { resolve($0.name, $0.location, from: rule.keyword) }
-            rules.append(KeywordRule(keyword: keyword, substitute: rule.substitute.map { words.id($0) },
-                                     precedence: rule.precedence, tags: rule.tags.map { words.id($0) },
-                                     decompositions: decompositions, link: link, line: rule.location.line))
+            rules.append(
+                KeywordRule(
+                    keyword: keyword, substitute: rule.substitute.map { words.id($0) },
+                    precedence: rule.precedence, tags: rule.tags.map { words.id($0) },
+                    decompositions: decompositions, link: link, line: rule.location.line))
         }
 
         let end = SourceLocation(line: 1, column: 1)
@@ -365,7 +417,10 @@ struct Checker {
         }
         var memoryRule: MemoryRule?
         if memories.isEmpty {
-            error(end, "the script has no MEMORY rule, e.g. (MEMORY MY (0 YOUR 0 = …) …) with four transformations [CACM 1966 p.41]")
+            error(
+                end,
+                "the script has no MEMORY rule, e.g. (MEMORY MY (0 YOUR 0 = …) …) with four transformations [CACM 1966 p.41]"
+            )
         } else {
             for duplicate in memories.dropFirst() {
                 error(duplicate.location, "MEMORY appears more than once")
@@ -378,8 +433,9 @@ struct Checker {
             let transformations = memory.transformations.map { transformation in
                 let pattern = transformation.pattern.map { patternElement($0, tagged: tagged) }
                 let patternNode = Node.list(transformation.pattern, open: transformation.location)
-                return MemoryTransformation(pattern: pattern,
-                                            reassembly: reassemblyTokens(transformation.reassembly, pattern: patternNode, count: pattern.count))
+                return MemoryTransformation(
+                    pattern: pattern,
+                    reassembly: reassemblyTokens(transformation.reassembly, pattern: patternNode, count: pattern.count))
             }
             if let keyword = memory.keyword, !memory.failed {
                 memoryRule = MemoryRule(keyword: words.id(keyword), transformations: transformations)
@@ -387,8 +443,9 @@ struct Checker {
         }
 
         guard !diagnostics.contains(where: { $0.severity == .error }), let noneRule, let memoryRule else { return nil }
-        return Script(format: .v2, name: name, words: words.words, greeting: greeting, rules: rules, noneRule: noneRule,
-                      memory: memoryRule)
+        return Script(
+            format: .v2, name: name, words: words.words, greeting: greeting, rules: rules, noneRule: noneRule,
+            memory: memoryRule)
     }
 
     /// One decomposition element (item 12).
@@ -414,7 +471,10 @@ struct Checker {
                 if first.hasPrefix("*") { return .oneOf(items.map { words.id($0) }) }
                 let keywords = items.reduce(into: Set<String>()) { $0.formUnion(tagged[$1] ?? []) }
                 if keywords.isEmpty {
-                    warning(node.location, "no keyword has a DLIST with \(items.map { "/" + $0 }.joined(separator: " ")), so '\(node.text)' never matches")
+                    warning(
+                        node.location,
+                        "no keyword has a DLIST with \(items.map { "/" + $0 }.joined(separator: " ")), so '\(node.text)' never matches"
+                    )
                 }
                 return .tagged(tags: items.map { words.id($0) }, words: keywords.map { words.id($0) }.sorted())
             }
@@ -431,7 +491,10 @@ struct Checker {
                     if Int(digits) == 0 {
                         error(node.location, "reassembly refers to component 0; components are numbered from 1")
                     } else {
-                        error(node.location, "reassembly refers to component \(digits), but decomposition \(pattern.text) has only \(count) element\(count == 1 ? "" : "s")")
+                        error(
+                            node.location,
+                            "reassembly refers to component \(digits), but decomposition \(pattern.text) has only \(count) element\(count == 1 ? "" : "s")"
+                        )
                     }
                     return nil
                 }

@@ -1,4 +1,5 @@
 import ElizaVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -14,33 +15,33 @@ struct Elizac {
     static let version = "elizac 1.0.0 (ELIZA 1966 script format, table format v2)"
 
     static let usage = """
-    usage: elizac                                  check every Scripts/*.eliza of this package
-           elizac check FILE...                    check scripts; diagnostics to stderr
-           elizac chat [--trace] [--budget N] FILE talk to a script (stdin → stdout)
-           elizac compile FILE --output OUT.swift [--source-name NAME]
-           elizac index --output OUT.swift NAME.eliza...
-           elizac --help | --version
-    """
+        usage: elizac                                  check every Scripts/*.eliza of this package
+               elizac check FILE...                    check scripts; diagnostics to stderr
+               elizac chat [--trace] [--budget N] FILE talk to a script (stdin → stdout)
+               elizac compile FILE --output OUT.swift [--source-name NAME]
+               elizac index --output OUT.swift NAME.eliza...
+               elizac --help | --version
+        """
 
     static let help = """
-    OVERVIEW: Compile, check and run ELIZA scripts in Weizenbaum's 1966 format.
+        OVERVIEW: Compile, check and run ELIZA scripts in Weizenbaum's 1966 format.
 
-    \(usage)
+        \(usage)
 
-    SUBCOMMANDS:
-      check     Parse and check each FILE; print every diagnostic as FILE:LINE:COL: error|warning|note: …
-                Exit 0 when clean, 1 on errors.
-      chat      Print the greeting, then one reply line per input line; an empty line or end of input
-                ends the session. A prompt is shown only when stdin is a terminal.
-                --trace   write the keyword, decomposition, reassembly, keystack and MEMORY/LIMIT
-                          events of each reply to stderr
-                --budget  transformations allowed per reply (default 1000000)
-      compile   Write Swift tables for FILE (what the build plugin runs).
-      index     Write the index of compiled scripts (what the build plugin runs).
+        SUBCOMMANDS:
+          check     Parse and check each FILE; print every diagnostic as FILE:LINE:COL: error|warning|note: …
+                    Exit 0 when clean, 1 on errors.
+          chat      Print the greeting, then one reply line per input line; an empty line or end of input
+                    ends the session. A prompt is shown only when stdin is a terminal.
+                    --trace   write the keyword, decomposition, reassembly, keystack and MEMORY/LIMIT
+                              events of each reply to stderr
+                    --budget  transformations allowed per reply (default 1000000)
+          compile   Write Swift tables for FILE (what the build plugin runs).
+          index     Write the index of compiled scripts (what the build plugin runs).
 
-    With no arguments, elizac checks every Scripts/*.eliza of the package it is run in and prints one
-    summary line per script.
-    """
+        With no arguments, elizac checks every Scripts/*.eliza of the package it is run in and prints one
+        summary line per script.
+        """
 
     static func main() {
         var output = StandardStreams()
@@ -63,7 +64,9 @@ struct Elizac {
             return 0
         case "check":
             guard !rest.isEmpty else { return usageError("check needs at least one FILE", io: &io) }
-            if let flag = rest.first(where: { $0.hasPrefix("-") }) { return usageError("unknown option '\(flag)' for check", io: &io) }
+            if let flag = rest.first(where: { $0.hasPrefix("-") }) {
+                return usageError("unknown option '\(flag)' for check", io: &io)
+            }
             var status: Int32 = 0
             for path in rest where check(path, io: &io) == nil { status = 1 }
             return status
@@ -101,7 +104,9 @@ struct Elizac {
         var directory = FileIO.currentDirectory()
         while !FileIO.exists(directory + "/Package.swift") {
             guard let slash = directory.lastIndex(of: "/"), directory != "/" else {
-                return usageError("not inside a Swift package (no Package.swift here or above); name scripts with 'elizac check FILE...'", io: &io)
+                return usageError(
+                    "not inside a Swift package (no Package.swift here or above); name scripts with 'elizac check FILE...'",
+                    io: &io)
             }
             directory = slash == directory.startIndex ? "/" : String(directory[..<slash])
         }
@@ -114,15 +119,20 @@ struct Elizac {
         for name in scripts {
             let path = "Scripts/" + name
             let bytes = (try? FileIO.read(directory + "/" + path)) ?? []
-            let (script, diagnostics) = ScriptLoader.load(bytes, file: path, name: ScriptLoader.scriptName(forPath: path))
+            let (script, diagnostics) = ScriptLoader.load(
+                bytes, file: path, name: ScriptLoader.scriptName(forPath: path))
             for diagnostic in diagnostics { io.err(diagnostic.description + "\n") }
             let errors = diagnostics.filter { $0.severity == .error }.count
             let warnings = diagnostics.filter { $0.severity == .warning }.count
             if let script {
                 let keywords = script.rules.count - 1
                 let transformations = script.rules.reduce(0) { $0 + $1.decompositions.count }
-                let reassemblies = script.rules.reduce(0) { $0 + $1.decompositions.reduce(0) { $0 + $1.reassemblies.count } }
-                io.out("\(path): ok: \(keywords) keywords, \(transformations) decomposition rules, \(reassemblies) reassembly rules, \(warnings) warnings\n")
+                let reassemblies = script.rules.reduce(0) {
+                    $0 + $1.decompositions.reduce(0) { $0 + $1.reassemblies.count }
+                }
+                io.out(
+                    "\(path): ok: \(keywords) keywords, \(transformations) decomposition rules, \(reassemblies) reassembly rules, \(warnings) warnings\n"
+                )
             } else {
                 status = 1
                 io.out("\(path): FAILED: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warnings\n")
@@ -203,7 +213,7 @@ struct Elizac {
         guard let script = check(file, io: &io) else { return 1 }
         var session = Session(script: script, budget: budget)
         io.out(script.greetingText + "\n")
-        let interactive = io.isInteractive   // asked once: isatty(3) is a system call
+        let interactive = io.isInteractive  // asked once: isatty(3) is a system call
         while true {
             if interactive { io.out("> ") }
             guard var line = io.readLine() else { break }
@@ -214,17 +224,19 @@ struct Elizac {
             if trace {
                 var tracer = StreamTracer(io: io)
                 outcome = session.respond(to: line, tracer: &tracer)
-                io = tracer.io   // what the tracer wrote, for an `ElizacIO` that keeps it (tests)
+                io = tracer.io  // what the tracer wrote, for an `ElizacIO` that keeps it (tests)
             } else {
                 outcome = session.respond(to: line)
             }
             switch outcome {
             case .reply(let text):
                 io.out(text + "\n")
-            case let .budgetExhausted(limit, transformations):
+            case .budgetExhausted(let limit, let transformations):
                 // Keep the one-line-per-input contract; say why on stderr.
                 io.out("\n")
-                io.err("elizac: no reply: the \(limit.rawValue) budget was exhausted after \(transformations) transformations (a looping link or PRE?)\n")
+                io.err(
+                    "elizac: no reply: the \(limit.rawValue) budget was exhausted after \(transformations) transformations (a looping link or PRE?)\n"
+                )
             }
         }
         return 0

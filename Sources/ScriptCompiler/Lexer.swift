@@ -59,11 +59,16 @@ struct Lexer {
         case 0x0A where previousWasCR:
             previousWasCR = false
         case 0x0A, 0x0B, 0x0C:
-            line += 1; column = 1; previousWasCR = false
+            line += 1
+            column = 1
+            previousWasCR = false
         case 0x0D:
-            line += 1; column = 1; previousWasCR = true
+            line += 1
+            column = 1
+            previousWasCR = true
         default:
-            column += 1; previousWasCR = false
+            column += 1
+            previousWasCR = false
         }
     }
 
@@ -128,6 +133,7 @@ struct Lexer {
     static func isBlank(_ byte: UInt8) -> Bool { byte <= 0x20 || byte == 0x7F }
     static func isLineEnd(_ byte: UInt8) -> Bool { byte == 0x0A || byte == 0x0B || byte == 0x0C || byte == 0x0D }
     static func endsSymbol(_ byte: UInt8) -> Bool {
-        isBlank(byte) || byte == UInt8(ascii: "(") || byte == UInt8(ascii: ")") || byte == UInt8(ascii: ";") || byte == UInt8(ascii: "=")
+        isBlank(byte) || byte == UInt8(ascii: "(") || byte == UInt8(ascii: ")") || byte == UInt8(ascii: ";")
+            || byte == UInt8(ascii: "=")
     }
 }

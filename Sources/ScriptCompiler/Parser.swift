@@ -68,8 +68,10 @@ struct Parser {
                 stack.append(([], token.location, nil))
             case .close:
                 guard let finished = stack.popLast() else {
-                    diagnostics.append(Diagnostic(severity: .error, location: token.location,
-                                                  message: "unexpected ')' with no '(' to close"))
+                    diagnostics.append(
+                        Diagnostic(
+                            severity: .error, location: token.location,
+                            message: "unexpected ')' with no '(' to close"))
                     continue
                 }
                 let node = Node.list(finished.elements, open: finished.open)
@@ -91,11 +93,15 @@ struct Parser {
         }
         let complete = stack.isEmpty
         if let outermost = stack.first {
-            diagnostics.append(Diagnostic(severity: .error, location: outermost.open,
-                                          message: "expected ')' to close the list opened at \(outermost.open); the file ends inside it"))
+            diagnostics.append(
+                Diagnostic(
+                    severity: .error, location: outermost.open,
+                    message: "expected ')' to close the list opened at \(outermost.open); the file ends inside it"))
             if let suspicious = outermost.suspicious {
-                diagnostics.append(Diagnostic(severity: .note, location: suspicious,
-                                              message: "a rule seems to start here, inside that list; is a ')' missing before it?"))
+                diagnostics.append(
+                    Diagnostic(
+                        severity: .note, location: suspicious,
+                        message: "a rule seems to start here, inside that list; is a ')' missing before it?"))
             }
         }
         return (top, complete, diagnostics)

@@ -13,8 +13,12 @@ enum ScriptLoader {
         var diagnostics: [Diagnostic] = []
         var script: Script?
         if let (location, byte) = Lexer.firstInvalidUTF8(bytes) {
-            diagnostics.append(Diagnostic(severity: .error, location: location,
-                                          message: "the file is not valid UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)) here); save it as UTF-8"))
+            diagnostics.append(
+                Diagnostic(
+                    severity: .error, location: location,
+                    message:
+                        "the file is not valid UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)) here); save it as UTF-8"
+                ))
         } else {
             var lexer = Lexer(bytes)
             let (nodes, complete, parseDiagnostics) = Parser.parse(lexer.tokens())
@@ -45,7 +49,9 @@ enum ScriptLoader {
     }
 
     /// Loads a script from a string (tests and inline scripts).
-    static func load(_ text: String, file: String = "<script>", name: String = "script") -> (script: Script?, diagnostics: [Diagnostic]) {
+    static func load(_ text: String, file: String = "<script>", name: String = "script") -> (
+        script: Script?, diagnostics: [Diagnostic]
+    ) {
         load(Array(text.utf8), file: file, name: name)
     }
 
@@ -73,7 +79,9 @@ enum ScriptLoader {
         var identifier = parts.enumerated().map { i, part in
             i == 0 ? part.prefix(1).lowercased() + part.dropFirst() : part.prefix(1).uppercased() + part.dropFirst()
         }.joined()
-        if identifier.isEmpty || identifier.first?.isNumber == true { identifier = "script" + identifier.prefix(1).uppercased() + identifier.dropFirst() }
+        if identifier.isEmpty || identifier.first?.isNumber == true {
+            identifier = "script" + identifier.prefix(1).uppercased() + identifier.dropFirst()
+        }
         return identifier
     }
 }

@@ -1,5 +1,6 @@
-@testable import ElizaHTTP
 import Testing
+
+@testable import ElizaHTTP
 
 #if canImport(Glibc)
 import Glibc

@@ -41,7 +41,9 @@ final class ScriptedServer: Sendable {
             while let action = remaining.first {
                 if connection < 0 {
                     let deadline = Socket.monotonicNanoseconds() + 5_000_000_000
-                    guard (try? Socket.wait(listenFD, for: Int16(POLLIN), until: deadline)) ?? nil != nil else { return }
+                    guard (try? Socket.wait(listenFD, for: Int16(POLLIN), until: deadline)) ?? nil != nil else {
+                        return
+                    }
                     connection = Socket.accept(listenFD).fd
                     guard connection >= 0 else { return }
                     Socket.setNonBlocking(connection, false)
@@ -105,7 +107,8 @@ extension Loopback {
         @Test func decodesChunkedBodiesAndKeepsTheConnection() throws {
             let server = try ScriptedServer([
                 .reply(
-                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"),
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+                ),
                 .reply("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"),
             ])
             let client = try HTTPClient(address: "localhost:\(server.port)", receiveTimeout: .seconds(5))
@@ -153,7 +156,9 @@ extension Loopback {
         }
 
         @Test func waitsWithoutATimeoutByDefault() throws {
-            let server = try ScriptedServer([.replyAfter(milliseconds: 300, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")])
+            let server = try ScriptedServer([
+                .replyAfter(milliseconds: 300, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")
+            ])
             let client = try HTTPClient(address: "127.0.0.1:\(server.port)")
             #expect(client.receiveTimeout == nil)
             #expect(try client.send(method: "GET", path: "/next").body == Array("late".utf8))
@@ -217,7 +222,9 @@ extension Loopback {
                 ("GET", "/a b", [HTTPHeader]()), ("G T", "/", []), ("GET", "/", [HTTPHeader("x", "a\r\nb: c")]),
                 ("GET", "/", [HTTPHeader("bad name", "v")]),
             ] {
-                let error = #expect(throws: HTTPError.self) { try client.send(method: method, path: path, headers: headers) }
+                let error = #expect(throws: HTTPError.self) {
+                    try client.send(method: method, path: path, headers: headers)
+                }
                 #expect(error?.code == .invalidRequest)
             }
         }

@@ -33,7 +33,10 @@ import Testing
             "POST with body and query",
             "POST /v1/chat/completions?api-version=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
             method: "POST", path: "/v1/chat/completions",
-            headers: [HTTPHeader("host", "x"), HTTPHeader("content-type", "application/json"), HTTPHeader("content-length", "7")],
+            headers: [
+                HTTPHeader("host", "x"), HTTPHeader("content-type", "application/json"),
+                HTTPHeader("content-length", "7"),
+            ],
             body: "{\"a\":1}"),
         Good("HTTP/1.0 closes by default", "GET /a HTTP/1.0\r\n\r\n", path: "/a", headers: [], keepAlive: false),
         Good(
@@ -49,7 +52,8 @@ import Testing
             "optional whitespace trimmed", "GET / HTTP/1.1\r\nHost:x\r\nX-A: \t v  w \t\r\nX-Empty:\r\n\r\n",
             headers: [HTTPHeader("host", "x"), HTTPHeader("x-a", "v  w"), HTTPHeader("x-empty", "")]),
         Good(
-            "repeated identical content-length", "PUT /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\ncontent-length: 003\r\n\r\nabc",
+            "repeated identical content-length",
+            "PUT /p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\ncontent-length: 003\r\n\r\nabc",
             method: "PUT", path: "/p",
             headers: [HTTPHeader("host", "x"), HTTPHeader("content-length", "3"), HTTPHeader("content-length", "003")],
             body: "abc"),
@@ -59,7 +63,9 @@ import Testing
         Good(
             "absolute-form target without path", "GET HTTPS://example.com?q HTTP/1.1\r\nHost: example.com\r\n\r\n",
             headers: [HTTPHeader("host", "example.com")]),
-        Good("OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", method: "OPTIONS", path: "*", headers: [HTTPHeader("host", "x")]),
+        Good(
+            "OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", method: "OPTIONS", path: "*",
+            headers: [HTTPHeader("host", "x")]),
         Good("HTTP/1.2 is served as 1.1", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", headers: [HTTPHeader("host", "x")]),
         Good(
             "UTF-8 in a value", "GET / HTTP/1.1\r\nHost: x\r\nX-Name: Jos\u{E9}\r\n\r\n",
@@ -70,7 +76,9 @@ import Testing
         Good(
             "expect 100-continue with its body already sent",
             "POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi", method: "POST",
-            headers: [HTTPHeader("host", "x"), HTTPHeader("expect", "100-continue"), HTTPHeader("content-length", "2")],
+            headers: [
+                HTTPHeader("host", "x"), HTTPHeader("expect", "100-continue"), HTTPHeader("content-length", "2"),
+            ],
             body: "hi"),
     ]
 
@@ -140,7 +148,8 @@ import Testing
     }
 
     @Test func answersExpectContinueOnceBeforeTheBody() {
-        let head = Array("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n".utf8)
+        let head = Array(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n".utf8)
         var parser = HTTPRequestParser()
         #expect(parser.parse(head[...]) == .continueRequested)
         #expect(parser.parse(head[...]) == .needMoreBytes)
@@ -205,7 +214,9 @@ import Testing
         Bad(
             "conflicting content-length",
             "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),
-        Bad("chunked body", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411),
+        Bad(
+            "chunked body", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            411),
         Bad(
             "transfer-encoding and content-length",
             "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400),
@@ -213,10 +224,12 @@ import Testing
         Bad("two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
         Bad("body over the limit", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n", 413),
         Bad(
-            "request line over the limit", "GET /" + String(repeating: "a", count: 40) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414,
+            "request line over the limit", "GET /" + String(repeating: "a", count: 40) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+            414,
             limits: HTTPServerLimits(maxRequestLineBytes: 32)),
         Bad(
-            "header section over the limit", "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + String(repeating: "a", count: 60) + "\r\n\r\n",
+            "header section over the limit",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + String(repeating: "a", count: 60) + "\r\n\r\n",
             431, limits: HTTPServerLimits(maxHeaderBytes: 64)),
         Bad("TLS handshake", [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03], 400),
     ]

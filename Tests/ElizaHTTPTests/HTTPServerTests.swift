@@ -40,8 +40,10 @@ extension Loopback {
             try withEchoServer { _, port in
                 let connection = try RawConnection(port: port)
                 connection.send(
-                    "GET /one HTTP/1.1\r\nHost: x\r\n\r\n" + "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
-                        + "HEAD /three HTTP/1.1\r\nHost: x\r\n\r\n" + "GET /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    "GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                        + "HEAD /three HTTP/1.1\r\nHost: x\r\n\r\n"
+                        + "GET /four HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 let one = try #require(connection.readResponse())
                 let two = try #require(connection.readResponse())
                 #expect(one.bodyText == "GET /one")
@@ -347,7 +349,8 @@ extension Loopback {
         @Test func answers411ToAChunkedRequest() throws {
             try withEchoServer { _, port in
                 let connection = try RawConnection(port: port)
-                connection.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                connection.send(
+                    "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
                 let (bytes, closed) = connection.readUntilClosed()
                 let text = String(decoding: bytes, as: UTF8.self)
                 #expect(text.hasPrefix("HTTP/1.1 411 Length Required\r\n"))
@@ -446,7 +449,10 @@ extension Loopback {
             connection.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             let response = try #require(connection.readResponse())
             #expect(response.status == 201)
-            #expect(response.head == "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: keep-alive")
+            #expect(
+                response.head
+                    == "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: keep-alive"
+            )
             #expect(response.bodyText == "{}")
         }
 

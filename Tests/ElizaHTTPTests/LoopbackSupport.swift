@@ -107,7 +107,9 @@ final class RawConnection: @unchecked Sendable {
     func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if sent <= 0 { return false }
             offset += sent
         }
@@ -187,7 +189,8 @@ final class Shared<Value: Sendable>: @unchecked Sendable {
 
 /// Runs `count` bodies at once, each on its own thread, and waits for all of them.
 /// - Returns: False if they did not all finish within `timeout`.
-func runConcurrently(_ count: Int, timeout: Duration = .seconds(15), _ body: @escaping @Sendable (Int) -> Void) -> Bool {
+func runConcurrently(_ count: Int, timeout: Duration = .seconds(15), _ body: @escaping @Sendable (Int) -> Void) -> Bool
+{
     let group = DispatchGroup()
     for index in 0..<count {
         // Each serial queue gets its own thread when the others block in I/O.
@@ -219,7 +222,8 @@ func openDescriptors() -> [String: String] {
         guard name != ".", name != "..", name != own else { continue }
         var target = [CChar](repeating: 0, count: 256)
         let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
-        result[name] = length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+        result[name] =
+            length > 0 ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
     }
     return result
 }

@@ -1,7 +1,8 @@
 import ElizaScripts
+import Testing
+
 @testable import ElizaVM
 @testable import elizac
-import Testing
 
 /// The numbered behaviours of ../shared/docs/eliza-1966.md, each on a small script written here,
 /// compiled with `ScriptLoader` and run in a `Session`.
@@ -17,8 +18,10 @@ struct BehaviourTests {
         """
 
     /// Compiles an inline script that must load with no diagnostics at all.
-    static func compile(_ rules: String, greeting: String = "(HI)", none: String = defaultNone,
-                        memory: String = defaultMemory) throws -> Script {
+    static func compile(
+        _ rules: String, greeting: String = "(HI)", none: String = defaultNone,
+        memory: String = defaultMemory
+    ) throws -> Script {
         let text = [greeting, none, memory, rules].joined(separator: "\n")
         let (script, diagnostics) = ScriptLoader.load(text, file: "inline.eliza", name: "inline")
         #expect(diagnostics.map(\.description) == [])
@@ -82,38 +85,42 @@ struct BehaviourTests {
     func trace() {
         var io = BufferIO(input: ["My mother is here", "Perhaps I dreamed of you"])
         #expect(Elizac.run(["chat", "--trace", ReferenceData.cacmScriptPath], io: &io) == 0)
-        #expect(io.stdout == "HOW DO YOU DO. PLEASE TELL ME YOUR PROBLEM\nTELL ME MORE ABOUT YOUR FAMILY\nREALLY, OF I\n")
-        #expect(io.stderr.split(separator: "\n").map(String.init) == [
-            "trace: input: MY MOTHER IS HERE (LIMIT 2)",
-            "trace: text: YOUR MOTHER IS HERE | keystack: MY",
-            "trace: keyword MY (line 334)",
-            "trace:   MEMORY: HASH 3 laid down: DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR MOTHER IS HERE",
-            "trace:   decomposition 1 of MY matched: (0 YOUR 0 (/FAMILY) 0) parts: [] [YOUR] [] [MOTHER] [IS HERE]",
-            "trace:   reassembly 1 of 4 (MY decomposition 1)",
-            "trace: input: PERHAPS I DREAMED OF YOU (LIMIT 3)",
-            "trace: text: PERHAPS YOU DREAMT OF I | keystack: DREAMED PERHAPS I YOU",
-            "trace: keyword DREAMED (line 85)",
-            "trace:   link to DREAMT",
-            "trace: keyword DREAMT (line 77)",
-            "trace:   decomposition 1 of DREAMT matched: (0 YOU DREAMT 0) parts: [PERHAPS] [YOU] [DREAMT] [OF I]",
-            "trace:   reassembly 1 of 5 (DREAMT decomposition 1)",
-        ])
+        #expect(
+            io.stdout == "HOW DO YOU DO. PLEASE TELL ME YOUR PROBLEM\nTELL ME MORE ABOUT YOUR FAMILY\nREALLY, OF I\n")
+        #expect(
+            io.stderr.split(separator: "\n").map(String.init) == [
+                "trace: input: MY MOTHER IS HERE (LIMIT 2)",
+                "trace: text: YOUR MOTHER IS HERE | keystack: MY",
+                "trace: keyword MY (line 334)",
+                "trace:   MEMORY: HASH 3 laid down: DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR MOTHER IS HERE",
+                "trace:   decomposition 1 of MY matched: (0 YOUR 0 (/FAMILY) 0) parts: [] [YOUR] [] [MOTHER] [IS HERE]",
+                "trace:   reassembly 1 of 4 (MY decomposition 1)",
+                "trace: input: PERHAPS I DREAMED OF YOU (LIMIT 3)",
+                "trace: text: PERHAPS YOU DREAMT OF I | keystack: DREAMED PERHAPS I YOU",
+                "trace: keyword DREAMED (line 85)",
+                "trace:   link to DREAMT",
+                "trace: keyword DREAMT (line 77)",
+                "trace:   decomposition 1 of DREAMT matched: (0 YOU DREAMT 0) parts: [PERHAPS] [YOU] [DREAMT] [OF I]",
+                "trace:   reassembly 1 of 5 (DREAMT decomposition 1)",
+            ])
         // PRE shows the text it made, word by word.
         var machine = BufferIO(input: ["PALP A"])
-        #expect(Elizac.run(["chat", "--trace", ReferenceData.packageRoot + "/Scripts/palindrome.eliza"], io: &machine) == 0)
+        #expect(
+            Elizac.run(["chat", "--trace", ReferenceData.packageRoot + "/Scripts/palindrome.eliza"], io: &machine) == 0)
         #expect(machine.stdout.hasSuffix("\nTRUE\n"))
-        #expect(machine.stderr.split(separator: "\n").prefix(10).map(String.init) == [
-            "trace: input: PALP A (LIMIT 2)",
-            "trace: text: PALP A | keystack: PALP",
-            "trace: keyword PALP (line 11)",
-            "trace:   decomposition 2 of PALP matched: (PALP A 0) parts: [PALP] [A] []",
-            "trace:   reassembly 1 of 1 (PALP decomposition 2)",
-            "trace:   PRE: . . ' A ' . . then Q0",
-            "trace: keyword Q0 (line 62)",
-            "trace:   decomposition 3 of Q0 matched: (0 1 ' A ' 1 0) parts: [.] [.] ['] [A] ['] [.] [.]",
-            "trace:   reassembly 1 of 1 (Q0 decomposition 3)",
-            "trace:   PRE: . . . ' . ' . then Q1",
-        ])
+        #expect(
+            machine.stderr.split(separator: "\n").prefix(10).map(String.init) == [
+                "trace: input: PALP A (LIMIT 2)",
+                "trace: text: PALP A | keystack: PALP",
+                "trace: keyword PALP (line 11)",
+                "trace:   decomposition 2 of PALP matched: (PALP A 0) parts: [PALP] [A] []",
+                "trace:   reassembly 1 of 1 (PALP decomposition 2)",
+                "trace:   PRE: . . ' A ' . . then Q0",
+                "trace: keyword Q0 (line 62)",
+                "trace:   decomposition 3 of Q0 matched: (0 1 ' A ' 1 0) parts: [.] [.] ['] [A] ['] [.] [.]",
+                "trace:   reassembly 1 of 1 (Q0 decomposition 3)",
+                "trace:   PRE: . . . ' . ' . then Q1",
+            ])
     }
 
     // MARK: B. Tokenisation
@@ -149,7 +156,10 @@ struct BehaviourTests {
     func splitting() {
         #expect(ElizaText.words("E.G.") == ["E", ".", "G", "."])
         #expect(ElizaText.words("x,y") == ["X", ",", "Y"])
-        #expect(ElizaText.words("one\ttwo\nthree\r\nfour\u{A0}five  six ") == ["ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX"])
+        #expect(
+            ElizaText.words("one\ttwo\nthree\r\nfour\u{A0}five  six ") == [
+                "ONE", "TWO", "THREE", "FOUR", "FIVE", "SIX",
+            ])
         #expect(ElizaText.words("don't ' $5 (a) *b/c=d+e-f") == ["DON'T", "'", "$5", "(A)", "*B/C=D+E-F"])
         #expect(ElizaText.words("") == [])
         #expect(ElizaText.words(" \t ") == [])
@@ -157,13 +167,17 @@ struct BehaviourTests {
 
     @Test("items 5–6: splitting agrees with normalising and then splitting, on random mixed text")
     func splittingAgreesWithNormalize() {
-        let pieces = ["a", "Z", "q", " ", "  ", "\t", "\n", "\r\n", ",", ".", "?", "!", ":", ";", "'", "-", "1", "’", "“", "«",
-                      "\u{2014}", "ß", "\u{FB03}", "é", "e\u{301}", "\u{A0}", "\u{3000}", "ж", "\u{A7B7}", "Ω", "\u{1F600}", "ǆ"]
+        let pieces = [
+            "a", "Z", "q", " ", "  ", "\t", "\n", "\r\n", ",", ".", "?", "!", ":", ";", "'", "-", "1", "’", "“", "«",
+            "\u{2014}", "ß", "\u{FB03}", "é", "e\u{301}", "\u{A0}", "\u{3000}", "ж", "\u{A7B7}", "Ω", "\u{1F600}", "ǆ",
+        ]
         var random = XorShift(seed: 5_6)
         for _ in 0..<2000 {
             let input = (0..<random.next(below: 12)).map { _ in pieces[random.next(below: pieces.count)] }.joined()
             let words = ElizaText.words(input)
-            #expect(words.map(Self.scalars) == Self.referenceSplit(ElizaText.normalize(input)).map(Self.scalars), "input: \(input.debugDescription)")
+            #expect(
+                words.map(Self.scalars) == Self.referenceSplit(ElizaText.normalize(input)).map(Self.scalars),
+                "input: \(input.debugDescription)")
             #expect(words.allSatisfy { !$0.isEmpty })
         }
     }
@@ -181,9 +195,15 @@ struct BehaviourTests {
         var current = String.UnicodeScalarView()
         for scalar in normalized.unicodeScalars {
             if scalar.properties.isWhitespace {
-                if !current.isEmpty { words.append(String(current)); current = String.UnicodeScalarView() }
+                if !current.isEmpty {
+                    words.append(String(current))
+                    current = String.UnicodeScalarView()
+                }
             } else if scalar == "," || scalar == "." {
-                if !current.isEmpty { words.append(String(current)); current = String.UnicodeScalarView() }
+                if !current.isEmpty {
+                    words.append(String(current))
+                    current = String.UnicodeScalarView()
+                }
                 words.append(String(scalar))
             } else {
                 current.append(scalar)
@@ -202,7 +222,8 @@ struct BehaviourTests {
         #expect(Self.scan(script, "A BUT K BUT Z").text == ["K"])
         #expect(Self.scan(script, "X , Y").text == ["Y"])
         #expect(Self.scan(script, "X . Y .").text == [])
-        #expect(Self.replies(script, ["Well, K is here. And more", "Hello, there", "Hello.", "X but Y"])
+        #expect(
+            Self.replies(script, ["Well, K is here. And more", "Hello, there", "Hello.", "X but Y"])
                 == ["GOT K IS HERE", "NONE THERE", "NONE", "NONE Y"])
         // The delimiter test comes before the lookup: BUT is never a keyword.
         #expect(Self.scan(script, "BUT").keystack == [])
@@ -210,7 +231,8 @@ struct BehaviourTests {
 
     @Test("item 9: keystack order: higher on top, ties and precedence 0 to the bottom in order, duplicates kept")
     func keystackOrder() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (A ((0) (RA)))
             (B 3 ((0) (RB)))
             (C 3 ((0) (RC)))
@@ -231,14 +253,15 @@ struct BehaviourTests {
 
     @Test("item 10: substitution during the scan; the replacement is not looked up again")
     func substitution() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (I = YOU ((0 YOU 0) (YOU SAID YOU 3)))
             (YOU = I)
             (ME = YOU)
             """)
         let (text, keystack) = Self.scan(script, "I like me and you")
         #expect(text == ["YOU", "LIKE", "YOU", "AND", "I"])
-        #expect(keystack == ["I"])   // the original keyword, not its substitute
+        #expect(keystack == ["I"])  // the original keyword, not its substitute
         #expect(Self.replies(script, ["I like me"]) == ["YOU SAID YOU LIKE YOU"])
     }
 
@@ -246,7 +269,8 @@ struct BehaviourTests {
 
     @Test("item 12: 0, n, literal words, (*…), (/TAG) and a never-matching sub-list")
     func matching() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (MOTHER DLIST(/FAMILY))
             (FATHER DLIST(/ FAMILY NOBLE))
             (KING DLIST(NOBLE))
@@ -260,18 +284,24 @@ struct BehaviourTests {
                 ((0 K) (LAST))
                 ((0) (ANY 1)))
             """)
-        #expect(Self.replies(script, ["K A B", "K green", "K blue", "K mother", "K father", "K king", "K I", "X K", "K", "K A B C"])
-                == ["TWO A B", "COLOUR GREEN", "BLUE BLUE", "FAMILY MOTHER", "FAMILY FATHER", "NOBLE KING", "ANY K I", "LAST", "LAST", "ANY K A B C"])
+        #expect(
+            Self.replies(
+                script, ["K A B", "K green", "K blue", "K mother", "K father", "K king", "K I", "X K", "K", "K A B C"])
+                == [
+                    "TWO A B", "COLOUR GREEN", "BLUE BLUE", "FAMILY MOTHER", "FAMILY FATHER", "NOBLE KING", "ANY K I",
+                    "LAST", "LAST", "ANY K A B C",
+                ])
         #expect(TestPattern.match([.any], []) == [0..<0])
         #expect(TestPattern.match([.count(2)], ["A"]) == nil)
         #expect(TestPattern.match([.count(2)], ["A", "B", "C"]) == nil)
-        #expect(TestPattern.match([.word("A")], ["A", "B"]) == nil)   // the pattern must cover all the words
+        #expect(TestPattern.match([.word("A")], ["A", "B"]) == nil)  // the pattern must cover all the words
         #expect(TestPattern.match([.never, .any], ["I"]) == nil)
     }
 
     @Test("item 12: a count no text can have fails to match instead of overflowing")
     func hugeCount() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (K
                 ((K 0 9223372036854775807 0) (NEVER))
                 ((K 9223372036854775807 9223372036854775807) (NEVER))
@@ -289,11 +319,15 @@ struct BehaviourTests {
         let pattern: [TestPattern] = [.any, .word("YOUR"), .any, .oneOf(["FATHER", "MOTHER"]), .any]
         let words = ["X", "YOUR", "A", "MOTHER", "B", "YOUR", "FATHER", "C"]
         #expect(TestPattern.match(pattern, words) == [0..<1, 1..<2, 2..<3, 3..<4, 4..<8])
-        #expect(TestPattern.match([.any, .word("A"), .word("B"), .any], ["A", "C", "A", "B"]) == [0..<2, 2..<3, 3..<4, 4..<4])
+        #expect(
+            TestPattern.match([.any, .word("A"), .word("B"), .any], ["A", "C", "A", "B"]) == [
+                0..<2, 2..<3, 3..<4, 4..<4,
+            ])
         #expect(TestPattern.match([.any, .word("A"), .count(1)], ["A", "A", "X"]) == [0..<1, 1..<2, 2..<3])
 
         let script = try Self.compile("(YOUR ((0 YOUR 0 (*FATHER MOTHER) 0) (<1> 1 <3> 3 <4> 4 <5> 5)))")
-        #expect(Self.replies(script, ["x your a mother b your father c"]) == ["<1> X <3> A <4> MOTHER <5> B YOUR FATHER C"])
+        #expect(
+            Self.replies(script, ["x your a mother b your father c"]) == ["<1> X <3> A <4> MOTHER <5> B YOUR FATHER C"])
     }
 
     @Test("item 13: the matcher agrees with a fewest-first backtracking matcher on random patterns")
@@ -324,7 +358,7 @@ struct BehaviourTests {
         let letters = ["A", "B", "A", "B", "A", "B", "C", "'"]
         for _ in 0..<300 {
             let words = (0..<(32 + random.next(below: 16))).map { _ in letters[random.next(below: letters.count)] }
-            var occurrences = Occurrences()   // one text: kept from pattern to pattern, as the VM does
+            var occurrences = Occurrences()  // one text: kept from pattern to pattern, as the VM does
             for _ in 0..<5 {
                 var zeros = 0
                 let pattern: [TestPattern] = (0..<(2 + random.next(below: 5))).map { _ in
@@ -347,7 +381,8 @@ struct BehaviourTests {
 
     @Test("item 15: empty components contribute nothing; sub-lists and REALLY, are copied literally")
     func emptyComponents() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (K ((0 K 0) (A 1 B 3 C)))
             (L ((0) (REALLY, (X Y) 1)))
             """)
@@ -356,7 +391,8 @@ struct BehaviourTests {
 
     @Test("item 16: NEWKEY goes on to the next keyword; with an empty keystack NONE answers")
     func newKey() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (A 5 ((0) (NEWKEY)))
             (B ((0) (FROM B 1)))
             """)
@@ -365,7 +401,8 @@ struct BehaviourTests {
 
     @Test("item 16: (=KEY) links, rule-level links, and PRE rewriting the text (its . is not a delimiter)")
     func linksAndPre() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (B ((0) (FROM B 1)))
             (C ((0) (=B)))
             (D ((X) (NEVER)) (=B))
@@ -375,15 +412,19 @@ struct BehaviourTests {
         #expect(Self.replies(script, ["C", "D", "P hello"]) == ["FROM B C", "FROM B D", "Q SAW X HELLO AND Y"])
     }
 
-    @Test("item 17: each decomposition cycles its reassemblies, advancing for links and NEWKEY too, for the whole session")
+    @Test(
+        "item 17: each decomposition cycles its reassemblies, advancing for links and NEWKEY too, for the whole session"
+    )
     func cycling() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (K
                 ((0 K X) (X1) (X2))
                 ((0 K 0) (=B) (R2) (NEWKEY) (R4)))
             (B ((0) (FROM B)))
             """, none: "(NONE ((0) (N1) (N2)))")
-        #expect(Self.replies(script, ["K", "K X", "K", "hello", "K", "K X", "K", "K", "hello", "K"])
+        #expect(
+            Self.replies(script, ["K", "K X", "K", "hello", "K", "K X", "K", "K", "hello", "K"])
                 == ["FROM B", "X1", "R2", "N1", "N2", "X2", "R4", "FROM B", "N1", "R2"])
     }
 
@@ -397,8 +438,9 @@ struct BehaviourTests {
         #expect(SlipHash.lastChunkAsBCD("DON'T") == 0o24_46_45_14_63_60)
     }
 
-    @Test("item 19: the MEMORY transformation index of a last word",
-          arguments: [("HERE", 3), ("KIDS", 1), ("TIME", 0), ("PURPOSE", 1), ("GLOUCESTERSHIRE", 2)])
+    @Test(
+        "item 19: the MEMORY transformation index of a last word",
+        arguments: [("HERE", 3), ("KIDS", 1), ("TIME", 0), ("PURPOSE", 1), ("GLOUCESTERSHIRE", 2)])
     func memoryIndex(_ word: String, _ index: Int) {
         #expect(SlipHash.memoryIndex(forLastWord: word) == index)
     }
@@ -417,7 +459,7 @@ struct BehaviourTests {
         let script = try Self.compile(Self.memoryScript, none: Self.cyclingNone, memory: Self.memoryRule)
         var session = Session(script: script)
         #expect(session.respond(to: "My car is here") == .reply("YOUR CAR IS HERE"))
-        #expect(session.memories == ["M4 CAR IS HERE"])   // HERE → 3 → the fourth transformation
+        #expect(session.memories == ["M4 CAR IS HERE"])  // HERE → 3 → the fourth transformation
         #expect(session.respond(to: "hello") == .reply("N1"))
         #expect(session.respond(to: "hello") == .reply("M4 CAR IS HERE"))
         #expect(session.memories == [])
@@ -430,12 +472,17 @@ struct BehaviourTests {
         var session = Session(script: script)
         var limits: [Int] = []
         var replies: [String?] = []
-        for input in ["my time", "my kids", "Z", "hello", "hello", "hello", "hello", "hello", "hello", "hello", "hello", "hello"] {
+        for input in [
+            "my time", "my kids", "Z", "hello", "hello", "hello", "hello", "hello", "hello", "hello", "hello", "hello",
+        ] {
             replies.append(session.respond(to: input).reply)
             limits.append(session.limit)
         }
         #expect(limits == [2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1])
-        #expect(replies == ["YOUR TIME", "YOUR KIDS", "ZED", "N1", "N2", "N3", "M1 TIME", "N4", "N1", "N2", "M2 KIDS", "N3"])
+        #expect(
+            replies == [
+                "YOUR TIME", "YOUR KIDS", "ZED", "N1", "N2", "N3", "M1 TIME", "N4", "N1", "N2", "M2 KIDS", "N3",
+            ])
         #expect(session.memories == [])
     }
 
@@ -460,8 +507,13 @@ struct BehaviourTests {
     @Test("item 23: the four built-in no-match messages by LIMIT")
     func noMatchMessages() throws {
         let script = try Self.compile("(K ((0 NEVERWORD 0) (X)))")
-        #expect(Self.replies(script, ["K", "K", "K", "K", "K"]) == ["HMMM", "GO ON , PLEASE", "I SEE", "PLEASE CONTINUE", "HMMM"])
-        #expect(Self.replies(CompiledScripts.doctor, ["Can dogs swim?", "Can dogs swim?", "Can dogs swim?", "Can dogs swim?"])
+        #expect(
+            Self.replies(script, ["K", "K", "K", "K", "K"]) == [
+                "HMMM", "GO ON , PLEASE", "I SEE", "PLEASE CONTINUE", "HMMM",
+            ])
+        #expect(
+            Self.replies(
+                CompiledScripts.doctor, ["Can dogs swim?", "Can dogs swim?", "Can dogs swim?", "Can dogs swim?"])
                 == ["HMMM", "GO ON , PLEASE", "I SEE", "PLEASE CONTINUE"])
     }
 
@@ -477,7 +529,8 @@ struct BehaviourTests {
     func frenchKeyword() throws {
         let script = try Self.compile("(DÉSOLÉ ((0) (NE VOUS EXCUSEZ PAS)))", greeting: "(BONJOUR)")
         #expect(Self.replies(script, ["je suis désolé"]) == ["NE VOUS EXCUSEZ PAS"])
-        #expect(Self.replies(CompiledScripts.doctorFr, ["désolé", "Désolée!"])
+        #expect(
+            Self.replies(CompiledScripts.doctorFr, ["désolé", "Désolée!"])
                 == ["S'IL VOUS PLAÎT NE VOUS EXCUSEZ PAS", "CES EXCUSES NE SONT PAS NÉCESSAIRES"])
     }
 
@@ -485,18 +538,24 @@ struct BehaviourTests {
     func canonicalEquivalence() throws {
         // A decomposed É (E + U+0301) in the input matches the precomposed keyword, and the reply
         // echoes the user's own bytes.
-        let french = try Self.compile("(D\u{C9}SOL\u{C9} ((0 D\u{C9}SOL\u{C9} 0) (VOUS 1 ET 2 ET 3)))", greeting: "(BONJOUR)")
+        let french = try Self.compile(
+            "(D\u{C9}SOL\u{C9} ((0 D\u{C9}SOL\u{C9} 0) (VOUS 1 ET 2 ET 3)))", greeting: "(BONJOUR)")
         let reply = try #require(Self.replies(french, ["je suis de\u{301}sole\u{301} oui"]).first ?? nil)
         #expect(Self.scalars(reply) == Self.scalars("VOUS JE SUIS ET DE\u{301}SOLE\u{301} ET OUI"))
         // The Kelvin sign U+212A is canonically K, both ways round.
         let kelvin = try Self.compile("(\u{212A}ING ((0) (ROYAL 1)))")
         #expect(Self.scalars(try #require(Self.replies(kelvin, ["the king"])[0])) == Self.scalars("ROYAL THE KING"))
         let ascii = try Self.compile("(KING ((0) (ROYAL 1)))\n(QUEEN ((0 QUEEN 0 (*KING) 0) (PAIR 4)))")
-        #expect(Self.scalars(try #require(Self.replies(ascii, ["the \u{212A}ing"])[0])) == Self.scalars("ROYAL THE \u{212A}ING"))
-        #expect(Self.scalars(try #require(Self.replies(ascii, ["queen and \u{212A}ing"])[0])) == Self.scalars("PAIR \u{212A}ING"))
+        #expect(
+            Self.scalars(try #require(Self.replies(ascii, ["the \u{212A}ing"])[0]))
+                == Self.scalars("ROYAL THE \u{212A}ING"))
+        #expect(
+            Self.scalars(try #require(Self.replies(ascii, ["queen and \u{212A}ing"])[0]))
+                == Self.scalars("PAIR \u{212A}ING"))
         // Two spellings in one script: the literal matches both, and each reassembly word keeps its own.
         let cafe = try Self.compile("(CAF\u{C9} ((0) (CAFE\u{301} CAF\u{C9})))")
-        #expect(Self.scalars(try #require(Self.replies(cafe, ["cafe\u{301}"])[0])) == Self.scalars("CAFE\u{301} CAF\u{C9}"))
+        #expect(
+            Self.scalars(try #require(Self.replies(cafe, ["cafe\u{301}"])[0])) == Self.scalars("CAFE\u{301} CAF\u{C9}"))
         let spellings = [Self.scalars("CAFE\u{301}"), Self.scalars("CAF\u{C9}")].map { spelling in
             cafe.words.firstIndex { Self.scalars($0) == spelling }.map { UInt32($0) }
         }
@@ -560,13 +619,15 @@ struct BehaviourTests {
 
     @Test("item 16: PRE reorders, repeats and resizes components; what it keeps in place is unchanged")
     func preRewrites() throws {
-        let script = try Self.compile("""
+        let script = try Self.compile(
+            """
             (P ((0 P 0 X 0) (PRE (5 P 3 X 1 1) (=Q))))
             (R ((0 R 0 X 0) (PRE (1 Y Y Y 5) (=Q))))
             (S ((0 S 0) (PRE (1 S 3 3) (=Q))))
             (Q ((0) (Q 1)))
             """)
-        #expect(Self.replies(script, ["a b P c d X e f", "a b R c d X e f", "a R X", "a S b c"])
+        #expect(
+            Self.replies(script, ["a b P c d X e f", "a b R c d X e f", "a R X", "a S b c"])
                 == ["Q E F P C D X A B A B", "Q A B Y Y Y E F", "Q A Y Y Y", "Q A S B C B C"])
     }
 
@@ -636,8 +697,10 @@ struct BehaviourTests {
 
     @Test("determinism: the same inputs give the same replies in two sessions")
     func determinism() throws {
-        let inputs = ["Men are all alike.", "I remember my mother", "my dog is here", "why?", "you are a computer",
-                      "I am sad", "hmm", "perhaps", "I dreamed of my father", "no", "what", "my kids", "yes", "ok"]
+        let inputs = [
+            "Men are all alike.", "I remember my mother", "my dog is here", "why?", "you are a computer",
+            "I am sad", "hmm", "perhaps", "I dreamed of my father", "no", "what", "my kids", "yes", "ok",
+        ]
         let first = Self.replies(CompiledScripts.doctor, inputs)
         let second = Self.replies(CompiledScripts.doctor, inputs)
         #expect(first == second)
@@ -683,7 +746,8 @@ enum TestPattern {
         }
         let vocabulary = Vocabulary(spellings)
         let text = words.map { word in
-            ids[word].map { Word(id: vocabulary.classes[Int($0)], spelling: $0) } ?? Word(id: Word.notInScript, spelling: 0)
+            ids[word].map { Word(id: vocabulary.classes[Int($0)], spelling: $0) }
+                ?? Word(id: Word.notInScript, spelling: 0)
         }
         var table = PatternTable()
         let index = table.append(elements, classes: vocabulary.classes)
@@ -699,7 +763,9 @@ enum BacktrackingMatcher {
         return step(pattern[...], words, 0, &ranges) ? ranges : nil
     }
 
-    private static func step(_ pattern: ArraySlice<TestPattern>, _ words: [String], _ at: Int, _ ranges: inout [Range<Int>]) -> Bool {
+    private static func step(
+        _ pattern: ArraySlice<TestPattern>, _ words: [String], _ at: Int, _ ranges: inout [Range<Int>]
+    ) -> Bool {
         guard let element = pattern.first else { return at == words.count }
         let rest = pattern.dropFirst()
         let widths: [Int]
@@ -709,12 +775,13 @@ enum BacktrackingMatcher {
         case .word, .oneOf, .never: widths = [1]
         }
         for width in widths where at + width <= words.count {
-            let ok: Bool = switch element {
-            case .any, .count: true
-            case .word(let w): words[at] == w
-            case .oneOf(let choices): choices.contains(words[at])
-            case .never: false
-            }
+            let ok: Bool =
+                switch element {
+                case .any, .count: true
+                case .word(let w): words[at] == w
+                case .oneOf(let choices): choices.contains(words[at])
+                case .never: false
+                }
             guard ok else { continue }
             ranges.append(at..<(at + width))
             if step(rest, words, at + width, &ranges) { return true }

@@ -1,9 +1,10 @@
+import Testing
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Testing
 
 /// The package's own files and the reference data in `../shared` (a sibling of the repository),
 /// found from this file's path so tests do not depend on the working directory.
@@ -77,7 +78,8 @@ struct CACMConversation: Decodable, Sendable {
         let path = ReferenceData.conversationsDirectory + "/cacm-1966.json"
         let conversation = try ReferenceData.json(CACMConversation.self, path)
         guard conversation.turns.count == 15 else {
-            throw ReferenceData.Missing(path: path, reason: "expected the 15 turns of the CACM conversation, found \(conversation.turns.count)")
+            throw ReferenceData.Missing(
+                path: path, reason: "expected the 15 turns of the CACM conversation, found \(conversation.turns.count)")
         }
         return conversation
     }

@@ -1,6 +1,7 @@
-@testable import elizac
 import ElizaVM
 import Testing
+
+@testable import elizac
 
 /// Every historical script in `../shared/reference/scripts/` loads as documented (`SCR`, section G of
 /// ../shared/docs/eliza-1966.md), and `elizac` behaves like a well-mannered CLI around them.
@@ -16,14 +17,16 @@ struct ReferenceScriptTests {
     static func validScripts() throws -> [String] {
         let names = try ReferenceData.list(ReferenceData.scriptsDirectory)
         for required in [tape102, yapyapOriginal, doctor, license] where !names.contains(required) {
-            throw ReferenceData.Missing(path: ReferenceData.scriptsDirectory + "/" + required, reason: "not in the directory")
+            throw ReferenceData.Missing(
+                path: ReferenceData.scriptsDirectory + "/" + required, reason: "not in the directory")
         }
         return names.filter { ![tape102, yapyapOriginal, license].contains($0) }
     }
 
     static func load(_ file: String) throws -> (script: Script?, diagnostics: [Diagnostic]) {
-        ScriptLoader.load(try ReferenceData.bytes(ReferenceData.scriptsDirectory + "/" + file),
-                          file: file, name: ScriptLoader.scriptName(forPath: file))
+        ScriptLoader.load(
+            try ReferenceData.bytes(ReferenceData.scriptsDirectory + "/" + file),
+            file: file, name: ScriptLoader.scriptName(forPath: file))
     }
 
     @Test("the reference directory holds the eight valid scripts")
@@ -45,10 +48,11 @@ struct ReferenceScriptTests {
     func tape102Fails() throws {
         let (script, diagnostics) = try Self.load(Self.tape102)
         #expect(script == nil)
-        #expect(diagnostics.map(\.description) == [
-            "\(Self.tape102):48:8: error: unexpected 'YOU KNOW' in the rule for DON'T; expected '= word', a precedence number, DLIST(…), a transformation ((decomposition) (reassembly) …) or a final (=KEYWORD) link",
-            "\(Self.tape102):48:1: note: '(DON'T YOU KNOW)' reads like a reassembly rule; reassembly rules belong inside a transformation of a rule, after its decomposition",
-        ])
+        #expect(
+            diagnostics.map(\.description) == [
+                "\(Self.tape102):48:8: error: unexpected 'YOU KNOW' in the rule for DON'T; expected '= word', a precedence number, DLIST(…), a transformation ((decomposition) (reassembly) …) or a final (=KEYWORD) link",
+                "\(Self.tape102):48:1: note: '(DON'T YOU KNOW)' reads like a reassembly rule; reassembly rules belong inside a transformation of a rule, after its decomposition",
+            ])
     }
 
     @Test("YAPYAP-original is invalid for 1966 ELIZA: first error at line 44 (SCR)")
@@ -56,10 +60,15 @@ struct ReferenceScriptTests {
         let (script, diagnostics) = try Self.load(Self.yapyapOriginal)
         #expect(script == nil)
         let first = try #require(diagnostics.first)
-        #expect(first.description == "\(Self.yapyapOriginal):44:6: error: empty decomposition '()' in the rule for DIT; a decomposition needs at least one element, e.g. (0)")
+        #expect(
+            first.description
+                == "\(Self.yapyapOriginal):44:6: error: empty decomposition '()' in the rule for DIT; a decomposition needs at least one element, e.g. (0)"
+        )
         // Every later problem is reported too, in file order.
         #expect(diagnostics.filter { $0.severity == .error }.count > 1)
-        #expect(diagnostics.filter { $0.severity != .note }.map(\.location) == diagnostics.filter { $0.severity != .note }.map(\.location).sorted())
+        #expect(
+            diagnostics.filter { $0.severity != .note }.map(\.location)
+                == diagnostics.filter { $0.severity != .note }.map(\.location).sorted())
     }
 
     // MARK: elizac, in-process
@@ -95,8 +104,9 @@ struct ReferenceScriptTests {
         #expect(io.stderr.contains("cannot open"))
     }
 
-    @Test("usage errors exit 64 with error, usage and a pointer to --help on stderr",
-          arguments: [
+    @Test(
+        "usage errors exit 64 with error, usage and a pointer to --help on stderr",
+        arguments: [
             (["check"], "check needs at least one FILE"),
             (["frobnicate"], "unknown command 'frobnicate'"),
             (["check", "--strict", "x.eliza"], "unknown option '--strict' for check"),
@@ -104,7 +114,7 @@ struct ReferenceScriptTests {
             (["chat", "--budget", "0", "x.eliza"], "--budget needs a positive whole number"),
             (["chat", "a.eliza", "b.eliza"], "chat takes one FILE"),
             (["compile", "x.eliza"], "compile needs FILE and --output OUT.swift"),
-          ])
+        ])
     func usageError(_ arguments: [String], _ message: String) {
         var io = BufferIO()
         let status = Elizac.run(arguments, io: &io)

@@ -1,23 +1,24 @@
 /// An error answered to the caller as an OpenAI error object. HTTP-facing errors map to a status
 /// and an error `type` here and nowhere else (see ../shared/docs/openai-and-litellm.md, point 2).
 import ElizaHTTP
+
 package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, which fixes the HTTP status and the OpenAI error `type`.
     package enum Code: Sendable, Equatable {
-        case badRequest            // 400
-        case unauthorized          // 401
-        case forbidden             // 403
-        case notFound              // 404
+        case badRequest  // 400
+        case unauthorized  // 401
+        case forbidden  // 403
+        case notFound  // 404
         case methodNotAllowed(allow: String)  // 405
-        case requestTimeout        // 408
-        case lengthRequired        // 411
-        case payloadTooLarge       // 413
-        case uriTooLong            // 414
+        case requestTimeout  // 408
+        case lengthRequired  // 411
+        case payloadTooLarge  // 413
+        case uriTooLong  // 414
         /// A bound of the request budget was reached (422; `RequestBudget`).
         case overBudget(RequestLimits.Limit)  // 422
-        case headersTooLarge       // 431
-        case serverError           // 500
-        case serviceUnavailable    // 503
+        case headersTooLarge  // 431
+        case serverError  // 500
+        case serviceUnavailable  // 503
         case httpVersionNotSupported  // 505
     }
 
@@ -44,17 +45,18 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     ///   - status: One of those statuses; any other is reported as a 500, which a test would notice.
     ///   - message: What was wrong.
     package init(transportStatus status: Int, _ message: String) {
-        let code: Code = switch status {
-        case 400: .badRequest
-        case 408: .requestTimeout
-        case 411: .lengthRequired
-        case 413: .payloadTooLarge
-        case 414: .uriTooLong
-        case 431: .headersTooLarge
-        case 503: .serviceUnavailable
-        case 505: .httpVersionNotSupported
-        default: .serverError
-        }
+        let code: Code =
+            switch status {
+            case 400: .badRequest
+            case 408: .requestTimeout
+            case 411: .lengthRequired
+            case 413: .payloadTooLarge
+            case 414: .uriTooLong
+            case 431: .headersTooLarge
+            case 503: .serviceUnavailable
+            case 505: .httpVersionNotSupported
+            default: .serverError
+            }
         self.init(code, message)
     }
 
@@ -91,7 +93,7 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     package var type: String {
         switch code {
         case .badRequest, .payloadTooLarge, .uriTooLong, .overBudget, .lengthRequired, .headersTooLarge,
-             .requestTimeout, .httpVersionNotSupported:
+            .requestTimeout, .httpVersionNotSupported:
             "invalid_request_error"
         case .unauthorized: "authentication_error"
         case .forbidden: "permission_error"
@@ -125,7 +127,7 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     package var anthropicType: String {
         switch code {
         case .badRequest, .uriTooLong, .overBudget, .lengthRequired, .headersTooLarge, .httpVersionNotSupported,
-             .methodNotAllowed:
+            .methodNotAllowed:
             "invalid_request_error"
         case .payloadTooLarge: "request_too_large"
         case .requestTimeout: "timeout_error"

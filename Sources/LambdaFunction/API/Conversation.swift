@@ -64,16 +64,23 @@ package struct Conversation: Sendable, Equatable {
     ///   - budget: The request's budget; the replay and the reply are charged to it.
     /// - Returns: The reply and its usage.
     /// - Throws: `APIError` 422 when the conversation is over a bound of the budget.
-    package func answer(script: Script, maxWords: Int?, collection: String, budget: inout RequestBudget) throws(APIError) -> Answer {
+    package func answer(script: Script, maxWords: Int?, collection: String, budget: inout RequestBudget)
+        throws(APIError) -> Answer
+    {
         var untraced: NoTracer? = nil
-        return try answer(script: script, maxWords: maxWords, collection: collection, budget: &budget, tracingLast: &untraced)
+        return try answer(
+            script: script, maxWords: maxWords, collection: collection, budget: &budget, tracingLast: &untraced)
     }
 
     /// Answers as `answer(script:maxWords:collection:budget:)` does; `tracer`, when there is one,
     /// records the VM's work on the last input (chat completions' `eliza.trace`).
-    package func answer<T: Tracer>(script: Script, maxWords: Int?, collection: String, budget: inout RequestBudget,
-                                   tracingLast tracer: inout T?) throws(APIError) -> Answer {
-        let reply = try budget.replay(inputs, script: script, collection: collection, tracingLast: &tracer) ?? script.greetingText
+    package func answer<T: Tracer>(
+        script: Script, maxWords: Int?, collection: String, budget: inout RequestBudget,
+        tracingLast tracer: inout T?
+    ) throws(APIError) -> Answer {
+        let reply =
+            try budget.replay(inputs, script: script, collection: collection, tracingLast: &tracer)
+            ?? script.greetingText
         var answer = Answer(text: reply, isCut: false, inputTokens: inputTokens, outputTokens: Words.count(reply))
         if let maxWords, answer.outputTokens > maxWords {
             answer.text = Words.prefix(reply, maxWords)

@@ -1,5 +1,6 @@
 import ElizaHTTP
 import ElizaVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -18,7 +19,10 @@ package struct ElizaAPI: Sendable {
     /// server's; nil on Lambda, whose instances share no memory.
     package let responseStore: ResponseStore?
 
-    package init(configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger, responseStore: ResponseStore? = nil) {
+    package init(
+        configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger,
+        responseStore: ResponseStore? = nil
+    ) {
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
@@ -118,7 +122,8 @@ package struct ElizaAPI: Sendable {
     /// Every route, by path template; each is also served without its `/v1` prefix.
     enum Route: Equatable {
         case chatCompletions, models, health
-        case responses, responseInputTokens, storedResponse(id: String)
+        case responses, responseInputTokens
+        case storedResponse(id: String)
         case completions
         case messages, messageTokenCount
         case playground, favicon
@@ -203,20 +208,32 @@ package struct ElizaAPI: Sendable {
         guard trusted || configuration.allowList.allows(request.callerIP) else {
             let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
             let error = APIError(.forbidden, "this caller is not allowed to use this service")
-            return .failure(Refusal(outcome: HandledRequest(response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
+            return .failure(
+                Refusal(
+                    outcome: HandledRequest(
+                        response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
         }
         let route: Route
         switch Self.route(method: request.method, path: path) {
         case .success(let found): route = found
-        case .failure(let error): return .failure(Refusal(outcome: HandledRequest(response: error.response(dialect), errorMessage: error.message)))
+        case .failure(let error):
+            return .failure(
+                Refusal(outcome: HandledRequest(response: error.response(dialect), errorMessage: error.message)))
         }
         if !trusted, !route.isOpen, let key = configuration.apiKey,
-           !Self.authorized(request.header("authorization"), key: key), !Self.authorized(apiKeyHeader: request.header("x-api-key"), key: key) {
-            let error = APIError(.unauthorized, request.header("authorization") == nil && request.header("x-api-key") == nil
-                ? "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
-                : "incorrect API key provided")
-            return .failure(Refusal(outcome: HandledRequest(response: error.response(dialect), denialReason: "bad or missing API key",
-                                                     errorMessage: error.message, route: route.template)))
+            !Self.authorized(request.header("authorization"), key: key),
+            !Self.authorized(apiKeyHeader: request.header("x-api-key"), key: key)
+        {
+            let error = APIError(
+                .unauthorized,
+                request.header("authorization") == nil && request.header("x-api-key") == nil
+                    ? "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
+                    : "incorrect API key provided")
+            return .failure(
+                Refusal(
+                    outcome: HandledRequest(
+                        response: error.response(dialect), denialReason: "bad or missing API key",
+                        errorMessage: error.message, route: route.template)))
         }
         return .success(route)
     }
@@ -250,11 +267,18 @@ package struct ElizaAPI: Sendable {
             }
         }
         guard let route = found else {
-            return .failure(APIError(.notFound, "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(Route.summary) (those under /v1 also without it)"))
+            return .failure(
+                APIError(
+                    .notFound,
+                    "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(Route.summary) (those under /v1 also without it)"
+                ))
         }
         guard route.methods.contains(method) else {
             let use = route.methods.filter { $0 != "HEAD" }.joined(separator: " or ")
-            return .failure(APIError(.methodNotAllowed(allow: route.allow), "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(use)"))
+            return .failure(
+                APIError(
+                    .methodNotAllowed(allow: route.allow),
+                    "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(use)"))
         }
         return .success(route)
     }
@@ -262,7 +286,9 @@ package struct ElizaAPI: Sendable {
     /// The 413 every route with a body answers first.
     func checkBodySize(_ request: HTTPRequest) throws(APIError) {
         guard request.body.count <= configuration.maxBodyBytes else {
-            throw APIError(.payloadTooLarge, "the request body is \(request.body.count) bytes; the limit is \(configuration.maxBodyBytes)")
+            throw APIError(
+                .payloadTooLarge,
+                "the request body is \(request.body.count) bytes; the limit is \(configuration.maxBodyBytes)")
         }
     }
 
@@ -276,9 +302,11 @@ package struct ElizaAPI: Sendable {
     ///   - model: The requested model of a decoded body.
     ///   - answer: The route's work on the decoded body, charged to the budget.
     /// - Returns: The outcome to log and return.
-    func serve<Body>(_ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
-                     decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
-                     answer: (Body, inout RequestBudget) throws(APIError) -> HandledRequest) -> HandledRequest {
+    func serve<Body>(
+        _ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
+        decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
+        answer: (Body, inout RequestBudget) throws(APIError) -> HandledRequest
+    ) -> HandledRequest {
         let body: Body
         do {
             try checkBodySize(request)
@@ -293,7 +321,8 @@ package struct ElizaAPI: Sendable {
             outcome.usage = budget.usage
             return outcome
         } catch {
-            return HandledRequest(response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage)
+            return HandledRequest(
+                response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage)
         }
     }
 
@@ -317,12 +346,19 @@ package struct ElizaAPI: Sendable {
             let id = Self.completionID()
             let response: HTTPResponse
             if chat.stream {
-                response = EventStream(framed: try completion.eventStream(id: id, created: Self.unixTime, model: chat.model,
-                                                                          choices: chat.n, includeUsage: chat.includeUsage,
-                                                                          budget: &budget)).response
+                response =
+                    EventStream(
+                        framed: try completion.eventStream(
+                            id: id, created: Self.unixTime, model: chat.model,
+                            choices: chat.n, includeUsage: chat.includeUsage,
+                            budget: &budget)
+                    ).response
             } else {
-                response = Self.json(200, try completion.jsonBody(id: id, created: Self.unixTime, model: chat.model, choices: chat.n,
-                                                                  budget: &budget))
+                response = Self.json(
+                    200,
+                    try completion.jsonBody(
+                        id: id, created: Self.unixTime, model: chat.model, choices: chat.n,
+                        budget: &budget))
             }
             return HandledRequest(response: response, model: chat.model, reply: completion.content)
         }
@@ -369,11 +405,13 @@ package struct ElizaAPI: Sendable {
         let (seconds, attoseconds) = elapsed.components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         var fields: [LogField] = [
-            .string("requestId", context.requestId),
+            .string("requestId", context.requestId)
         ]
         if let api = context.apiRequestId { fields.append(.string("apiRequestId", api)) }
         fields.append(request.callerIP.map { .string("callerIp", $0) } ?? .null("callerIp"))
-        if let forwarded = request.header("x-forwarded-for") { fields.append(.string("forwardedFor", forwarded.prefix(utf8Bytes: 512))) }
+        if let forwarded = request.header("x-forwarded-for") {
+            fields.append(.string("forwardedFor", forwarded.prefix(utf8Bytes: 512)))
+        }
         fields.append(.string("method", request.method.prefix(utf8Bytes: 20)))
         fields.append(.string("path", request.path.prefix(utf8Bytes: 200)))
         if let route = outcome.route { fields.append(.string("route", route)) }
@@ -382,7 +420,9 @@ package struct ElizaAPI: Sendable {
         fields.append(.int("bytesIn", request.body.count))
         fields.append(.int("bytesOut", outcome.response.body.count))
         if let model = outcome.model { fields.append(.string("model", model.prefix(utf8Bytes: 100))) }
-        if let agent = request.header("user-agent") { fields.append(.string("userAgent", agent.prefix(utf8Bytes: 200))) }
+        if let agent = request.header("user-agent") {
+            fields.append(.string("userAgent", agent.prefix(utf8Bytes: 200)))
+        }
         if let usage = outcome.usage {
             fields.append(.int("transformations", usage.transformations))
             fields.append(.int("wordOperations", usage.wordOperations))
@@ -392,7 +432,9 @@ package struct ElizaAPI: Sendable {
             fields.append(.string("elizaResponsePreview", reply.prefix(utf8Bytes: configuration.logPreviewBytes)))
         }
         if let reason = outcome.denialReason { fields.append(.string("reason", reason)) }
-        if let error = outcome.errorMessage, outcome.denialReason == nil { fields.append(.string("errorMessage", error)) }
+        if let error = outcome.errorMessage, outcome.denialReason == nil {
+            fields.append(.string("errorMessage", error))
+        }
         logger.log(level, outcome.denialReason != nil ? "request denied" : "request", fields)
     }
 }

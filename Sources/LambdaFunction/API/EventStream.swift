@@ -61,8 +61,9 @@ package struct EventStream: Sendable {
 
     /// The 200 response carrying the stream.
     package var response: HTTPResponse {
-        HTTPResponse(status: 200,
-                     headers: [HTTPHeader("content-type", "text/event-stream"), HTTPHeader("cache-control", "no-cache")],
-                     body: bytes)
+        HTTPResponse(
+            status: 200,
+            headers: [HTTPHeader("content-type", "text/event-stream"), HTTPHeader("cache-control", "no-cache")],
+            body: bytes)
     }
 }

@@ -1,5 +1,5 @@
-import ElizaVM
 import ElizaScripts
+import ElizaVM
 
 /// Every compiled script is a model: `eliza` is the 1966 DOCTOR script, and each `Scripts/NAME.eliza`
 /// is also `eliza-NAME`.

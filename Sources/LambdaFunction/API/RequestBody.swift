@@ -10,8 +10,10 @@ enum RequestBody {
     ///   - read: Decodes the route's fields with the JSON reader's typed accessors.
     /// - Returns: What `read` returns.
     /// - Throws: `APIError` 400 naming what is wrong and where.
-    static func decode<T>(_ body: [UInt8], expected: String,
-                          _ read: (JSONObject) throws(JSONDecodingError) -> T) throws(APIError) -> T {
+    static func decode<T>(
+        _ body: [UInt8], expected: String,
+        _ read: (JSONObject) throws(JSONDecodingError) -> T
+    ) throws(APIError) -> T {
         guard !body.isEmpty else {
             throw APIError(.badRequest, "the request body is empty; send \(expected)")
         }
@@ -39,8 +41,10 @@ enum RequestBody {
     ///   - example: A part, for the wording when an element is not an object.
     /// - Returns: The text.
     /// - Throws: `JSONDecodingError` at the content, a part, its `type` or its `text`.
-    static func text(of content: JSONValue, textTypes: Set<String>, problem: String = "must be a string or a list of parts",
-                     example: String = #"{"type": "text", "text": "…"}"#) throws(JSONDecodingError) -> String {
+    static func text(
+        of content: JSONValue, textTypes: Set<String>, problem: String = "must be a string or a list of parts",
+        example: String = #"{"type": "text", "text": "…"}"#
+    ) throws(JSONDecodingError) -> String {
         if content.kind == .string { return try content.string() }
         var texts: [String] = []
         for element in try content.array(problem) {
@@ -63,8 +67,10 @@ enum RequestBody {
 
     /// Type-checks members ELIZA has no use for, as the real APIs do, so a typo is still a 400.
     /// - Throws: `JSONDecodingError` at the first member of the wrong type.
-    static func check(_ object: JSONObject, numbers: [String] = [], integers: [String] = [], strings: [String] = [],
-                      bools: [String] = [], objects: [String] = [], arrays: [String] = []) throws(JSONDecodingError) {
+    static func check(
+        _ object: JSONObject, numbers: [String] = [], integers: [String] = [], strings: [String] = [],
+        bools: [String] = [], objects: [String] = [], arrays: [String] = []
+    ) throws(JSONDecodingError) {
         for key in numbers { _ = try object.optionalDouble(key) }
         for key in integers { _ = try object.optionalInt(key) }
         for key in strings { _ = try object.optionalString(key) }

@@ -66,9 +66,10 @@ package struct RequestBudget: Sendable {
         // with a list of prompts) replays each through this budget in turn, and they share it.
         usage.inputMessages += inputs.count
         guard usage.inputMessages <= limits.inputMessages else {
-            throw APIError(.overBudget(.inputMessages),
-                           "\(collection) holds \(usage.inputMessages) user messages to replay; \(limits.describe(.inputMessages, unit: "user messages")) applies per request",
-                           param: collection)
+            throw APIError(
+                .overBudget(.inputMessages),
+                "\(collection) holds \(usage.inputMessages) user messages to replay; \(limits.describe(.inputMessages, unit: "user messages")) applies per request",
+                param: collection)
         }
         var bytes = usage.inputBytes
         for input in inputs {
@@ -79,9 +80,10 @@ package struct RequestBudget: Sendable {
         }
         usage.inputBytes = bytes
         guard bytes <= limits.inputBytes else {
-            throw APIError(.overBudget(.inputBytes),
-                           "the user messages in \(collection) hold \(bytes) bytes of text to replay; \(limits.describe(.inputBytes, unit: "bytes")) applies per request",
-                           param: collection)
+            throw APIError(
+                .overBudget(.inputBytes),
+                "the user messages in \(collection) hold \(bytes) bytes of text to replay; \(limits.describe(.inputBytes, unit: "bytes")) applies per request",
+                param: collection)
         }
         // What earlier replays of this request spent is not available to this one.
         let before = usage
@@ -105,14 +107,20 @@ package struct RequestBudget: Sendable {
                 reply = text
             case .budgetExhausted(let vmLimit, _):
                 let limit = RequestLimits.Limit(vmLimit)
-                let reached = switch limit {
-                case .textWords: limits.describe(limit, unit: "words of text grown by PRE in one reply")
-                case .wordOperations: limits.describe(limit, unit: "word operations") + ", shared by all the user messages of a request,"
-                default: limits.describe(limit, unit: "transformations") + ", shared by all the user messages of a request,"
-                }
-                throw APIError(.overBudget(limit),
-                               "\(input.field): the \(script.name) script found no reply within the request's step budget: \(reached) was reached after \(usage.transformations) transformations; the script loops on this input or the conversation needs more work than the limit allows",
-                               param: input.field)
+                let reached =
+                    switch limit {
+                    case .textWords: limits.describe(limit, unit: "words of text grown by PRE in one reply")
+                    case .wordOperations:
+                        limits.describe(limit, unit: "word operations")
+                            + ", shared by all the user messages of a request,"
+                    default:
+                        limits.describe(limit, unit: "transformations")
+                            + ", shared by all the user messages of a request,"
+                    }
+                throw APIError(
+                    .overBudget(limit),
+                    "\(input.field): the \(script.name) script found no reply within the request's step budget: \(reached) was reached after \(usage.transformations) transformations; the script loops on this input or the conversation needs more work than the limit allows",
+                    param: input.field)
             }
         }
         return reply
@@ -125,8 +133,10 @@ package struct RequestBudget: Sendable {
         // Cumulative, as `replay` is: the replies of one request share the bound.
         usage.replyBytes += reply.utf8.count
         guard usage.replyBytes <= limits.replyBytes else {
-            throw APIError(.overBudget(.replyBytes),
-                           "the reply would be \(usage.replyBytes) bytes; \(limits.describe(.replyBytes, unit: "bytes")) applies: the reply echoes the user's words, so send a shorter message or ask for fewer tokens")
+            throw APIError(
+                .overBudget(.replyBytes),
+                "the reply would be \(usage.replyBytes) bytes; \(limits.describe(.replyBytes, unit: "bytes")) applies: the reply echoes the user's words, so send a shorter message or ask for fewer tokens"
+            )
         }
     }
 
@@ -136,8 +146,10 @@ package struct RequestBudget: Sendable {
     package mutating func admitResponse(bytes: Int) throws(APIError) {
         usage.responseBytes = bytes
         guard bytes <= limits.responseBytes else {
-            throw APIError(.overBudget(.responseBytes),
-                           "the response would be \(bytes) bytes; \(limits.describe(.responseBytes, unit: "bytes")) applies, every choice and the stream framing included: ask for fewer choices (n), fewer tokens or a shorter model name")
+            throw APIError(
+                .overBudget(.responseBytes),
+                "the response would be \(bytes) bytes; \(limits.describe(.responseBytes, unit: "bytes")) applies, every choice and the stream framing included: ask for fewer choices (n), fewer tokens or a shorter model name"
+            )
         }
     }
 }

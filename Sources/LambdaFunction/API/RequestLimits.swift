@@ -41,8 +41,10 @@ package struct RequestLimits: Sendable, Equatable {
     package static let maxResponseBytesSetting = 2_097_152
 
     /// The limits; the defaults are the documented ones.
-    package init(transformations: Int = 100_000, wordOperations: Int = 5_000_000, inputBytes: Int = 65_536,
-                 inputMessages: Int = 2_000, replyBytes: Int = 65_536, responseBytes: Int = 1_048_576) {
+    package init(
+        transformations: Int = 100_000, wordOperations: Int = 5_000_000, inputBytes: Int = 65_536,
+        inputMessages: Int = 2_000, replyBytes: Int = 65_536, responseBytes: Int = 1_048_576
+    ) {
         self.transformations = transformations
         self.wordOperations = wordOperations
         self.inputBytes = inputBytes
@@ -53,8 +55,9 @@ package struct RequestLimits: Sendable, Equatable {
 
     /// The VM budget for a request's session: one budget for every input replayed (`.perSession`).
     package var stepBudget: StepBudget {
-        StepBudget(transformations: transformations, wordOperations: wordOperations, textWords: Self.textWords,
-                   scope: .perSession)
+        StepBudget(
+            transformations: transformations, wordOperations: wordOperations, textWords: Self.textWords,
+            scope: .perSession)
     }
 
     /// A bound a request can exceed; each is named in the error the caller gets.
@@ -121,7 +124,8 @@ package struct RequestLimits: Sendable, Equatable {
     package static func checkModel(_ model: String, field: String = "model") throws(APIError) {
         let bytes = model.utf8.count
         guard bytes <= modelBytes else {
-            throw APIError(.badRequest, "\(field) is \(bytes) bytes long; the limit is \(modelBytes) bytes", param: field)
+            throw APIError(
+                .badRequest, "\(field) is \(bytes) bytes long; the limit is \(modelBytes) bytes", param: field)
         }
     }
 }

@@ -36,7 +36,9 @@ package enum Words {
     /// The reply cut into pieces that concatenate to exactly `content`: one per word, each carrying
     /// the spaces before it (replies can hold runs of spaces, item 24), or, when there are more
     /// words than `maxChunks`, `maxChunks` runs of consecutive words as even as they come.
-    package static func streamPieces(_ content: String, maxChunks: Int = RequestLimits.streamChunksPerChoice) -> [String] {
+    package static func streamPieces(_ content: String, maxChunks: Int = RequestLimits.streamChunksPerChoice)
+        -> [String]
+    {
         var words: [String] = []
         var current = ""
         var inWord = false

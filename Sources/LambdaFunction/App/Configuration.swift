@@ -1,5 +1,6 @@
 import ElizaHTTP
 import ElizaVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -35,28 +36,27 @@ package struct Configuration: Sendable {
 
     package init() {}
 
-
     /// What `--help` prints.
     package static let help = """
-    OVERVIEW: Weizenbaum's 1966 ELIZA as an OpenAI-compatible chat-completions API.
+        OVERVIEW: Weizenbaum's 1966 ELIZA as an OpenAI-compatible chat-completions API.
 
-    With AWS_LAMBDA_RUNTIME_API set (inside AWS Lambda) it runs the Lambda Runtime API loop;
-    otherwise it serves HTTP on 127.0.0.1:5005.
+        With AWS_LAMBDA_RUNTIME_API set (inside AWS Lambda) it runs the Lambda Runtime API loop;
+        otherwise it serves HTTP on 127.0.0.1:5005.
 
-    USAGE: eliza-lambda [--host HOST] [--port PORT] [--api-key KEY] [--max-body-bytes N]
-                        [--allowed-caller-cidrs LIST] [--log-level LEVEL]
+        USAGE: eliza-lambda [--host HOST] [--port PORT] [--api-key KEY] [--max-body-bytes N]
+                            [--allowed-caller-cidrs LIST] [--log-level LEVEL]
 
-    OPTIONS:
-      --host HOST                  address to listen on (ELIZA_HOST, default 127.0.0.1)
-      --port PORT                  port to listen on, 0 for any free port (ELIZA_PORT, default 5005)
-      --api-key KEY                require Authorization: Bearer KEY (ELIZA_API_KEY, default none)
-      --max-body-bytes N           largest request body accepted (ELIZA_MAX_BODY_BYTES, default 1048576)
-      --allowed-caller-cidrs LIST  caller IPs allowed, comma/space separated CIDRs
-                                   (ALLOWED_CALLER_CIDRS, default: everyone)
-      --log-level LEVEL            TRACE, DEBUG, INFO, WARN, ERROR or FATAL
-                                   (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL, default INFO)
-      --help, --version
-    """
+        OPTIONS:
+          --host HOST                  address to listen on (ELIZA_HOST, default 127.0.0.1)
+          --port PORT                  port to listen on, 0 for any free port (ELIZA_PORT, default 5005)
+          --api-key KEY                require Authorization: Bearer KEY (ELIZA_API_KEY, default none)
+          --max-body-bytes N           largest request body accepted (ELIZA_MAX_BODY_BYTES, default 1048576)
+          --allowed-caller-cidrs LIST  caller IPs allowed, comma/space separated CIDRs
+                                       (ALLOWED_CALLER_CIDRS, default: everyone)
+          --log-level LEVEL            TRACE, DEBUG, INFO, WARN, ERROR or FATAL
+                                       (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL, default INFO)
+          --help, --version
+        """
 
     /// Reads the configuration.
     ///
@@ -64,7 +64,9 @@ package struct Configuration: Sendable {
     ///   - arguments: Command-line arguments without the program name. Flags win over the environment.
     ///   - environment: The process environment.
     /// - Throws: `ConfigurationError` naming the variable or flag and the bad value.
-    package static func load(arguments: [String], environment: [String: String]) throws(ConfigurationError) -> Configuration {
+    package static func load(arguments: [String], environment: [String: String]) throws(ConfigurationError)
+        -> Configuration
+    {
         var config = Configuration()
         var flags: [String: String] = [:]
         var i = 0
@@ -80,7 +82,9 @@ package struct Configuration: Sendable {
                 throw ConfigurationError(code: .usage, message: "unknown option '\(arguments[i])'")
             }
             if value == nil {
-                guard i + 1 < arguments.count else { throw ConfigurationError(code: .usage, message: "\(argument) needs a value") }
+                guard i + 1 < arguments.count else {
+                    throw ConfigurationError(code: .usage, message: "\(argument) needs a value")
+                }
                 value = arguments[i + 1]
                 i += 1
             }
@@ -99,17 +103,23 @@ package struct Configuration: Sendable {
         if let (value, source) = setting("--host", ["ELIZA_HOST"]) {
             // `localhost` is the one name accepted: it always means the IPv4 loopback address.
             let host = value.trimmingBlanks.lowercased() == "localhost" ? "127.0.0.1" : String(value.trimmingBlanks)
-            guard !host.isEmpty else { throw ConfigurationError(code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1") }
+            guard !host.isEmpty else {
+                throw ConfigurationError(
+                    code: .invalidValue, message: "\(source) is empty; give an IPv4 address such as 127.0.0.1")
+            }
             // An address literal only: the static binary has no resolver, and a bad host should fail
             // here, naming the variable, not later at bind time.
             guard case .v4? = IPAddress(host) else {
-                throw ConfigurationError(code: .invalidValue, message: "\(source)='\(value)' is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0")
+                throw ConfigurationError(
+                    code: .invalidValue,
+                    message: "\(source)='\(value)' is not an IPv4 address; give one such as 127.0.0.1 or 0.0.0.0")
             }
             config.host = host
         }
         if let (value, source) = setting("--port", ["ELIZA_PORT"]) {
             guard let port = Int(value.trimmingBlanks), (0...65535).contains(port) else {
-                throw ConfigurationError(code: .invalidValue, message: "\(source)='\(value)' is not a port number (0-65535)")
+                throw ConfigurationError(
+                    code: .invalidValue, message: "\(source)='\(value)' is not a port number (0-65535)")
             }
             config.port = port
         }
@@ -118,7 +128,11 @@ package struct Configuration: Sendable {
         }
         if let (value, source) = setting("--max-body-bytes", ["ELIZA_MAX_BODY_BYTES"]) {
             guard let bytes = Int(value.trimmingBlanks), bytes >= 1024, bytes <= 6_000_000 else {
-                throw ConfigurationError(code: .invalidValue, message: "\(source)='\(value)' must be a whole number of bytes from 1024 to 6000000 (the Lambda response limit)")
+                throw ConfigurationError(
+                    code: .invalidValue,
+                    message:
+                        "\(source)='\(value)' must be a whole number of bytes from 1024 to 6000000 (the Lambda response limit)"
+                )
             }
             config.maxBodyBytes = bytes
         }
@@ -142,16 +156,26 @@ package struct Configuration: Sendable {
             throw ConfigurationError(code: .invalidValue, message: error.description)
         }
         /// A whole-number variable within `range`, or nil when it is not set.
-        func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(ConfigurationError) -> Int? {
+        func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(ConfigurationError)
+            -> Int?
+        {
             guard let value = environment[variable] else { return nil }
             guard let number = Int(value.trimmingBlanks), range.contains(number) else {
-                throw ConfigurationError(code: .invalidValue, message: "\(variable)='\(value)' must be a whole number \(unit)from \(range.lowerBound) to \(range.upperBound)")
+                throw ConfigurationError(
+                    code: .invalidValue,
+                    message:
+                        "\(variable)='\(value)' must be a whole number \(unit)from \(range.lowerBound) to \(range.upperBound)"
+                )
             }
             return number
         }
         if environment["ELIZA_LOG_PREVIEW_CHARS"] != nil {
             // Renamed, not dropped silently: the preview is now cut by bytes, and off by default.
-            throw ConfigurationError(code: .invalidValue, message: "ELIZA_LOG_PREVIEW_CHARS is no longer read; use ELIZA_LOG_PREVIEW_BYTES (bytes of ELIZA's reply in each access log line, 0 to \(Logger.maxValueBytes), default 0: replies quote the user's words)")
+            throw ConfigurationError(
+                code: .invalidValue,
+                message:
+                    "ELIZA_LOG_PREVIEW_CHARS is no longer read; use ELIZA_LOG_PREVIEW_BYTES (bytes of ELIZA's reply in each access log line, 0 to \(Logger.maxValueBytes), default 0: replies quote the user's words)"
+            )
         }
         if let bytes = try wholeNumber("ELIZA_LOG_PREVIEW_BYTES", 0...Logger.maxValueBytes, of: "of bytes ") {
             config.logPreviewBytes = bytes
@@ -168,11 +192,15 @@ package struct Configuration: Sendable {
         if let messages = try wholeNumber("ELIZA_MAX_INPUT_MESSAGES", 1...1_000_000, of: "") {
             config.limits.inputMessages = messages
         }
-        if let bytes = try wholeNumber("ELIZA_MAX_REPLY_BYTES", 1...RequestLimits.maxResponseBytesSetting, of: "of bytes ") {
+        if let bytes = try wholeNumber(
+            "ELIZA_MAX_REPLY_BYTES", 1...RequestLimits.maxResponseBytesSetting, of: "of bytes ")
+        {
             config.limits.replyBytes = bytes
         }
         // From 4 KiB: an ordinary answer, streamed or not, is a few hundred bytes.
-        if let bytes = try wholeNumber("ELIZA_MAX_RESPONSE_BYTES", 4096...RequestLimits.maxResponseBytesSetting, of: "of bytes ") {
+        if let bytes = try wholeNumber(
+            "ELIZA_MAX_RESPONSE_BYTES", 4096...RequestLimits.maxResponseBytesSetting, of: "of bytes ")
+        {
             config.limits.responseBytes = bytes
         }
         if let seconds = try wholeNumber("ELIZA_READ_TIMEOUT_SECONDS", 1...3600, of: "of seconds ") {
@@ -186,7 +214,8 @@ package struct Configuration: Sendable {
             case "true": config.allowDirectInvocation = true
             case "false": config.allowDirectInvocation = false
             default:
-                throw ConfigurationError(code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
+                throw ConfigurationError(
+                    code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
             }
         }
         return config

@@ -1,5 +1,6 @@
 import ElizaHTTP
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -47,7 +48,9 @@ package enum Entry {
         do {
             client = try HTTPClient(address: runtimeAPI)
         } catch {
-            startupLogger.fatal("AWS_LAMBDA_RUNTIME_API is not a usable host:port", [.string("value", runtimeAPI), .string("error", error.description)])
+            startupLogger.fatal(
+                "AWS_LAMBDA_RUNTIME_API is not a usable host:port",
+                [.string("value", runtimeAPI), .string("error", error.description)])
             exit(1)
         }
         var transport = RuntimeHTTPTransport(client: client)
@@ -92,7 +95,9 @@ package enum Entry {
         do {
             port = try server.start()
         } catch {
-            write("eliza-lambda: cannot listen on \(configuration.host):\(configuration.port): \(error.description)\n", fd: 2)
+            write(
+                "eliza-lambda: cannot listen on \(configuration.host):\(configuration.port): \(error.description)\n",
+                fd: 2)
             exit(1)
         }
         let done = Mutex(false)
@@ -107,10 +112,16 @@ package enum Entry {
             exit(1)
         }
         let base = "http://\(configuration.host):\(port)/v1"
-        write("ELIZA is listening. Give your OpenAI or LiteLLM client the base URL \(base) (models: \(api.catalog.models.map(\.id).joined(separator: ", ")))\n", fd: 1)
+        write(
+            "ELIZA is listening. Give your OpenAI or LiteLLM client the base URL \(base) (models: \(api.catalog.models.map(\.id).joined(separator: ", ")))\n",
+            fd: 1)
         write("Playground: open http://\(configuration.host):\(port)/ in a browser\n", fd: 1)
-        logger.info("listening", [.string("baseUrl", base), .bool("apiKeyRequired", configuration.apiKey != nil),
-                                  .bool("allowListActive", !configuration.allowList.isAllowAll)])
+        logger.info(
+            "listening",
+            [
+                .string("baseUrl", base), .bool("apiKeyRequired", configuration.apiKey != nil),
+                .bool("allowListActive", !configuration.allowList.isAllowAll),
+            ])
         while !done.withLock({ $0 }) {
             var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
             nanosleep(&pause, nil)

@@ -36,7 +36,8 @@ extension JSONDocument {
         // The value is digits × 10^scale, where the digits are the integer and fraction digits together.
         let digitCount = integerDigits.count + fractionDigits.count
         func digit(_ position: Int) -> UInt64 {
-            let byte = position < integerDigits.count
+            let byte =
+                position < integerDigits.count
                 ? bytes[integerDigits.lowerBound + position]
                 : bytes[fractionDigits.lowerBound + position - integerDigits.count]
             return UInt64(byte &- UInt8(ascii: "0"))

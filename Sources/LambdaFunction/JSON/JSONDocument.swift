@@ -148,8 +148,10 @@ private struct Parser {
 
     mutating func append(_ kind: Token.Kind, flag: Bool = false, start: Int, end: Int) {
         // Offsets fit: `parse` refuses texts of 4 GiB and more, and there are fewer tokens than bytes.
-        tokens.append(Token(kind: kind, flag: flag, start: UInt32(truncatingIfNeeded: start),
-                            end: UInt32(truncatingIfNeeded: end), next: UInt32(truncatingIfNeeded: tokens.count + 1)))
+        tokens.append(
+            Token(
+                kind: kind, flag: flag, start: UInt32(truncatingIfNeeded: start),
+                end: UInt32(truncatingIfNeeded: end), next: UInt32(truncatingIfNeeded: tokens.count + 1)))
     }
 
     /// Ends the innermost open container just before `at`.
@@ -218,7 +220,8 @@ private struct Parser {
                 let quotes = word ^ (ones &* 0x22)
                 let backslashes = word ^ (ones &* 0x5C)
                 // A byte of 0x80 or more, below 0x20 (`hasless` of Bit Twiddling Hacks), or equal to `"` or `\\`.
-                let stops = word | ((word &- ones &* 0x20) & ~word) | ((quotes &- ones) & ~quotes)
+                let stops =
+                    word | ((word &- ones &* 0x20) & ~word) | ((quotes &- ones) & ~quotes)
                     | ((backslashes &- ones) & ~backslashes)
                 if stops & highs != 0 { break }
                 index += 8
@@ -237,7 +240,7 @@ private struct Parser {
         guard index + 1 < bytes.count else { throw fail(.unexpectedEnd, at: bytes.count) }
         switch bytes[index + 1] {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             return index + 2
         case UInt8(ascii: "u"):
             guard let unit = JSONDocument.hex4(bytes, at: index + 2) else {
@@ -246,8 +249,8 @@ private struct Parser {
             switch unit {
             case 0xD800...0xDBFF:
                 guard index + 7 < bytes.count,
-                      bytes[index + 6] == UInt8(ascii: "\\"), bytes[index + 7] == UInt8(ascii: "u"),
-                      let low = JSONDocument.hex4(bytes, at: index + 8), (0xDC00...0xDFFF).contains(low)
+                    bytes[index + 6] == UInt8(ascii: "\\"), bytes[index + 7] == UInt8(ascii: "u"),
+                    let low = JSONDocument.hex4(bytes, at: index + 8), (0xDC00...0xDFFF).contains(low)
                 else { throw fail(.loneSurrogate, at: index) }
                 return index + 12
             case 0xDC00...0xDFFF:
@@ -374,12 +377,20 @@ enum UTF8Validation {
         var second: ClosedRange<UInt8> = 0x80...0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; second = 0xA0...0xBF  // no overlong forms
+        case 0xE0:
+            length = 3
+            second = 0xA0...0xBF  // no overlong forms
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; second = 0x80...0x9F  // no surrogates
-        case 0xF0: length = 4; second = 0x90...0xBF  // no overlong forms
+        case 0xED:
+            length = 3
+            second = 0x80...0x9F  // no surrogates
+        case 0xF0:
+            length = 4
+            second = 0x90...0xBF  // no overlong forms
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; second = 0x80...0x8F  // nothing past U+10FFFF
+        case 0xF4:
+            length = 4
+            second = 0x80...0x8F  // nothing past U+10FFFF
         default: return nil
         }
         guard offset + length <= bytes.count, second.contains(bytes[offset + 1]) else { return nil }

@@ -216,7 +216,8 @@ extension JSONDocument {
                         var scalar = UInt32(Self.hex4(bytes, at: index) ?? 0xFFFD)
                         index += 4
                         if (0xD800...0xDBFF).contains(scalar), index + 6 <= end,
-                           let low = Self.hex4(bytes, at: index + 2) {
+                            let low = Self.hex4(bytes, at: index + 2)
+                        {
                             // The reader accepted only whole pairs, so a low surrogate follows.
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (UInt32(low) & 0x3FF)
                             index += 6

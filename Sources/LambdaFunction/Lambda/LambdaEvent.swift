@@ -26,8 +26,9 @@ package enum LambdaEvent: Sendable, Equatable {
             shape = try Shape(document.root)
         } catch {
             let problem = error.path.isEmpty ? "it \(error.problem)" : error.description
-            throw APIError(.badRequest,
-                           "the event is not an API Gateway, Function URL or chat-completion event: \(problem)")
+            throw APIError(
+                .badRequest,
+                "the event is not an API Gateway, Function URL or chat-completion event: \(problem)")
         }
         if let context = shape.requestContext, shape.rawPath != nil || shape.httpMethod != nil || context.http != nil {
             let body: [UInt8]
@@ -52,7 +53,8 @@ package enum LambdaEvent: Sendable, Equatable {
                     if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
                 }
                 let path = stripStage(shape.rawPath ?? http.path ?? "/", stage: context.stage)
-                let request = HTTPRequest(method: http.method.uppercased(), path: path, headers: headers, body: body, callerIP: http.sourceIp)
+                let request = HTTPRequest(
+                    method: http.method.uppercased(), path: path, headers: headers, body: body, callerIP: http.sourceIp)
                 return .httpAPI(request, apiRequestId: context.requestId)
             }
             guard let method = shape.httpMethod else {
@@ -65,18 +67,25 @@ package enum LambdaEvent: Sendable, Equatable {
                 seen.insert(lower)
                 if let values { headers.append(HTTPHeader(lower, values.joined(separator: ","))) }
             }
-            for (name, value) in shape.headers.sorted(by: { $0.name < $1.name }) where !seen.contains(name.lowercased()) {
+            for (name, value) in shape.headers.sorted(by: { $0.name < $1.name }) where !seen.contains(name.lowercased())
+            {
                 if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
             }
-            let request = HTTPRequest(method: method.uppercased(), path: shape.path ?? "/", headers: headers, body: body,
-                                      callerIP: context.identity?.sourceIp)
+            let request = HTTPRequest(
+                method: method.uppercased(), path: shape.path ?? "/", headers: headers, body: body,
+                callerIP: context.identity?.sourceIp)
             return .restAPI(request, apiRequestId: context.requestId)
         }
         if shape.hasMessages {
-            return .direct(HTTPRequest(method: "POST", path: "/v1/chat/completions",
-                                       headers: [HTTPHeader("content-type", "application/json")], body: event))
+            return .direct(
+                HTTPRequest(
+                    method: "POST", path: "/v1/chat/completions",
+                    headers: [HTTPHeader("content-type", "application/json")], body: event))
         }
-        throw APIError(.badRequest, "the event is not an API Gateway (payload 1.0 or 2.0), Function URL or chat-completion event (a chat completion needs a top-level messages array)")
+        throw APIError(
+            .badRequest,
+            "the event is not an API Gateway (payload 1.0 or 2.0), Function URL or chat-completion event (a chat completion needs a top-level messages array)"
+        )
     }
 
     /// `/prod/v1/chat/completions` with stage `prod` routes like `/v1/chat/completions`.

@@ -41,14 +41,20 @@ package struct LambdaRuntime {
     /// direct answer, the body itself (here an OpenAI error object), not a proxy response.
     static let directInvocationDenied = APIError(
         .forbidden,
-        "direct invocations (events without an API Gateway or Function URL envelope) are not allowed; call the HTTP API, or deploy with AllowDirectInvocation=true (ELIZA_ALLOW_DIRECT_INVOCATION=true)")
+        "direct invocations (events without an API Gateway or Function URL envelope) are not allowed; call the HTTP API, or deploy with AllowDirectInvocation=true (ELIZA_ALLOW_DIRECT_INVOCATION=true)"
+    )
 
     /// Reports a start-up failure to `/runtime/init/error`; the caller then exits non-zero.
-    package static func reportInitError<T: Transport>(_ message: String, type: String = "Runtime.InvalidConfiguration", transport: inout T) {
-        _ = try? transport.send(method: "POST", path: RuntimeAPI.initError,
-                                headers: [HTTPHeader("content-type", "application/json"),
-                                          HTTPHeader(RuntimeAPI.Header.functionErrorType, type)],
-                                body: errorBody(message, type: type))
+    package static func reportInitError<T: Transport>(
+        _ message: String, type: String = "Runtime.InvalidConfiguration", transport: inout T
+    ) {
+        _ = try? transport.send(
+            method: "POST", path: RuntimeAPI.initError,
+            headers: [
+                HTTPHeader("content-type", "application/json"),
+                HTTPHeader(RuntimeAPI.Header.functionErrorType, type),
+            ],
+            body: errorBody(message, type: type))
     }
 
     static func errorBody(_ message: String, type: String) -> [UInt8] {
@@ -73,14 +79,18 @@ package struct LambdaRuntime {
                 next = try transport.send(method: "GET", path: RuntimeAPI.next, headers: [], body: [])
             } catch {
                 failures += 1
-                logger.error("runtime API /next failed", [.string("error", "\(error)"), .int("consecutiveFailures", failures)])
+                logger.error(
+                    "runtime API /next failed", [.string("error", "\(error)"), .int("consecutiveFailures", failures)])
                 if failures >= maxConsecutiveFailures { return handled }
                 sleep(Self.backoff(failures))
                 continue
             }
-            guard next.status == 200, let requestId = next.header(RuntimeAPI.Header.requestID), Self.isSafeID(requestId) else {
+            guard next.status == 200, let requestId = next.header(RuntimeAPI.Header.requestID), Self.isSafeID(requestId)
+            else {
                 failures += 1
-                logger.error("runtime API /next answered unexpectedly", [.int("status", next.status), .int("consecutiveFailures", failures)])
+                logger.error(
+                    "runtime API /next answered unexpectedly",
+                    [.int("status", next.status), .int("consecutiveFailures", failures)])
                 if failures >= maxConsecutiveFailures { return handled }
                 sleep(Self.backoff(failures))
                 continue
@@ -97,10 +107,12 @@ package struct LambdaRuntime {
 
     /// Request ids go into URL paths; accept only what Lambda sends (letters, digits, `-`).
     static func isSafeID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
-        }
+        !id.isEmpty && id.utf8.count <= 128
+            && id.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+            }
     }
 
     private func invoke<T: Transport>(_ next: HTTPResponse, requestId: String, transport: inout T) {
@@ -115,8 +127,8 @@ package struct LambdaRuntime {
             let request: HTTPRequest
             let apiRequestId: String?
             switch event {
-            case let .httpAPI(r, id), let .restAPI(r, id): (request, apiRequestId) = (r, id)
-            case let .direct(r): (request, apiRequestId) = (r, nil)
+            case .httpAPI(let r, let id), .restAPI(let r, let id): (request, apiRequestId) = (r, id)
+            case .direct(let r): (request, apiRequestId) = (r, nil)
             }
             let context = ElizaAPI.Context(requestId: requestId, apiRequestId: apiRequestId)
             let response: HTTPResponse
@@ -128,38 +140,48 @@ package struct LambdaRuntime {
             case .direct:
                 // The shape alone proves nothing about the caller: a REST API non-proxy integration
                 // or another event source can hand over a body with `messages` just as well.
-                response = api.deny(request, context: context, Self.directInvocationDenied,
-                                    reason: "direct invocation not allowed (ELIZA_ALLOW_DIRECT_INVOCATION is not true)")
+                response = api.deny(
+                    request, context: context, Self.directInvocationDenied,
+                    reason: "direct invocation not allowed (ELIZA_ALLOW_DIRECT_INVOCATION is not true)")
             case .httpAPI, .restAPI:
                 response = api.respond(to: request, context: context)
             }
             answer = event.encode(response)
         } catch {
             // Not an event we know: a clear 400-style answer, never a crash.
-            logger.warn("unrecognised event", [.string("errorMessage", error.message), .int("bytesIn", next.body.count)])
+            logger.warn(
+                "unrecognised event", [.string("errorMessage", error.message), .int("bytesIn", next.body.count)])
             answer = LambdaEvent.proxyResponse(error.response, multiValue: false)
         }
 
         // Never answer after the deadline: Lambda has already failed the invocation.
         if let deadline, now() >= deadline {
-            logger.error("deadline passed before the answer was ready; not answering", [.int("deadlineMs", Int(deadline))])
+            logger.error(
+                "deadline passed before the answer was ready; not answering", [.int("deadlineMs", Int(deadline))])
             return
         }
         let posted: HTTPResponse
         do {
-            posted = try transport.send(method: "POST", path: RuntimeAPI.response(requestId),
-                                        headers: [HTTPHeader("content-type", "application/json")], body: answer)
+            posted = try transport.send(
+                method: "POST", path: RuntimeAPI.response(requestId),
+                headers: [HTTPHeader("content-type", "application/json")], body: answer)
         } catch {
             logger.error("runtime API /response failed", [.string("error", "\(error)")])
             return
         }
         if posted.status != 202 {
-            logger.error("runtime API refused the response", [.int("status", posted.status), .int("bytesOut", answer.count)])
+            logger.error(
+                "runtime API refused the response", [.int("status", posted.status), .int("bytesOut", answer.count)])
             if posted.status == 413 {
-                _ = try? transport.send(method: "POST", path: RuntimeAPI.error(requestId),
-                                        headers: [HTTPHeader("content-type", "application/json"),
-                                                  HTTPHeader(RuntimeAPI.Header.functionErrorType, "Runtime.ResponseTooLarge")],
-                                        body: Self.errorBody("the response (\(answer.count) bytes) is over the Lambda limit", type: "Runtime.ResponseTooLarge"))
+                _ = try? transport.send(
+                    method: "POST", path: RuntimeAPI.error(requestId),
+                    headers: [
+                        HTTPHeader("content-type", "application/json"),
+                        HTTPHeader(RuntimeAPI.Header.functionErrorType, "Runtime.ResponseTooLarge"),
+                    ],
+                    body: Self.errorBody(
+                        "the response (\(answer.count) bytes) is over the Lambda limit",
+                        type: "Runtime.ResponseTooLarge"))
             }
         }
     }

@@ -68,7 +68,9 @@ package struct Logger: Sendable {
     ///   - message: The human-readable message; not evaluated when the line is skipped.
     ///   - fields: Extra members, in order; not evaluated when the line is skipped. Keys must not repeat
     ///     `timestamp`, `level`, `message` or `requestId`.
-    package func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: @autoclosure () -> [LogField] = []) {
+    package func log(
+        _ level: LogLevel, _ message: @autoclosure () -> String, _ fields: @autoclosure () -> [LogField] = []
+    ) {
         guard level >= minimumLevel else { return }
         sink(line(level, message(), fields(), millisecondsSinceEpoch: clock()))
     }
@@ -116,7 +118,8 @@ package struct Logger: Sendable {
     package static let maxLineBytes: Int = {
         let string = maxValueBytes + 2
         let member = 1 + (6 * maxKeyBytes + 2) + 1 + max(string, 24)  // `,"key":value`; a number is at most 24
-        let fixed = #"{"timestamp":"+292278994-08-17T07:12:55.807Z","level":"FATAL","message":,"requestId":}"#.utf8.count
+        let fixed = #"{"timestamp":"+292278994-08-17T07:12:55.807Z","level":"FATAL","message":,"requestId":}"#.utf8
+            .count
         return fixed + 2 * string + maxFields * member + 1
     }()
 

@@ -1,7 +1,8 @@
 import ElizaHTTP
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// The access log: one JSON line per request with the fields CloudWatch queries need, and never a
 /// credential or what the user said.
@@ -46,13 +47,15 @@ import Testing
     static var mix: [HTTPRequest] {
         let body = userBody(secret)
         return [
-            .chat(body, headers: [auth] + common),                                                          // 200
-            .chat(userBody(secret, #""stream":true,"stream_options":{"include_usage":true}"#), headers: [auth] + common), // 200 stream
-            .chat(userBody(secret, #""max_tokens":"lots""#), headers: [auth] + common),                     // 400
-            .chat(body, headers: [HTTPHeader("authorization", "Bearer \(wrongKey)")] + common),              // 401
-            .chat(body, headers: [auth] + common, callerIP: "192.0.2.99"),                                  // 403
-            .chat(body, path: "/v1/engines/eliza/completions", headers: [auth] + common),                   // 404
-            .chat(body, headers: [auth]),                                                                   // 200, no XFF or UA
+            .chat(body, headers: [auth] + common),  // 200
+            .chat(
+                // 200 stream
+                userBody(secret, #""stream":true,"stream_options":{"include_usage":true}"#), headers: [auth] + common),
+            .chat(userBody(secret, #""max_tokens":"lots""#), headers: [auth] + common),  // 400
+            .chat(body, headers: [HTTPHeader("authorization", "Bearer \(wrongKey)")] + common),  // 401
+            .chat(body, headers: [auth] + common, callerIP: "192.0.2.99"),  // 403
+            .chat(body, path: "/v1/engines/eliza/completions", headers: [auth] + common),  // 404
+            .chat(body, headers: [auth]),  // 200, no XFF or UA
         ]
     }
 
@@ -123,7 +126,8 @@ import Testing
 
     @Test func previewIsAtMostEightyBytes() throws {
         // No user message: the palindrome script's long greeting is the reply.
-        let request = HTTPRequest.chat(chatBody([("system", "Decide palindromes.")], model: "eliza-palindrome"), headers: [Self.auth])
+        let request = HTTPRequest.chat(
+            chatBody([("system", "Decide palindromes.")], model: "eliza-palindrome"), headers: [Self.auth])
         let entry = try #require(try Self.send([request]).first)
         let reply = try #require(entry.response.json()["choices"]?[0]?["message"]?["content"]?.string)
         #expect(reply.utf8.count > 80)
@@ -135,7 +139,8 @@ import Testing
     /// of the letter that would not fit, never inside it (the È of PROBLÈME is bytes 48 and 49).
     @Test(arguments: 44...52)
     func previewIsCutByBytesAtALetterBoundary(bytes: Int) throws {
-        let request = HTTPRequest.chat(chatBody([("system", "Bonjour.")], model: "eliza-doctor-fr"), headers: [Self.auth])
+        let request = HTTPRequest.chat(
+            chatBody([("system", "Bonjour.")], model: "eliza-doctor-fr"), headers: [Self.auth])
         let entry = try #require(try Self.send([request], previewBytes: bytes).first)
         let reply = try #require(entry.response.json()["choices"]?[0]?["message"]?["content"]?.string)
         let preview = try #require(entry.line["elizaResponsePreview"]?.string)

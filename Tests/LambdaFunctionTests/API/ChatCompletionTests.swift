@@ -1,8 +1,9 @@
 import ElizaHTTP
 import ElizaScripts
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// Request → response through `ElizaAPI.handle(_:)`, checked against the wire contract in
 /// ../shared/docs/openai-and-litellm.md.
@@ -17,7 +18,10 @@ import Testing
         #expect(response.status == 200)
         #expect(response.header("content-type") == "application/json")
         let json = try response.json()
-        #expect(json.object?.keys.sorted() == ["choices", "created", "id", "model", "object", "system_fingerprint", "usage"])
+        #expect(
+            json.object?.keys.sorted() == [
+                "choices", "created", "id", "model", "object", "system_fingerprint", "usage",
+            ])
         let id = try #require(json["id"]?.string)
         #expect(id.hasPrefix("chatcmpl-") && id.count > "chatcmpl-".count)
         #expect(json["object"]?.string == "chat.completion")
@@ -109,7 +113,8 @@ import Testing
     @Test(arguments: ["system", "developer", "assistant", "tool"])
     func onlyUserMessagesAreSpokenToEliza(role: String) throws {
         let harness = APIHarness()
-        let control = try harness.chat(chatBody([("user", "Men are all alike."), ("user", "Men are all alike.")])).json()
+        let control = try harness.chat(chatBody([("user", "Men are all alike."), ("user", "Men are all alike.")]))
+            .json()
         let controlReply = try #require(control["choices"]?[0]?["message"]?["content"]?.string)
         #expect(controlReply != "IN WHAT WAY")
 
@@ -121,20 +126,22 @@ import Testing
 
     @Test func contentAsAListOfParts() throws {
         let body = #"""
-        {"model":"eliza","messages":[{"role":"user","content":[
-          {"type":"text","text":"Men are"},
-          {"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},
-          {"type":"text","text":"all alike."}]}]}
-        """#
+            {"model":"eliza","messages":[{"role":"user","content":[
+              {"type":"text","text":"Men are"},
+              {"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},
+              {"type":"text","text":"all alike."}]}]}
+            """#
         let json = try APIHarness().chat(body).json()
         #expect(json["choices"]?[0]?["message"]?["content"]?.string == "IN WHAT WAY")
         #expect(json["usage"]?["prompt_tokens"]?.number == 4)
     }
 
     @Test func textPartsAreJoinedWithASpace() throws {
-        let parts = try ChatCompletionRequest.decode(Array(#"""
-        {"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"input_audio","input_audio":{}},{"type":"text","text":"b"}]}]}
-        """#.utf8))
+        let parts = try ChatCompletionRequest.decode(
+            Array(
+                #"""
+                {"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"input_audio","input_audio":{}},{"type":"text","text":"b"}]}]}
+                """#.utf8))
         #expect(parts.messages.map(\.text) == ["a b"])
     }
 
@@ -145,17 +152,18 @@ import Testing
         let options = try ChatCompletionRequest.decode(Array(JSONDecoderAgreementTests.common[4].utf8))
         #expect(options.model == "eliza-doctor" && options.maxTokens == 12 && options.n == 2)
         let escapes = try ChatCompletionRequest.decode(Array(JSONDecoderAgreementTests.common[6].utf8))
-        #expect(escapes.messages[1].text == "It's true. I am unhappy. éé café 😀 \"quoted\" back\\slash / \u{8}\u{C}\n\r\t")
+        #expect(
+            escapes.messages[1].text == "It's true. I am unhappy. éé café 😀 \"quoted\" back\\slash / \u{8}\u{C}\n\r\t")
         #expect(escapes.model == "eliza" && escapes.n == 1 && !escapes.includeUsage)
     }
 
     @Test func nullContentIsSkipped() throws {
         let body = #"""
-        {"model":"eliza","messages":[
-          {"role":"user","content":"Men are all alike."},
-          {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},
-          {"role":"user","content":null}]}
-        """#
+            {"model":"eliza","messages":[
+              {"role":"user","content":"Men are all alike."},
+              {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}]},
+              {"role":"user","content":null}]}
+            """#
         let response = APIHarness().chat(body)
         #expect(response.status == 200)
         let json = try response.json()
@@ -175,8 +183,10 @@ import Testing
 
     @Test func identicalRequestsGiveIdenticalContent() throws {
         let harness = APIHarness()
-        let body = chatBody([("user", "Men are all alike."), ("assistant", "IN WHAT WAY"),
-                             ("user", "They're always bugging us about something or other."), ("user", "Bullies.")])
+        let body = chatBody([
+            ("user", "Men are all alike."), ("assistant", "IN WHAT WAY"),
+            ("user", "They're always bugging us about something or other."), ("user", "Bullies."),
+        ])
         let replies = try (0..<3).map { _ in try harness.chat(body).json() }
         let contents = replies.map { $0["choices"]?[0]?["message"]?["content"]?.string }
         #expect(contents[0] != nil)
@@ -235,7 +245,8 @@ import Testing
         init(_ response: HTTPResponse, sourceLocation: SourceLocation = #_sourceLocation) throws {
             #expect(response.status == 200, sourceLocation: sourceLocation)
             #expect(response.header("content-type") == "text/event-stream", sourceLocation: sourceLocation)
-            let payloads = try #require(eventPayloads(response.text), "bad framing: \(response.text)", sourceLocation: sourceLocation)
+            let payloads = try #require(
+                eventPayloads(response.text), "bad framing: \(response.text)", sourceLocation: sourceLocation)
             #expect(payloads.last == "[DONE]", sourceLocation: sourceLocation)
             #expect(response.text.hasSuffix("\n\ndata: [DONE]\n\n"), sourceLocation: sourceLocation)
             chunks = try payloads.dropLast().map { try DecodedJSON.parse($0) }
@@ -248,13 +259,17 @@ import Testing
                 #expect(chunk["model"] == first["model"], sourceLocation: sourceLocation)
                 #expect(chunk["object"]?.string == "chat.completion.chunk", sourceLocation: sourceLocation)
             }
-            #expect(rawNumbers(for: "created", in: response.text).allSatisfy(isIntegerToken), sourceLocation: sourceLocation)
+            #expect(
+                rawNumbers(for: "created", in: response.text).allSatisfy(isIntegerToken), sourceLocation: sourceLocation
+            )
         }
 
         /// Chunks that carry a choice (not the usage chunk).
         var choiceChunks: [DecodedJSON] { chunks.filter { $0["choices"]?.array?.isEmpty == false } }
         var finishReasons: [String] { choiceChunks.compactMap { $0["choices"]?[0]?["finish_reason"]?.string } }
-        var content: String { choiceChunks.dropFirst().compactMap { $0["choices"]?[0]?["delta"]?["content"]?.string }.joined() }
+        var content: String {
+            choiceChunks.dropFirst().compactMap { $0["choices"]?[0]?["delta"]?["content"]?.string }.joined()
+        }
         var usageChunks: [DecodedJSON] { chunks.filter { $0["usage"] != nil } }
     }
 
@@ -289,7 +304,9 @@ import Testing
     @Test func streamUsageChunkOnlyWhenAskedFor() throws {
         let harness = APIHarness()
         let text = "Well, my boyfriend made me come here."
-        for options in ["", #""stream_options":{"include_usage":false}"#, #""stream_options":null"#, #""stream_options":{}"#] {
+        for options in [
+            "", #""stream_options":{"include_usage":false}"#, #""stream_options":null"#, #""stream_options":{}"#,
+        ] {
             let extra = #""stream":true"# + (options.isEmpty ? "" : "," + options)
             let stream = try Stream(harness.chat(userBody(text, extra)))
             #expect(stream.usageChunks.isEmpty, "\(options)")
@@ -301,7 +318,9 @@ import Testing
         #expect(stream.usageChunks.count == 1)
         let last = try #require(stream.chunks.last)
         #expect(last["choices"] == .array([]))
-        #expect(last["usage"] == .object(["prompt_tokens": .number(7), "completion_tokens": .number(6), "total_tokens": .number(13)]))
+        #expect(
+            last["usage"]
+                == .object(["prompt_tokens": .number(7), "completion_tokens": .number(6), "total_tokens": .number(13)]))
         #expect(stream.finishReasons == ["stop"])
         for key in ["prompt_tokens", "completion_tokens", "total_tokens"] {
             #expect(rawNumbers(for: key, in: response.text).allSatisfy(isIntegerToken))
@@ -309,19 +328,26 @@ import Testing
     }
 
     @Test func streamHonoursMaxTokens() throws {
-        let stream = try Stream(APIHarness().chat(userBody("Well, my boyfriend made me come here.",
-                                                           #""stream":true,"max_tokens":2,"stream_options":{"include_usage":true}"#)))
+        let stream = try Stream(
+            APIHarness().chat(
+                userBody(
+                    "Well, my boyfriend made me come here.",
+                    #""stream":true,"max_tokens":2,"stream_options":{"include_usage":true}"#)))
         #expect(stream.content == "YOUR BOYFRIEND")
         #expect(stream.finishReasons == ["length"])
         #expect(stream.usageChunks.first?["usage"]?["completion_tokens"]?.number == 2)
     }
 
     @Test func streamWithSeveralChoices() throws {
-        let stream = try Stream(APIHarness().chat(userBody("Men are all alike.", #""stream":true,"n":2,"stream_options":{"include_usage":true}"#)))
+        let stream = try Stream(
+            APIHarness().chat(
+                userBody("Men are all alike.", #""stream":true,"n":2,"stream_options":{"include_usage":true}"#)))
         for index in 0..<2 {
             let mine = stream.choiceChunks.filter { $0["choices"]?[0]?["index"]?.number == Double(index) }
             #expect(mine.first?["choices"]?[0]?["delta"]?["role"]?.string == "assistant")
-            #expect(mine.dropFirst().compactMap { $0["choices"]?[0]?["delta"]?["content"]?.string }.joined() == "IN WHAT WAY")
+            #expect(
+                mine.dropFirst().compactMap { $0["choices"]?[0]?["delta"]?["content"]?.string }.joined()
+                    == "IN WHAT WAY")
             #expect(mine.compactMap { $0["choices"]?[0]?["finish_reason"]?.string } == ["stop"])
         }
         #expect(stream.usageChunks.first?["usage"]?["completion_tokens"]?.number == 6)
@@ -332,7 +358,8 @@ import Testing
         let harness = APIHarness()
         let plain = harness.chat(userBody("Men are all alike."), headers: [HTTPHeader("accept", "text/event-stream")])
         #expect(plain.header("content-type") == "application/json")
-        let stream = harness.chat(userBody("Men are all alike.", #""stream":true"#), headers: [HTTPHeader("accept", "application/json")])
+        let stream = harness.chat(
+            userBody("Men are all alike.", #""stream":true"#), headers: [HTTPHeader("accept", "application/json")])
         #expect(stream.header("content-type") == "text/event-stream")
     }
 
@@ -387,8 +414,9 @@ func streamPiecesLeadWithSpaces() {
     #expect(Words.streamPieces(french, maxChunks: 64).joined() == french)
 }
 
-@Test("a reply of more words than chunks streams as that many runs of consecutive words, as even as they come",
-      arguments: [(1, 1), (5, 1), (5, 2), (5, 5), (6, 5), (64, 64), (65, 64), (200, 64), (1_000, 3)])
+@Test(
+    "a reply of more words than chunks streams as that many runs of consecutive words, as even as they come",
+    arguments: [(1, 1), (5, 1), (5, 2), (5, 5), (6, 5), (64, 64), (65, 64), (200, 64), (1_000, 3)])
 func streamPiecesAreGrouped(words: Int, maxChunks: Int) {
     let content = (0..<words).map { "W\($0)" }.joined(separator: " ")
     let pieces = Words.streamPieces(content, maxChunks: maxChunks)

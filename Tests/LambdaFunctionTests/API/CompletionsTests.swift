@@ -1,8 +1,9 @@
 import ElizaHTTP
 import ElizaScripts
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// Legacy `POST /v1/completions`, checked against ../shared/docs/api-dialects.md, section 2.
 @Suite struct CompletionsTests {
@@ -20,9 +21,17 @@ import Testing
         #expect(json["object"]?.string == "text_completion")
         #expect(json["model"]?.string == "eliza")
         #expect(rawNumbers(for: "created", in: response.text).allSatisfy(isIntegerToken))
-        #expect(json["choices"] == .array([.object(["text": .string("IN WHAT WAY"), "index": .number(0), "logprobs": .null,
-                                                    "finish_reason": .string("stop")])]))
-        #expect(json["usage"] == .object(["prompt_tokens": .number(4), "completion_tokens": .number(3), "total_tokens": .number(7)]))
+        #expect(
+            json["choices"]
+                == .array([
+                    .object([
+                        "text": .string("IN WHAT WAY"), "index": .number(0), "logprobs": .null,
+                        "finish_reason": .string("stop"),
+                    ])
+                ]))
+        #expect(
+            json["usage"]
+                == .object(["prompt_tokens": .number(4), "completion_tokens": .number(3), "total_tokens": .number(7)]))
     }
 
     @Test(arguments: ["/v1/completions", "/completions"])
@@ -35,11 +44,14 @@ import Testing
     @Test func thePromptsLinesAreTheUsersMessages() throws {
         let harness = APIHarness()
         let twice = try harness.post("/v1/completions", Self.body("Men are all alike.\nMen are all alike.")).json()
-        let expected = try harness.chat(chatBody([("user", "Men are all alike."), ("user", "Men are all alike.")])).json()
+        let expected = try harness.chat(chatBody([("user", "Men are all alike."), ("user", "Men are all alike.")]))
+            .json()
         #expect(twice["choices"]?[0]?["text"] == expected["choices"]?[0]?["message"]?["content"])
         #expect(twice["choices"]?[0]?["text"]?.string != "IN WHAT WAY")
         // Blank lines, whitespace-only lines and CRLF endings change nothing.
-        let spaced = try harness.post("/v1/completions", Self.body("\n  Men are all alike.\r\n\t \r\n\nMen are all alike.\n")).json()
+        let spaced = try harness.post(
+            "/v1/completions", Self.body("\n  Men are all alike.\r\n\t \r\n\nMen are all alike.\n")
+        ).json()
         #expect(spaced["choices"]?[0]?["text"] == twice["choices"]?[0]?["text"])
         #expect(spaced["usage"]?["prompt_tokens"]?.number == 8)
     }
@@ -60,19 +72,29 @@ import Testing
     }
 
     @Test func aListIsABatchOfPrompts() throws {
-        let response = APIHarness().post("/v1/completions", #"{"prompt":["Men are all alike.","My mother takes care of me."],"n":2}"#)
+        let response = APIHarness().post(
+            "/v1/completions", #"{"prompt":["Men are all alike.","My mother takes care of me."],"n":2}"#)
         let json = try response.json()
         let choices = try #require(json["choices"]?.array)
         #expect(choices.map { $0["index"]?.number } == [0, 1, 2, 3])
         // Each prompt is answered by a fresh session of its own: the second is a first turn too.
-        #expect(choices.map { $0["text"]?.string } == ["IN WHAT WAY", "IN WHAT WAY", "TELL ME MORE ABOUT YOUR FAMILY",
-                                                       "TELL ME MORE ABOUT YOUR FAMILY"])
+        #expect(
+            choices.map { $0["text"]?.string } == [
+                "IN WHAT WAY", "IN WHAT WAY", "TELL ME MORE ABOUT YOUR FAMILY",
+                "TELL ME MORE ABOUT YOUR FAMILY",
+            ])
         // Each prompt once, each choice's reply.
-        #expect(json["usage"] == .object(["prompt_tokens": .number(10), "completion_tokens": .number(18), "total_tokens": .number(28)]))
+        #expect(
+            json["usage"]
+                == .object([
+                    "prompt_tokens": .number(10), "completion_tokens": .number(18), "total_tokens": .number(28),
+                ]))
     }
 
     @Test func maxTokensCutsWithFinishReasonLength() throws {
-        let json = try APIHarness().post("/v1/completions", Self.body("Well, my boyfriend made me come here.", #""max_tokens":2"#)).json()
+        let json = try APIHarness().post(
+            "/v1/completions", Self.body("Well, my boyfriend made me come here.", #""max_tokens":2"#)
+        ).json()
         #expect(json["choices"]?[0]?["text"]?.string == "YOUR BOYFRIEND")
         #expect(json["choices"]?[0]?["finish_reason"]?.string == "length")
         #expect(json["usage"]?["completion_tokens"]?.number == 2)
@@ -85,7 +107,8 @@ import Testing
     }
 
     @Test func samplingFieldsAreAccepted() throws {
-        let extra = #""max_tokens":256,"temperature":0.7,"top_p":1,"frequency_penalty":0,"presence_penalty":0,"seed":null,"n":1,"#
+        let extra =
+            #""max_tokens":256,"temperature":0.7,"top_p":1,"frequency_penalty":0,"presence_penalty":0,"seed":null,"n":1,"#
             + #""logprobs":null,"suffix":null,"stop":["\n"],"best_of":1,"logit_bias":{},"user":"u","stream":false"#
         let response = APIHarness().post("/v1/completions", Self.body("Men are all alike.", extra))
         #expect(response.status == 200, "\(response.text)")
@@ -95,7 +118,8 @@ import Testing
     // MARK: Streaming
 
     @Test func streamFraming() throws {
-        let response = APIHarness().post("/v1/completions", Self.body("Well, my boyfriend made me come here.", #""stream":true"#))
+        let response = APIHarness().post(
+            "/v1/completions", Self.body("Well, my boyfriend made me come here.", #""stream":true"#))
         #expect(response.status == 200)
         #expect(response.header("content-type") == "text/event-stream")
         let payloads = try #require(eventPayloads(response.text), "\(response.text)")
@@ -104,7 +128,8 @@ import Testing
         let first = try #require(chunks.first)
         for chunk in chunks {
             #expect(chunk["object"]?.string == "text_completion")
-            #expect(chunk["id"] == first["id"] && chunk["created"] == first["created"] && chunk["model"] == first["model"])
+            #expect(
+                chunk["id"] == first["id"] && chunk["created"] == first["created"] && chunk["model"] == first["model"])
             #expect(chunk["choices"]?[0]?["logprobs"]?.isNull == true)
         }
         let texts = chunks.compactMap { $0["choices"]?[0]?["text"]?.string }
@@ -114,7 +139,10 @@ import Testing
     }
 
     @Test func streamUsageChunkWhenAskedFor() throws {
-        let response = APIHarness().post("/v1/completions", #"{"prompt":["Men are all alike.","Men are all alike."],"max_tokens":2,"stream":true,"stream_options":{"include_usage":true}}"#)
+        let response = APIHarness().post(
+            "/v1/completions",
+            #"{"prompt":["Men are all alike.","Men are all alike."],"max_tokens":2,"stream":true,"stream_options":{"include_usage":true}}"#
+        )
         let payloads = try #require(eventPayloads(response.text))
         let chunks = try payloads.dropLast().map { try DecodedJSON.parse($0) }
         for index in 0..<2 {
@@ -123,7 +151,9 @@ import Testing
             #expect(mine.compactMap { $0["choices"]?[0]?["finish_reason"]?.string } == ["length"])
         }
         #expect(chunks.last?["choices"] == .array([]))
-        #expect(chunks.last?["usage"] == .object(["prompt_tokens": .number(8), "completion_tokens": .number(4), "total_tokens": .number(12)]))
+        #expect(
+            chunks.last?["usage"]
+                == .object(["prompt_tokens": .number(8), "completion_tokens": .number(4), "total_tokens": .number(12)]))
     }
 
     // MARK: Bad input
@@ -139,7 +169,10 @@ import Testing
         (#"{"prompt":"a","max_tokens":0}"#, "max_tokens must be at least 1", "max_tokens"),
         (#"{"prompt":"a","max_tokens":"many"}"#, "max_tokens must be an integer", "max_tokens"),
         (#"{"prompt":"a","stream":1}"#, "stream must be true or false", "stream"),
-        (#"{"prompt":"a","stream_options":{"include_usage":"yes"}}"#, "stream_options.include_usage must be true or false", "stream_options.include_usage"),
+        (
+            #"{"prompt":"a","stream_options":{"include_usage":"yes"}}"#,
+            "stream_options.include_usage must be true or false", "stream_options.include_usage"
+        ),
         (#"{"prompt":"a","echo":"no"}"#, "echo must be true or false", "echo"),
         (#"{"prompt":"a","stop":7}"#, "stop must be a string, a list of strings or null", "stop"),
         (#"{"prompt":"a","logprobs":"all"}"#, "logprobs must be an integer", "logprobs"),
@@ -154,7 +187,8 @@ import Testing
 
     @Test(arguments: ["", "{", "[]", "null"])
     func badBodyIs400(body: String) throws {
-        try expectOpenAIError(APIHarness().post("/v1/completions", body), status: 400, type: "invalid_request_error", "the request body")
+        try expectOpenAIError(
+            APIHarness().post("/v1/completions", body), status: 400, type: "invalid_request_error", "the request body")
     }
 
     /// The prompts of a batch share the request's budget: two that each fit alone do not fit together.
@@ -164,10 +198,15 @@ import Testing
         let spent = try #require(alone.usage?.transformations)
         let harness = APIHarness { $0.limits.transformations = spent + spent / 2 }
         #expect(harness.post("/v1/completions", one).status == 200)
-        let both = harness.post("/v1/completions", #"{"model":"eliza-palindrome","prompt":["PALP A B B A","PALP A B B A"]}"#)
-        try expectOpenAIError(both, status: 422, type: "invalid_request_error", "prompt[1]", "shared by all the user messages of a request")
+        let both = harness.post(
+            "/v1/completions", #"{"model":"eliza-palindrome","prompt":["PALP A B B A","PALP A B B A"]}"#)
+        try expectOpenAIError(
+            both, status: 422, type: "invalid_request_error", "prompt[1]",
+            "shared by all the user messages of a request")
         // n repeats an answer without replaying it again.
-        #expect(harness.post("/v1/completions", #"{"model":"eliza-palindrome","prompt":"PALP A B B A","n":4}"#).status == 200)
+        #expect(
+            harness.post("/v1/completions", #"{"model":"eliza-palindrome","prompt":"PALP A B B A","n":4}"#).status
+                == 200)
     }
 
     @Test func stepBudgetIs422NamingThePrompt() throws {

@@ -1,8 +1,9 @@
 import ElizaHTTP
 import ElizaScripts
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// Anthropic Messages (`POST /v1/messages`, `/v1/messages/count_tokens`), checked against
 /// ../shared/docs/api-dialects.md, sections 3 and 4.
@@ -21,7 +22,10 @@ import Testing
         #expect(response.status == 200)
         #expect(response.header("content-type") == "application/json")
         let json = try response.json()
-        #expect(json.object?.keys.sorted() == ["content", "id", "model", "role", "stop_reason", "stop_sequence", "type", "usage"])
+        #expect(
+            json.object?.keys.sorted() == [
+                "content", "id", "model", "role", "stop_reason", "stop_sequence", "type", "usage",
+            ])
         #expect(json["id"]?.string?.hasPrefix("msg_") == true)
         #expect(json["type"]?.string == "message")
         #expect(json["role"]?.string == "assistant")
@@ -34,7 +38,9 @@ import Testing
 
     @Test(arguments: ["/v1/messages", "/messages"])
     func bothPathsAnswer(path: String) throws {
-        let json = try APIHarness().post(path, #"{"max_tokens":5,"messages":[{"role":"user","content":"Men are all alike."}]}"#).json()
+        let json = try APIHarness().post(
+            path, #"{"max_tokens":5,"messages":[{"role":"user","content":"Men are all alike."}]}"#
+        ).json()
         #expect(json["content"]?[0]?["text"]?.string == "IN WHAT WAY")
         #expect(json["model"]?.string == "eliza")
     }
@@ -43,26 +49,29 @@ import Testing
     /// change DOCTOR's reply), but count as input tokens.
     @Test func systemAndAssistantAreNotSpoken() throws {
         let body = #"""
-        {"model":"eliza","max_tokens":100,"system":[{"type":"text","text":"Men are all alike."}],"messages":[
-          {"role":"assistant","content":"Men are all alike."},
-          {"role":"user","content":[{"type":"text","text":"Men are"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"text","text":"all alike."}]}]}
-        """#
+            {"model":"eliza","max_tokens":100,"system":[{"type":"text","text":"Men are all alike."}],"messages":[
+              {"role":"assistant","content":"Men are all alike."},
+              {"role":"user","content":[{"type":"text","text":"Men are"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0KGgo="}},{"type":"text","text":"all alike."}]}]}
+            """#
         let json = try APIHarness().post("/v1/messages", body).json()
         #expect(json["content"]?[0]?["text"]?.string == "IN WHAT WAY")
         #expect(json["usage"]?["input_tokens"]?.number == 12)
-        let plain = try APIHarness().post("/v1/messages", #"{"max_tokens":9,"system":"You are a therapist.","messages":[{"role":"user","content":"Men are all alike."}]}"#).json()
+        let plain = try APIHarness().post(
+            "/v1/messages",
+            #"{"max_tokens":9,"system":"You are a therapist.","messages":[{"role":"user","content":"Men are all alike."}]}"#
+        ).json()
         #expect(plain["content"]?[0]?["text"]?.string == "IN WHAT WAY")
         #expect(plain["usage"]?["input_tokens"]?.number == 8)
     }
 
     @Test func toolBlocksAreSkipped() throws {
         let body = #"""
-        {"max_tokens":100,"messages":[
-          {"role":"user","content":"Men are all alike."},
-          {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},
-          {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"Men are all alike."},
-                                    {"type":"text","text":"They're always bugging us about something or other."}]}]}
-        """#
+            {"max_tokens":100,"messages":[
+              {"role":"user","content":"Men are all alike."},
+              {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]},
+              {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"Men are all alike."},
+                                        {"type":"text","text":"They're always bugging us about something or other."}]}]}
+            """#
         let json = try APIHarness().post("/v1/messages", body).json()
         #expect(json["content"]?[0]?["text"]?.string == "CAN YOU THINK OF A SPECIFIC EXAMPLE")
     }
@@ -84,7 +93,9 @@ import Testing
     // MARK: max_tokens
 
     @Test func maxTokensCutsTheReply() throws {
-        let json = try APIHarness().post("/v1/messages", Self.user("Well, my boyfriend made me come here.", #""max_tokens":3"#)).json()
+        let json = try APIHarness().post(
+            "/v1/messages", Self.user("Well, my boyfriend made me come here.", #""max_tokens":3"#)
+        ).json()
         #expect(json["content"]?[0]?["text"]?.string == "YOUR BOYFRIEND MADE")
         #expect(json["stop_reason"]?.string == "max_tokens")
         #expect(json["usage"]?["output_tokens"]?.number == 3)
@@ -105,7 +116,8 @@ import Testing
     }
 
     @Test func commonFieldsAreAccepted() throws {
-        let extra = #""max_tokens":16384,"stream":false,"metadata":{"user_id":"u-1"},"stop_sequences":["\n\nHuman:"],"temperature":0.5,"#
+        let extra =
+            #""max_tokens":16384,"stream":false,"metadata":{"user_id":"u-1"},"stop_sequences":["\n\nHuman:"],"temperature":0.5,"#
             + #""top_p":0.9,"top_k":40,"tools":[{"name":"f","input_schema":{"type":"object"}}],"tool_choice":{"type":"auto"},"#
             + #""thinking":{"type":"disabled"},"service_tier":"auto","container":null,"future_field":[1]"#
         let response = APIHarness().post("/v1/messages", Self.user("Men are all alike.", extra))
@@ -116,7 +128,8 @@ import Testing
     // MARK: count_tokens
 
     @Test func countTokensCountsWhatCreateWouldCount() throws {
-        let body = #"{"model":"eliza","system":"You are a therapist.","messages":[{"role":"user","content":"Men are all alike."}]}"#
+        let body =
+            #"{"model":"eliza","system":"You are a therapist.","messages":[{"role":"user","content":"Men are all alike."}]}"#
         let counted = APIHarness().post("/v1/messages/count_tokens", body)
         #expect(counted.status == 200)
         #expect(try counted.json() == .object(["input_tokens": .number(8)]))
@@ -136,17 +149,27 @@ import Testing
         #expect(response.header("content-type") == "text/event-stream")
         let events = try #require(namedEvents(response.text), "bad framing: \(response.text)")
         let words = expected.split(separator: " ").count
-        #expect(events.map(\.name) == ["message_start", "content_block_start", "ping"]
-            + Array(repeating: "content_block_delta", count: words) + ["content_block_stop", "message_delta", "message_stop"])
+        #expect(
+            events.map(\.name) == ["message_start", "content_block_start", "ping"]
+                + Array(repeating: "content_block_delta", count: words) + [
+                    "content_block_stop", "message_delta", "message_stop",
+                ])
         let start = try #require(events.first?.data["message"])
         #expect(start["id"]?.string?.hasPrefix("msg_") == true)
         #expect(start["content"] == .array([]))
         #expect(start["stop_reason"]?.isNull == true)
-        #expect(start["usage"] == .object(["input_tokens": plain["usage"]?["input_tokens"] ?? .null, "output_tokens": .number(0)]))
-        #expect(events[1].data == .object(["type": .string("content_block_start"), "index": .number(0),
-                                           "content_block": .object(["type": .string("text"), "text": .string("")])]))
+        #expect(
+            start["usage"]
+                == .object(["input_tokens": plain["usage"]?["input_tokens"] ?? .null, "output_tokens": .number(0)]))
+        #expect(
+            events[1].data
+                == .object([
+                    "type": .string("content_block_start"), "index": .number(0),
+                    "content_block": .object(["type": .string("text"), "text": .string("")]),
+                ]))
         let deltas = events.filter { $0.name == "content_block_delta" }
-        #expect(deltas.allSatisfy { $0.data["index"]?.number == 0 && $0.data["delta"]?["type"]?.string == "text_delta" })
+        #expect(
+            deltas.allSatisfy { $0.data["index"]?.number == 0 && $0.data["delta"]?["type"]?.string == "text_delta" })
         #expect(deltas.compactMap { $0.data["delta"]?["text"]?.string }.joined() == expected)
         let delta = try #require(events.first { $0.name == "message_delta" }?.data)
         #expect(delta["delta"] == .object(["stop_reason": .string("end_turn"), "stop_sequence": .null]))
@@ -155,11 +178,17 @@ import Testing
     }
 
     @Test func streamCutAtMaxTokens() throws {
-        let response = APIHarness().post("/v1/messages", Self.user("Well, my boyfriend made me come here.", #""max_tokens":2,"stream":true"#))
+        let response = APIHarness().post(
+            "/v1/messages", Self.user("Well, my boyfriend made me come here.", #""max_tokens":2,"stream":true"#))
         let events = try #require(namedEvents(response.text))
-        #expect(events.filter { $0.name == "content_block_delta" }.compactMap { $0.data["delta"]?["text"]?.string }.joined() == "YOUR BOYFRIEND")
+        #expect(
+            events.filter { $0.name == "content_block_delta" }.compactMap { $0.data["delta"]?["text"]?.string }.joined()
+                == "YOUR BOYFRIEND")
         #expect(events.first { $0.name == "message_delta" }?.data["delta"]?["stop_reason"]?.string == "max_tokens")
-        let empty = try #require(namedEvents(APIHarness().post("/v1/messages", Self.user("Men are all alike.", #""max_tokens":0,"stream":true"#)).text))
+        let empty = try #require(
+            namedEvents(
+                APIHarness().post("/v1/messages", Self.user("Men are all alike.", #""max_tokens":0,"stream":true"#))
+                    .text))
         #expect(empty.map(\.name) == ["message_start", "ping", "message_delta", "message_stop"])
     }
 
@@ -171,39 +200,77 @@ import Testing
         (#"{"max_tokens":5,"messages":"hi"}"#, "messages must be a non-empty array of message objects"),
         (#"{"max_tokens":5,"messages":[5]}"#, "messages[0] must be a message object"),
         (#"{"max_tokens":5,"messages":[{"content":"hi"}]}"#, "messages[0].role is required: user or assistant"),
-        (#"{"max_tokens":5,"messages":[{"role":"system","content":"hi"}]}"#, "messages[0].role 'system' is not a valid role; use user or assistant (the system prompt goes in system)"),
+        (
+            #"{"max_tokens":5,"messages":[{"role":"system","content":"hi"}]}"#,
+            "messages[0].role 'system' is not a valid role; use user or assistant (the system prompt goes in system)"
+        ),
         (#"{"max_tokens":5,"messages":[{"role":"user"}]}"#, "messages[0].content is required"),
-        (#"{"max_tokens":5,"messages":[{"role":"user","content":7}]}"#, "messages[0].content must be a string or a list of content blocks"),
-        (#"{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":false}]}]}"#, "messages[0].content[0].text must be a string"),
-        (#"{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"text"}]}]}"#, "messages[0].content[0].text is required for a text part"),
-        (#"{"max_tokens":5,"system":5,"messages":[{"role":"user","content":"hi"}]}"#, "system must be a string or a list of text blocks"),
+        (
+            #"{"max_tokens":5,"messages":[{"role":"user","content":7}]}"#,
+            "messages[0].content must be a string or a list of content blocks"
+        ),
+        (
+            #"{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"text","text":false}]}]}"#,
+            "messages[0].content[0].text must be a string"
+        ),
+        (
+            #"{"max_tokens":5,"messages":[{"role":"user","content":[{"type":"text"}]}]}"#,
+            "messages[0].content[0].text is required for a text part"
+        ),
+        (
+            #"{"max_tokens":5,"system":5,"messages":[{"role":"user","content":"hi"}]}"#,
+            "system must be a string or a list of text blocks"
+        ),
         (#"{"max_tokens":-1,"messages":[{"role":"user","content":"hi"}]}"#, "max_tokens must be at least 0"),
         (#"{"max_tokens":"5","messages":[{"role":"user","content":"hi"}]}"#, "max_tokens must be an integer"),
-        (#"{"max_tokens":5,"stream":"no","messages":[{"role":"user","content":"hi"}]}"#, "stream must be true or false"),
-        (#"{"max_tokens":5,"stop_sequences":"STOP","messages":[{"role":"user","content":"hi"}]}"#, "stop_sequences must be a list of strings"),
-        (#"{"max_tokens":5,"metadata":{"user_id":5},"messages":[{"role":"user","content":"hi"}]}"#, "metadata.user_id must be a string"),
+        (
+            #"{"max_tokens":5,"stream":"no","messages":[{"role":"user","content":"hi"}]}"#,
+            "stream must be true or false"
+        ),
+        (
+            #"{"max_tokens":5,"stop_sequences":"STOP","messages":[{"role":"user","content":"hi"}]}"#,
+            "stop_sequences must be a list of strings"
+        ),
+        (
+            #"{"max_tokens":5,"metadata":{"user_id":5},"messages":[{"role":"user","content":"hi"}]}"#,
+            "metadata.user_id must be a string"
+        ),
         (#"{"max_tokens":5,"top_k":0.5,"messages":[{"role":"user","content":"hi"}]}"#, "top_k must be an integer"),
-        (#"{"max_tokens":5,"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"hi"}]}"#, "tool_choice.type cannot be 'any': ELIZA has no tools"),
-        (#"{"max_tokens":5,"tool_choice":{"type":"tool","name":"f"},"messages":[{"role":"user","content":"hi"}]}"#, "tool_choice.type cannot be 'tool'"),
-        (#"{"max_tokens":5,"tool_choice":"auto","messages":[{"role":"user","content":"hi"}]}"#, "tool_choice must be an object"),
+        (
+            #"{"max_tokens":5,"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"hi"}]}"#,
+            "tool_choice.type cannot be 'any': ELIZA has no tools"
+        ),
+        (
+            #"{"max_tokens":5,"tool_choice":{"type":"tool","name":"f"},"messages":[{"role":"user","content":"hi"}]}"#,
+            "tool_choice.type cannot be 'tool'"
+        ),
+        (
+            #"{"max_tokens":5,"tool_choice":"auto","messages":[{"role":"user","content":"hi"}]}"#,
+            "tool_choice must be an object"
+        ),
         (#"{"max_tokens":5,"model":1,"messages":[{"role":"user","content":"hi"}]}"#, "model must be a string"),
         ("", "the request body is empty"),
         ("{", "the request body is not valid JSON"),
         ("[]", "the request body must be a JSON object"),
     ])
     func badInputIsAnAnthropic400(body: String, message: String) throws {
-        try expectAnthropicError(APIHarness().post("/v1/messages", body), status: 400, type: "invalid_request_error", message)
+        try expectAnthropicError(
+            APIHarness().post("/v1/messages", body), status: 400, type: "invalid_request_error", message)
     }
 
     @Test func countTokensErrorsAreAnthropicToo() throws {
-        try expectAnthropicError(APIHarness().post("/v1/messages/count_tokens", #"{"messages":[{"role":"bot","content":"x"}]}"#),
-                                 status: 400, type: "invalid_request_error", "messages[0].role 'bot' is not a valid role")
+        try expectAnthropicError(
+            APIHarness().post("/v1/messages/count_tokens", #"{"messages":[{"role":"bot","content":"x"}]}"#),
+            status: 400, type: "invalid_request_error", "messages[0].role 'bot' is not a valid role")
     }
 
     @Test func stepBudgetIsAnAnthropic422() throws {
         let harness = APIHarness { $0.limits.transformations = 3 }
-        let response = harness.post("/v1/messages", #"{"model":"eliza-palindrome","max_tokens":5,"messages":[{"role":"user","content":"PALP A B B A"}]}"#)
-        try expectAnthropicError(response, status: 422, type: "invalid_request_error", "messages[0].content", "step budget")
+        let response = harness.post(
+            "/v1/messages",
+            #"{"model":"eliza-palindrome","max_tokens":5,"messages":[{"role":"user","content":"PALP A B B A"}]}"#)
+        try expectAnthropicError(
+            response, status: 422, type: "invalid_request_error", "messages[0].content", "step budget")
     }
 
     // MARK: The API key, and refusals on the Messages paths
@@ -213,7 +280,9 @@ import Testing
     @Test(arguments: [HTTPHeader("x-api-key", key), HTTPHeader("authorization", "Bearer \(key)")])
     func eitherHeaderCarriesTheKey(header: HTTPHeader) throws {
         let harness = APIHarness { $0.apiKey = Self.key }
-        let response = harness.post("/v1/messages", Self.user("Men are all alike."), headers: [header, HTTPHeader("anthropic-version", "2023-06-01")])
+        let response = harness.post(
+            "/v1/messages", Self.user("Men are all alike."),
+            headers: [header, HTTPHeader("anthropic-version", "2023-06-01")])
         #expect(response.status == 200)
         // The key headers are accepted on every route, not only the Anthropic ones.
         #expect(harness.chat(userBody("Men are all alike."), headers: [header]).status == 200)
@@ -224,20 +293,25 @@ import Testing
             $0.apiKey = Self.key
             $0.allowList = allowList("203.0.113.0/24")
         }
-        let missing = try expectAnthropicError(harness.post("/v1/messages", Self.user("hi")), status: 401, type: "authentication_error",
-                                               "missing API key")
+        let missing = try expectAnthropicError(
+            harness.post("/v1/messages", Self.user("hi")), status: 401, type: "authentication_error",
+            "missing API key")
         #expect(missing.contains("x-api-key"))
-        try expectAnthropicError(harness.post("/v1/messages", Self.user("hi"), headers: [HTTPHeader("x-api-key", "wrong")]),
-                                 status: 401, type: "authentication_error", "incorrect API key")
+        try expectAnthropicError(
+            harness.post("/v1/messages", Self.user("hi"), headers: [HTTPHeader("x-api-key", "wrong")]),
+            status: 401, type: "authentication_error", "incorrect API key")
         let denied = harness.handle(.chat(Self.user("hi"), path: "/v1/messages", callerIP: "192.0.2.1"))
         try expectAnthropicError(denied, status: 403, type: "permission_error", "not allowed")
         let authed = [HTTPHeader("x-api-key", Self.key)]
-        try expectAnthropicError(harness.post("/v1/messages/batches", "{}", headers: authed), status: 404, type: "not_found_error",
-                                 "no route for POST /v1/messages/batches")
+        try expectAnthropicError(
+            harness.post("/v1/messages/batches", "{}", headers: authed), status: 404, type: "not_found_error",
+            "no route for POST /v1/messages/batches")
         let wrongMethod = harness.handle(.get("/v1/messages", headers: authed))
-        try expectAnthropicError(wrongMethod, status: 405, type: "invalid_request_error", "GET is not allowed on /v1/messages; use POST")
+        try expectAnthropicError(
+            wrongMethod, status: 405, type: "invalid_request_error", "GET is not allowed on /v1/messages; use POST")
         #expect(wrongMethod.header("allow") == "POST")
         // Other paths keep OpenAI's shape.
-        try expectOpenAIError(harness.post("/v1/responses", "{}"), status: 401, type: "authentication_error", "missing API key")
+        try expectOpenAIError(
+            harness.post("/v1/responses", "{}"), status: 401, type: "authentication_error", "missing API key")
     }
 }

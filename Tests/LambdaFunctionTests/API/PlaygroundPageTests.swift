@@ -2,8 +2,9 @@ import ElizaHTTP
 import ElizaScripts
 import ElizaWeb
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// The playground: `GET /` and `GET /favicon.ico` (README, "The playground"), and the models list's
 /// `eliza` member the page reads each script's greeting from. The page itself runs in a real browser

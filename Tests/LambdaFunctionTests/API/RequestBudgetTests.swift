@@ -1,20 +1,25 @@
-@testable import ElizaBench
 import ElizaHTTP
 import ElizaScripts
 import ElizaVM
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import ElizaBench
+@testable import LambdaFunction
 
 /// One budget per request (`RequestBudget`, `RequestLimits`): every user message replayed and every
 /// choice draw on it, and a response's size is known, and admitted, before it is built.
 @Suite struct RequestBudgetTests {
     /// The outcome of `body` under `configure`d limits, the response checked against the limit.
-    static func handle(_ body: String, sourceLocation: SourceLocation = #_sourceLocation,
-                       _ configure: (inout RequestLimits) -> Void = { _ in }) -> ElizaAPI.HandledRequest {
+    static func handle(
+        _ body: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ configure: (inout RequestLimits) -> Void = { _ in }
+    ) -> ElizaAPI.HandledRequest {
         let harness = APIHarness { configure(&$0.limits) }
         let outcome = harness.api.handle(.chat(body))
-        #expect(outcome.response.body.count <= harness.api.configuration.limits.responseBytes, sourceLocation: sourceLocation)
+        #expect(
+            outcome.response.body.count <= harness.api.configuration.limits.responseBytes,
+            sourceLocation: sourceLocation)
         return outcome
     }
 
@@ -31,17 +36,19 @@ import Testing
         let two = chatBody([("user", tape), ("user", tape)], model: "eliza-palindrome")
         #expect(Self.handle(two).response.status == 200, "within the default limits")
         let byTransformations = Self.handle(two) { $0.transformations = single.transformations + 1 }
-        try expectOpenAIError(byTransformations.response, status: 422, type: "invalid_request_error", "messages[1].content",
-                              "the limit of \(single.transformations + 1) transformations (ELIZA_MAX_TRANSFORMATIONS)",
-                              "shared by all the user messages of a request")
+        try expectOpenAIError(
+            byTransformations.response, status: 422, type: "invalid_request_error", "messages[1].content",
+            "the limit of \(single.transformations + 1) transformations (ELIZA_MAX_TRANSFORMATIONS)",
+            "shared by all the user messages of a request")
         #expect(byTransformations.usage?.transformations == single.transformations + 1)
         let error = try byTransformations.response.json()["error"]
         #expect(error?["param"]?.string == "messages[1].content")
         #expect(error?["code"]?.string == "step_budget_exhausted")
 
         let byWords = Self.handle(two) { $0.wordOperations = single.wordOperations + 1 }
-        try expectOpenAIError(byWords.response, status: 422, type: "invalid_request_error", "messages[1].content",
-                              "the limit of \(single.wordOperations + 1) word operations (ELIZA_MAX_WORD_OPERATIONS)")
+        try expectOpenAIError(
+            byWords.response, status: 422, type: "invalid_request_error", "messages[1].content",
+            "the limit of \(single.wordOperations + 1) word operations (ELIZA_MAX_WORD_OPERATIONS)")
         #expect(try byWords.response.json()["error"]?["code"]?.string == "step_budget_exhausted")
     }
 
@@ -61,11 +68,15 @@ import Testing
     // MARK: Input
 
     @Test func userMessagesAreCounted() throws {
-        let messages = [("system", "be brief"), ("user", "hello"), ("assistant", "HI"), ("user", "hello"), ("user", "hello")]
-        #expect(Self.handle(chatBody(messages)) { $0.inputMessages = 3 }.response.status == 200, "only user messages count")
+        let messages = [
+            ("system", "be brief"), ("user", "hello"), ("assistant", "HI"), ("user", "hello"), ("user", "hello"),
+        ]
+        #expect(
+            Self.handle(chatBody(messages)) { $0.inputMessages = 3 }.response.status == 200, "only user messages count")
         let refused = Self.handle(chatBody(messages)) { $0.inputMessages = 2 }
-        try expectOpenAIError(refused.response, status: 422, type: "invalid_request_error",
-                              "messages holds 3 user messages to replay", "the limit of 2 user messages (ELIZA_MAX_INPUT_MESSAGES)")
+        try expectOpenAIError(
+            refused.response, status: 422, type: "invalid_request_error",
+            "messages holds 3 user messages to replay", "the limit of 2 user messages (ELIZA_MAX_INPUT_MESSAGES)")
         let error = try refused.response.json()["error"]
         #expect(error?["param"]?.string == "messages")
         #expect(error?["code"]?.string == "input_too_large")
@@ -74,11 +85,13 @@ import Testing
 
     /// The bytes of all the user messages together; other roles are not replayed and do not count.
     @Test func userTextIsCountedInBytesAcrossMessages() throws {
-        let messages = [("user", "ÉÉÉÉÉ"), ("system", String(repeating: "x", count: 500)), ("user", "hello")]  // 10 + 5 bytes
+        // 10 + 5 bytes
+        let messages = [("user", "ÉÉÉÉÉ"), ("system", String(repeating: "x", count: 500)), ("user", "hello")]
         #expect(Self.handle(chatBody(messages)) { $0.inputBytes = 15 }.response.status == 200)
         let refused = Self.handle(chatBody(messages)) { $0.inputBytes = 14 }
-        try expectOpenAIError(refused.response, status: 422, type: "invalid_request_error",
-                              "hold 15 bytes of text to replay", "the limit of 14 bytes (ELIZA_MAX_INPUT_BYTES)")
+        try expectOpenAIError(
+            refused.response, status: 422, type: "invalid_request_error",
+            "hold 15 bytes of text to replay", "the limit of 14 bytes (ELIZA_MAX_INPUT_BYTES)")
         #expect(refused.usage?.inputBytes == 15)
     }
 
@@ -89,25 +102,35 @@ import Testing
         let answered = Self.handle(body)
         let reply = try #require(answered.response.json()["choices"]?[0]?["message"]?["content"]?.string)
         let full = try #require(answered.usage)
-        #expect(full.replyBytes == reply.utf8.count && reply.split(separator: " ").filter { $0 == "VERY" }.count == 50, "\(reply)")
+        #expect(
+            full.replyBytes == reply.utf8.count && reply.split(separator: " ").filter { $0 == "VERY" }.count == 50,
+            "\(reply)")
         let refused = Self.handle(body) { $0.replyBytes = full.replyBytes - 1 }
-        try expectOpenAIError(refused.response, status: 422, type: "invalid_request_error",
-                              "the reply would be \(full.replyBytes) bytes", "the limit of \(full.replyBytes - 1) bytes (ELIZA_MAX_REPLY_BYTES)")
+        try expectOpenAIError(
+            refused.response, status: 422, type: "invalid_request_error",
+            "the reply would be \(full.replyBytes) bytes",
+            "the limit of \(full.replyBytes - 1) bytes (ELIZA_MAX_REPLY_BYTES)")
         #expect(try refused.response.json()["error"]?["code"]?.string == "reply_too_large")
         // max_tokens cuts the reply before it is measured.
-        let cut = Self.handle(userBody("I am " + repeated("very", 50), #""max_tokens":6"#)) { $0.replyBytes = full.replyBytes - 1 }
-        #expect(try cut.response.json()["choices"]?[0]?["message"]?["content"]?.string
-                    == reply.split(separator: " ").prefix(6).joined(separator: " "))
+        let cut = Self.handle(userBody("I am " + repeated("very", 50), #""max_tokens":6"#)) {
+            $0.replyBytes = full.replyBytes - 1
+        }
+        #expect(
+            try cut.response.json()["choices"]?[0]?["message"]?["content"]?.string
+                == reply.split(separator: " ").prefix(6).joined(separator: " "))
     }
 
     /// The size admitted is the size built, to the byte, for every shape of response: so a limit of
     /// exactly that size admits it and one byte less refuses it.
-    @Test(arguments: [
-        #""n":1"#, #""n":16"#, #""n":11,"max_tokens":3"#, #""stream":true"#, #""stream":true,"n":16"#,
-        #""stream":true,"n":12,"stream_options":{"include_usage":true}"#,
-    ], [
-        "Men are all alike.", "I am \"quoted\" \\ back\\slashed \u{1} \u{1F} é 가 😀", "I am " + repeated("x y", 300), "",
-    ])
+    @Test(
+        arguments: [
+            #""n":1"#, #""n":16"#, #""n":11,"max_tokens":3"#, #""stream":true"#, #""stream":true,"n":16"#,
+            #""stream":true,"n":12,"stream_options":{"include_usage":true}"#,
+        ],
+        [
+            "Men are all alike.", "I am \"quoted\" \\ back\\slashed \u{1} \u{1F} é 가 😀", "I am " + repeated("x y", 300),
+            "",
+        ])
     func theResponseSizeIsKnownBeforeItIsBuilt(extra: String, text: String) throws {
         let body = userBody(text, extra)
         let outcome = Self.handle(body)
@@ -116,8 +139,9 @@ import Testing
         #expect(size == outcome.response.body.count)
         #expect(Self.handle(body) { $0.responseBytes = size }.response.status == 200)
         let refused = Self.handle(body) { $0.responseBytes = size - 1 }
-        try expectOpenAIError(refused.response, status: 422, type: "invalid_request_error",
-                              "the response would be \(size) bytes", "the limit of \(size - 1) bytes (ELIZA_MAX_RESPONSE_BYTES)")
+        try expectOpenAIError(
+            refused.response, status: 422, type: "invalid_request_error",
+            "the response would be \(size) bytes", "the limit of \(size - 1) bytes (ELIZA_MAX_RESPONSE_BYTES)")
         #expect(try refused.response.json()["error"]?["code"]?.string == "response_too_large")
     }
 
@@ -138,15 +162,18 @@ import Testing
 
     // MARK: model
 
-    @Test(arguments: [(String(repeating: "m", count: 256), 200), (String(repeating: "é", count: 128), 200),
-                      (String(repeating: "m", count: 257), 400), (String(repeating: "é", count: 128) + "m", 400),
-                      ("a" + String(repeating: "\u{301}", count: 20_000), 400)])
+    @Test(arguments: [
+        (String(repeating: "m", count: 256), 200), (String(repeating: "é", count: 128), 200),
+        (String(repeating: "m", count: 257), 400), (String(repeating: "é", count: 128) + "m", 400),
+        ("a" + String(repeating: "\u{301}", count: 20_000), 400),
+    ])
     func theModelIsCappedInBytes(model: String, status: Int) throws {
         let response = APIHarness().chat(userBody("Men are all alike.", model: model))
         #expect(response.status == status)
         if status == 400 {
-            try expectOpenAIError(response, status: 400, type: "invalid_request_error",
-                                  "model is \(model.utf8.count) bytes long; the limit is 256 bytes")
+            try expectOpenAIError(
+                response, status: 400, type: "invalid_request_error",
+                "model is \(model.utf8.count) bytes long; the limit is 256 bytes")
             #expect(try response.json()["error"]?["param"]?.string == "model")
         } else {
             #expect(try response.json()["model"]?.string == model)
@@ -165,9 +192,11 @@ import Testing
         let testCase = try #require(Self.worstCases.first { $0.name == name })
         #expect(testCase.body.count <= 1_048_576)
         let harness = APIHarness()
-        let outcome = harness.api.handle(HTTPRequest(method: "POST", path: "/v1/chat/completions",
-                                                     headers: [HTTPHeader("content-type", "application/json")],
-                                                     body: testCase.body, callerIP: "127.0.0.1"))
+        let outcome = harness.api.handle(
+            HTTPRequest(
+                method: "POST", path: "/v1/chat/completions",
+                headers: [HTTPHeader("content-type", "application/json")],
+                body: testCase.body, callerIP: "127.0.0.1"))
         #expect(outcome.response.status == testCase.status, "\(outcome.response.text.prefix(500))")
         #expect(outcome.response.body.count <= RequestLimits().responseBytes)
         if let usage = outcome.usage {
@@ -183,16 +212,19 @@ import Testing
         let cases = Dictionary(uniqueKeysWithValues: Self.worstCases.map { ($0.name, $0) })
         func outcome(_ name: String) throws -> ElizaAPI.HandledRequest {
             let testCase = try #require(cases[name], "no case \(name)")
-            return APIHarness().api.handle(HTTPRequest(method: "POST", path: "/v1/chat/completions", headers: [],
-                                                       body: testCase.body, callerIP: "127.0.0.1"))
+            return APIHarness().api.handle(
+                HTTPRequest(
+                    method: "POST", path: "/v1/chat/completions", headers: [],
+                    body: testCase.body, callerIP: "127.0.0.1"))
         }
         let model = try outcome("issue: 64 KiB model, stream, n=16, 30,000-char message")
         try expectOpenAIError(model.response, status: 400, type: "invalid_request_error", "model is 65536 bytes long")
         #expect(model.usage == nil, "refused before any work")
 
         let palindromes = try outcome("issue: 50 x 320-cell palindrome")
-        try expectOpenAIError(palindromes.response, status: 422, type: "invalid_request_error", "messages[0].content",
-                              "word operations (ELIZA_MAX_WORD_OPERATIONS)")
+        try expectOpenAIError(
+            palindromes.response, status: 422, type: "invalid_request_error", "messages[0].content",
+            "word operations (ELIZA_MAX_WORD_OPERATIONS)")
         let spent = try #require(palindromes.usage)
         // The VM checks its word count after each rule's decomposition attempts (and a PRE's words at
         // the next check), so the count can pass the limit by one rule's attempts on the text.
@@ -200,8 +232,9 @@ import Testing
         #expect(spent.wordOperations > limit && spent.wordOperations < limit + 10 * 400)
 
         let remember = try outcome("issue: 50 x remember x 2,000 into DOCTOR")
-        try expectOpenAIError(remember.response, status: 422, type: "invalid_request_error",
-                              "(ELIZA_MAX_INPUT_BYTES)")
+        try expectOpenAIError(
+            remember.response, status: 422, type: "invalid_request_error",
+            "(ELIZA_MAX_INPUT_BYTES)")
         #expect(remember.usage?.wordOperations == 0)
     }
 
@@ -219,7 +252,11 @@ import Testing
     }
 
     struct TuringCases: Decodable {
-        struct Case: Decodable { var script: String; var user: String; var eliza: String }
+        struct Case: Decodable {
+            var script: String
+            var user: String
+            var eliza: String
+        }
         var cases: [Case]
     }
 

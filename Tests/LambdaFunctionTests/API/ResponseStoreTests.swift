@@ -1,16 +1,18 @@
-@testable import LambdaFunction
 import Synchronization
 import Testing
+
+@testable import LambdaFunction
 
 /// The local server's bounded memory of responses.
 @Suite struct ResponseStoreTests {
     static func response(_ id: String, text: String = "IN WHAT WAY") -> ResponseObject {
         var conversation = Conversation()
         conversation.user("Men are all alike.", field: "input")
-        return ResponseObject(id: id, createdAt: 0, model: "eliza", messageID: "msg_" + id,
-                              answer: Answer(text: text, isCut: false, inputTokens: 4, outputTokens: 3),
-                              instructions: nil, maxOutputTokens: nil, previousResponseID: nil, store: true, metadata: [],
-                              toolChoice: "auto", parallelToolCalls: true, conversation: conversation)
+        return ResponseObject(
+            id: id, createdAt: 0, model: "eliza", messageID: "msg_" + id,
+            answer: Answer(text: text, isCut: false, inputTokens: 4, outputTokens: 3),
+            instructions: nil, maxOutputTokens: nil, previousResponseID: nil, store: true, metadata: [],
+            toolChoice: "auto", parallelToolCalls: true, conversation: conversation)
     }
 
     @Test func keepsAndForgets() {

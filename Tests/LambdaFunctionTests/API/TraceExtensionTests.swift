@@ -2,8 +2,9 @@ import ElizaHTTP
 import ElizaScripts
 import ElizaVM
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// The trace extension: `"eliza": {"trace": true}` in a chat-completion request, the VM's trace of
 /// the reply in the response's `eliza.trace` (README, "The trace extension").
@@ -38,7 +39,8 @@ import Testing
             let plain = try harness.chat(userBody("Men are all alike.", extra)).json()
             #expect(plain["eliza"] == nil, "\(extra)")
             #expect(plain["choices"]?[0]?["message"]?["content"]?.string == "IN WHAT WAY")
-            let stream = harness.chat(userBody("Men are all alike.", extra + (extra.isEmpty ? "" : ",") + #""stream":true"#))
+            let stream = harness.chat(
+                userBody("Men are all alike.", extra + (extra.isEmpty ? "" : ",") + #""stream":true"#))
             #expect(!stream.text.contains("\"eliza\":"), "\(extra)")
         }
     }
@@ -70,7 +72,8 @@ import Testing
     }
 
     @Test func unknownMembersOfTheExtensionAreIgnored() throws {
-        let json = try APIHarness().chat(userBody("Men are all alike.", #""eliza":{"trace":true,"colour":"green"}"#)).json()
+        let json = try APIHarness().chat(userBody("Men are all alike.", #""eliza":{"trace":true,"colour":"green"}"#))
+            .json()
         #expect(try !Self.events(json).isEmpty)
     }
 
@@ -128,19 +131,27 @@ import Testing
     }
 
     @Test func preMemoryAndRecallAreTraced() throws {
-        let pre = try Self.events(APIHarness().chat(chatBody(Self.cacmMessages(upTo: 4), #""eliza":{"trace":true}"#)).json())
+        let pre = try Self.events(
+            APIHarness().chat(chatBody(Self.cacmMessages(upTo: 4), #""eliza":{"trace":true}"#)).json())
         let rewrite = try #require(pre.first { $0["event"]?.string == "pre" })
         #expect(rewrite["to"]?.string == "I")
-        #expect(rewrite["text"]?.array?.compactMap(\.string) == ["YOU", "ARE", "DEPRESSED", "MUCH", "OF", "THE", "TIME"])
+        #expect(
+            rewrite["text"]?.array?.compactMap(\.string) == ["YOU", "ARE", "DEPRESSED", "MUCH", "OF", "THE", "TIME"])
 
-        let laid = try Self.events(APIHarness().chat(chatBody(Self.cacmMessages(upTo: 3), #""eliza":{"trace":true}"#)).json())
+        let laid = try Self.events(
+            APIHarness().chat(chatBody(Self.cacmMessages(upTo: 3), #""eliza":{"trace":true}"#)).json())
         let memory = try #require(laid.first { $0["event"]?.string == "memory_laid" })
-        #expect(memory["memory"]?.string == "DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR BOYFRIEND MADE YOU COME HERE")
+        #expect(
+            memory["memory"]?.string
+                == "DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR BOYFRIEND MADE YOU COME HERE")
         #expect(memory["hash"]?.number == 3)
 
-        let recalled = try Self.events(APIHarness().chat(chatBody(Self.cacmMessages(upTo: 15), #""eliza":{"trace":true}"#)).json())
+        let recalled = try Self.events(
+            APIHarness().chat(chatBody(Self.cacmMessages(upTo: 15), #""eliza":{"trace":true}"#)).json())
         let recall = try #require(recalled.first { $0["event"]?.string == "memory_recalled" })
-        #expect(recall["memory"]?.string == "DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR BOYFRIEND MADE YOU COME HERE")
+        #expect(
+            recall["memory"]?.string
+                == "DOES THAT HAVE ANYTHING TO DO WITH THE FACT THAT YOUR BOYFRIEND MADE YOU COME HERE")
         #expect(recall["remaining"]?.number == 4)
     }
 
@@ -219,7 +230,10 @@ import Testing
 
     @Test(arguments: [1, 3])
     func aStreamCarriesTheTraceOnItsLastFinishChunk(choices: Int) throws {
-        let response = APIHarness().chat(userBody("Men are all alike.", #""stream":true,"n":\#(choices),"stream_options":{"include_usage":true},"eliza":{"trace":true}"#))
+        let response = APIHarness().chat(
+            userBody(
+                "Men are all alike.",
+                #""stream":true,"n":\#(choices),"stream_options":{"include_usage":true},"eliza":{"trace":true}"#))
         #expect(response.status == 200)
         let payloads = try #require(eventPayloads(response.text))
         #expect(payloads.last == "[DONE]")
@@ -231,7 +245,9 @@ import Testing
         let events = try Self.events(chunks[try #require(traced.first)])
         #expect(events.contains { $0["event"]?.string == "link" && $0["to"]?.string == "DIT" })
         // The text still streams as before.
-        let text = chunks.compactMap { $0["choices"]?[0]?["index"]?.number == 0 ? $0["choices"]?[0]?["delta"]?["content"]?.string : nil }.joined()
+        let text = chunks.compactMap {
+            $0["choices"]?[0]?["index"]?.number == 0 ? $0["choices"]?[0]?["delta"]?["content"]?.string : nil
+        }.joined()
         #expect(text == "IN WHAT WAY")
     }
 

@@ -1,6 +1,7 @@
 import ElizaVM
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// `Configuration.load(arguments:environment:)`: flags over environment over defaults; a bad value is
 /// an error naming the variable or flag and the value, never a silent default.
@@ -53,18 +54,27 @@ import Testing
         #expect(config.allowList.description == "10.0.0.0/8")
         #expect(config.logLevel == .debug)
         #expect(config.logPreviewBytes == 40)
-        #expect(config.limits == RequestLimits(transformations: 50, wordOperations: 600, inputBytes: 700, inputMessages: 8,
-                                               replyBytes: 900, responseBytes: 5000))
-        #expect(config.limits.stepBudget == StepBudget(transformations: 50, wordOperations: 600, textWords: RequestLimits.textWords,
-                                                      scope: .perSession))
+        #expect(
+            config.limits
+                == RequestLimits(
+                    transformations: 50, wordOperations: 600, inputBytes: 700, inputMessages: 8,
+                    replyBytes: 900, responseBytes: 5000))
+        #expect(
+            config.limits.stepBudget
+                == StepBudget(
+                    transformations: 50, wordOperations: 600, textWords: RequestLimits.textWords,
+                    scope: .perSession))
         #expect(Entry.runtimeAPIAddress(Self.environment) == "127.0.0.1:9001")
     }
 
     @Test func flagsWinOverTheEnvironment() throws {
-        let config = try Configuration.load(arguments: ["--host", "127.0.0.2", "--port", "7000", "--api-key", "flag-key",
-                                                        "--max-body-bytes=4096", "--allowed-caller-cidrs", "203.0.113.0/24,2001:db8::/32",
-                                                        "--log-level=ERROR"],
-                                            environment: Self.environment)
+        let config = try Configuration.load(
+            arguments: [
+                "--host", "127.0.0.2", "--port", "7000", "--api-key", "flag-key",
+                "--max-body-bytes=4096", "--allowed-caller-cidrs", "203.0.113.0/24,2001:db8::/32",
+                "--log-level=ERROR",
+            ],
+            environment: Self.environment)
         #expect(config.host == "127.0.0.2")
         #expect(config.port == 7000)
         #expect(config.apiKey == "flag-key")
@@ -84,32 +94,41 @@ import Testing
     }
 
     @Test func surroundingSpacesAreTolerated() throws {
-        let config = try Configuration.load(arguments: [], environment: ["ELIZA_PORT": " 8080\t", "ELIZA_MAX_BODY_BYTES": " 4096 ",
-                                                                          "LOG_LEVEL": " warn "])
+        let config = try Configuration.load(
+            arguments: [],
+            environment: [
+                "ELIZA_PORT": " 8080\t", "ELIZA_MAX_BODY_BYTES": " 4096 ",
+                "LOG_LEVEL": " warn ",
+            ])
         #expect(config.port == 8080)
         #expect(config.maxBodyBytes == 4096)
         #expect(config.logLevel == .warn)
     }
 
     @Test func awsLambdaLogLevelWinsOverLogLevel() throws {
-        let config = try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_LOG_LEVEL": "WARN", "LOG_LEVEL": "trace"])
+        let config = try Configuration.load(
+            arguments: [], environment: ["AWS_LAMBDA_LOG_LEVEL": "WARN", "LOG_LEVEL": "trace"])
         #expect(config.logLevel == .warn)
     }
 
     /// As `LogLevel.fromEnvironment` documents: a variable that is set but blank counts as unset.
     @Test func blankLogLevelVariableCountsAsUnset() throws {
-        #expect(try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_LOG_LEVEL": " ", "LOG_LEVEL": "trace"]).logLevel == .trace)
+        #expect(
+            try Configuration.load(arguments: [], environment: ["AWS_LAMBDA_LOG_LEVEL": " ", "LOG_LEVEL": "trace"])
+                .logLevel == .trace)
         #expect(try Configuration.load(arguments: [], environment: ["LOG_LEVEL": ""]).logLevel == .info)
     }
 
     @Test func emptyAPIKeyMeansNoKey() throws {
         #expect(try Configuration.load(arguments: [], environment: ["ELIZA_API_KEY": ""]).apiKey == nil)
-        #expect(try Configuration.load(arguments: ["--api-key="], environment: ["ELIZA_API_KEY": "env-key"]).apiKey == nil)
+        #expect(
+            try Configuration.load(arguments: ["--api-key="], environment: ["ELIZA_API_KEY": "env-key"]).apiKey == nil)
         #expect(try Configuration.load(arguments: [], environment: ["ELIZA_API_KEY": "k"]).apiKey == "k")
     }
 
     @Test func blankAllowListAllowsEveryoneAndHostBitsWarn() throws {
-        #expect(try Configuration.load(arguments: [], environment: ["ALLOWED_CALLER_CIDRS": " , "]).allowList.isAllowAll)
+        #expect(
+            try Configuration.load(arguments: [], environment: ["ALLOWED_CALLER_CIDRS": " , "]).allowList.isAllowAll)
         let config = try Configuration.load(arguments: [], environment: ["ALLOWED_CALLER_CIDRS": "203.0.113.7/24"])
         #expect(config.allowList.description == "203.0.113.0/24")
         #expect(config.allowListWarnings.count == 1)
@@ -123,57 +142,68 @@ import Testing
 
     // MARK: Bad values
 
-    @Test(arguments: [
-        ([], ["ELIZA_PORT": "http"], ["ELIZA_PORT", "'http'"]),
-        ([], ["ELIZA_PORT": ""], ["ELIZA_PORT", "''"]),
-        ([], ["ELIZA_PORT": "65536"], ["ELIZA_PORT", "65536"]),
-        (["--port", "-1"], [:], ["--port", "-1"]),
-        (["--port=80.5"], ["ELIZA_PORT": "8080"], ["--port", "80.5"]),
-        ([], ["ELIZA_HOST": ""], ["ELIZA_HOST"]),
-        ([], ["ELIZA_HOST": "   "], ["ELIZA_HOST"]),
-        ([], ["ELIZA_HOST": "example.com"], ["ELIZA_HOST", "example.com"]),
-        (["--host", "127.0.0.1:8080"], [:], ["--host", "127.0.0.1:8080"]),
-        (["--host", "256.0.0.1"], [:], ["--host", "256.0.0.1"]),
-        ([], ["ELIZA_MAX_BODY_BYTES": "1MB"], ["ELIZA_MAX_BODY_BYTES", "1MB"]),
-        ([], ["ELIZA_MAX_BODY_BYTES": "100"], ["ELIZA_MAX_BODY_BYTES", "100"]),
-        (["--max-body-bytes", "7000000"], [:], ["--max-body-bytes", "7000000"]),
-        ([], ["LOG_LEVEL": "loud"], ["LOG_LEVEL", "loud"]),
-        ([], ["AWS_LAMBDA_LOG_LEVEL": "verbose", "LOG_LEVEL": "debug"], ["AWS_LAMBDA_LOG_LEVEL", "verbose"]),
-        (["--log-level", "chatty"], ["LOG_LEVEL": "debug"], ["--log-level", "chatty"]),
-        ([], ["ELIZA_LOG_PREVIEW_BYTES": "-1"], ["ELIZA_LOG_PREVIEW_BYTES", "-1"]),
-        ([], ["ELIZA_LOG_PREVIEW_BYTES": "lots"], ["ELIZA_LOG_PREVIEW_BYTES", "lots"]),
-        ([], ["ELIZA_LOG_PREVIEW_BYTES": "1025"], ["ELIZA_LOG_PREVIEW_BYTES", "1025", "0 to 1024"]),
-        // The old variable is refused, not ignored: a deployment that set it learns of the rename.
-        ([], ["ELIZA_LOG_PREVIEW_CHARS": "80"], ["ELIZA_LOG_PREVIEW_CHARS", "ELIZA_LOG_PREVIEW_BYTES"]),
-        ([], ["ALLOWED_CALLER_CIDRS": "10.0.0.0/33"], ["ALLOWED_CALLER_CIDRS", "10.0.0.0/33"]),
-        ([], ["ALLOWED_CALLER_CIDRS": "203.0.113.0/24, office.example.com"], ["ALLOWED_CALLER_CIDRS", "office.example.com"]),
-        (["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"], [:], ["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"]),
-        ([], ["ELIZA_MAX_TRANSFORMATIONS": "0"], ["ELIZA_MAX_TRANSFORMATIONS", "0"]),
-        ([], ["ELIZA_MAX_TRANSFORMATIONS": "100000001"], ["ELIZA_MAX_TRANSFORMATIONS", "100000001"]),
-        ([], ["ELIZA_MAX_WORD_OPERATIONS": "0"], ["ELIZA_MAX_WORD_OPERATIONS", "'0'"]),
-        ([], ["ELIZA_MAX_WORD_OPERATIONS": "1e6"], ["ELIZA_MAX_WORD_OPERATIONS", "1e6"]),
-        ([], ["ELIZA_MAX_INPUT_BYTES": "0"], ["ELIZA_MAX_INPUT_BYTES", "'0'"]),
-        ([], ["ELIZA_MAX_INPUT_BYTES": "6000001"], ["ELIZA_MAX_INPUT_BYTES", "6000001"]),
-        ([], ["ELIZA_MAX_INPUT_MESSAGES": "none"], ["ELIZA_MAX_INPUT_MESSAGES", "none"]),
-        ([], ["ELIZA_MAX_REPLY_BYTES": "0"], ["ELIZA_MAX_REPLY_BYTES", "'0'"]),
-        ([], ["ELIZA_MAX_RESPONSE_BYTES": "4095"], ["ELIZA_MAX_RESPONSE_BYTES", "4095", "4096 to 2097152"]),
-        // Doubled by the escaping of the API Gateway envelope, more would pass Lambda's 6 MB.
-        ([], ["ELIZA_MAX_RESPONSE_BYTES": "3000000"], ["ELIZA_MAX_RESPONSE_BYTES", "3000000"]),
-        ([], ["ELIZA_READ_TIMEOUT_SECONDS": "0"], ["ELIZA_READ_TIMEOUT_SECONDS", "'0'"]),
-        ([], ["ELIZA_READ_TIMEOUT_SECONDS": "1.5"], ["ELIZA_READ_TIMEOUT_SECONDS", "1.5"]),
-        ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": ""], ["ELIZA_IDLE_TIMEOUT_SECONDS", "''"]),
-        ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": "86401"], ["ELIZA_IDLE_TIMEOUT_SECONDS", "86401"]),
-        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": "yes"], ["ELIZA_ALLOW_DIRECT_INVOCATION", "'yes'", "true or false"]),
-        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": "1"], ["ELIZA_ALLOW_DIRECT_INVOCATION", "'1'"]),
-        ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": ""], ["ELIZA_ALLOW_DIRECT_INVOCATION", "''"]),
-    ] as [([String], [String: String], [String])])
+    @Test(
+        arguments: [
+            ([], ["ELIZA_PORT": "http"], ["ELIZA_PORT", "'http'"]),
+            ([], ["ELIZA_PORT": ""], ["ELIZA_PORT", "''"]),
+            ([], ["ELIZA_PORT": "65536"], ["ELIZA_PORT", "65536"]),
+            (["--port", "-1"], [:], ["--port", "-1"]),
+            (["--port=80.5"], ["ELIZA_PORT": "8080"], ["--port", "80.5"]),
+            ([], ["ELIZA_HOST": ""], ["ELIZA_HOST"]),
+            ([], ["ELIZA_HOST": "   "], ["ELIZA_HOST"]),
+            ([], ["ELIZA_HOST": "example.com"], ["ELIZA_HOST", "example.com"]),
+            (["--host", "127.0.0.1:8080"], [:], ["--host", "127.0.0.1:8080"]),
+            (["--host", "256.0.0.1"], [:], ["--host", "256.0.0.1"]),
+            ([], ["ELIZA_MAX_BODY_BYTES": "1MB"], ["ELIZA_MAX_BODY_BYTES", "1MB"]),
+            ([], ["ELIZA_MAX_BODY_BYTES": "100"], ["ELIZA_MAX_BODY_BYTES", "100"]),
+            (["--max-body-bytes", "7000000"], [:], ["--max-body-bytes", "7000000"]),
+            ([], ["LOG_LEVEL": "loud"], ["LOG_LEVEL", "loud"]),
+            ([], ["AWS_LAMBDA_LOG_LEVEL": "verbose", "LOG_LEVEL": "debug"], ["AWS_LAMBDA_LOG_LEVEL", "verbose"]),
+            (["--log-level", "chatty"], ["LOG_LEVEL": "debug"], ["--log-level", "chatty"]),
+            ([], ["ELIZA_LOG_PREVIEW_BYTES": "-1"], ["ELIZA_LOG_PREVIEW_BYTES", "-1"]),
+            ([], ["ELIZA_LOG_PREVIEW_BYTES": "lots"], ["ELIZA_LOG_PREVIEW_BYTES", "lots"]),
+            ([], ["ELIZA_LOG_PREVIEW_BYTES": "1025"], ["ELIZA_LOG_PREVIEW_BYTES", "1025", "0 to 1024"]),
+            // The old variable is refused, not ignored: a deployment that set it learns of the rename.
+            ([], ["ELIZA_LOG_PREVIEW_CHARS": "80"], ["ELIZA_LOG_PREVIEW_CHARS", "ELIZA_LOG_PREVIEW_BYTES"]),
+            ([], ["ALLOWED_CALLER_CIDRS": "10.0.0.0/33"], ["ALLOWED_CALLER_CIDRS", "10.0.0.0/33"]),
+            (
+                [], ["ALLOWED_CALLER_CIDRS": "203.0.113.0/24, office.example.com"],
+                ["ALLOWED_CALLER_CIDRS", "office.example.com"]
+            ),
+            (
+                ["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"], [:],
+                ["--allowed-caller-cidrs", "10.0.0.0/8;192.168.0.0/16"]
+            ),
+            ([], ["ELIZA_MAX_TRANSFORMATIONS": "0"], ["ELIZA_MAX_TRANSFORMATIONS", "0"]),
+            ([], ["ELIZA_MAX_TRANSFORMATIONS": "100000001"], ["ELIZA_MAX_TRANSFORMATIONS", "100000001"]),
+            ([], ["ELIZA_MAX_WORD_OPERATIONS": "0"], ["ELIZA_MAX_WORD_OPERATIONS", "'0'"]),
+            ([], ["ELIZA_MAX_WORD_OPERATIONS": "1e6"], ["ELIZA_MAX_WORD_OPERATIONS", "1e6"]),
+            ([], ["ELIZA_MAX_INPUT_BYTES": "0"], ["ELIZA_MAX_INPUT_BYTES", "'0'"]),
+            ([], ["ELIZA_MAX_INPUT_BYTES": "6000001"], ["ELIZA_MAX_INPUT_BYTES", "6000001"]),
+            ([], ["ELIZA_MAX_INPUT_MESSAGES": "none"], ["ELIZA_MAX_INPUT_MESSAGES", "none"]),
+            ([], ["ELIZA_MAX_REPLY_BYTES": "0"], ["ELIZA_MAX_REPLY_BYTES", "'0'"]),
+            ([], ["ELIZA_MAX_RESPONSE_BYTES": "4095"], ["ELIZA_MAX_RESPONSE_BYTES", "4095", "4096 to 2097152"]),
+            // Doubled by the escaping of the API Gateway envelope, more would pass Lambda's 6 MB.
+            ([], ["ELIZA_MAX_RESPONSE_BYTES": "3000000"], ["ELIZA_MAX_RESPONSE_BYTES", "3000000"]),
+            ([], ["ELIZA_READ_TIMEOUT_SECONDS": "0"], ["ELIZA_READ_TIMEOUT_SECONDS", "'0'"]),
+            ([], ["ELIZA_READ_TIMEOUT_SECONDS": "1.5"], ["ELIZA_READ_TIMEOUT_SECONDS", "1.5"]),
+            ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": ""], ["ELIZA_IDLE_TIMEOUT_SECONDS", "''"]),
+            ([], ["ELIZA_IDLE_TIMEOUT_SECONDS": "86401"], ["ELIZA_IDLE_TIMEOUT_SECONDS", "86401"]),
+            (
+                [], ["ELIZA_ALLOW_DIRECT_INVOCATION": "yes"],
+                ["ELIZA_ALLOW_DIRECT_INVOCATION", "'yes'", "true or false"]
+            ),
+            ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": "1"], ["ELIZA_ALLOW_DIRECT_INVOCATION", "'1'"]),
+            ([], ["ELIZA_ALLOW_DIRECT_INVOCATION": ""], ["ELIZA_ALLOW_DIRECT_INVOCATION", "''"]),
+        ] as [([String], [String: String], [String])])
     func badValueNamesTheVariableAndTheValue(arguments: [String], environment: [String: String], fragments: [String]) {
         let error = #expect(throws: ConfigurationError.self) {
             try Configuration.load(arguments: arguments, environment: environment)
         }
         #expect(error?.code == .invalidValue)
         for fragment in fragments {
-            #expect(error?.message.contains(fragment) == true, "\(error?.message ?? "no error") should mention \(fragment)")
+            #expect(
+                error?.message.contains(fragment) == true, "\(error?.message ?? "no error") should mention \(fragment)")
         }
         #expect(error?.description == error?.message)
     }
@@ -195,8 +225,11 @@ import Testing
     }
 
     @Test func helpNamesEveryFlagAndVariable() {
-        for name in ["--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level",
-                     "ELIZA_HOST", "ELIZA_PORT", "ELIZA_API_KEY", "ELIZA_MAX_BODY_BYTES", "ALLOWED_CALLER_CIDRS", "AWS_LAMBDA_LOG_LEVEL"] {
+        for name in [
+            "--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level",
+            "ELIZA_HOST", "ELIZA_PORT", "ELIZA_API_KEY", "ELIZA_MAX_BODY_BYTES", "ALLOWED_CALLER_CIDRS",
+            "AWS_LAMBDA_LOG_LEVEL",
+        ] {
             #expect(Configuration.help.contains(name), "\(name)")
         }
     }

@@ -1,7 +1,8 @@
-@testable import ElizaBench
 import ElizaHTTP
-@testable import LambdaFunction
 import Testing
+
+@testable import ElizaBench
+@testable import LambdaFunction
 
 #if canImport(Glibc)
 import Glibc
@@ -72,7 +73,8 @@ import Darwin
         let server = LocalServer.make(configuration: configuration, api: api, threadCount: 1)
         let port = try server.start()
         defer { server.stop() }
-        let head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        let head =
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             + "Expect: 100-continue\r\nContent-Length: 2000\r\n"
 
         let missing = try RawConnection(port: port)
@@ -85,7 +87,8 @@ import Darwin
         let keyed = try RawConnection(port: port)
         keyed.send(head + "Authorization: Bearer sk-right\r\n\r\n")
         #expect(try #require(keyed.readResponse()).status == 100)
-        #expect(log.lines.contains { $0.contains(#""status":401"#) && $0.contains(#""reason":"bad or missing API key""#) })
+        #expect(
+            log.lines.contains { $0.contains(#""status":401"#) && $0.contains(#""reason":"bad or missing API key""#) })
 
         var denying = configuration
         denying.allowList = allowList("203.0.113.0/24")
@@ -101,18 +104,23 @@ import Darwin
     /// A request over the budget is answered with its 4xx, whole, and does not take the server with
     /// it: a normal request sent meanwhile on another connection to the same (single) event loop is
     /// answered too, and so is one after it.
-    @Test(arguments: ["issue: 64 KiB model, stream, n=16, 30,000-char message", "issue: 50 x 320-cell palindrome",
-                      "issue: 50 x remember x 2,000 into DOCTOR", "NEWKEY chain, 4 comparisons a word: like x 12,000",
-                      "echo at the reply limit, n=16, stream"])
+    @Test(arguments: [
+        "issue: 64 KiB model, stream, n=16, 30,000-char message", "issue: 50 x 320-cell palindrome",
+        "issue: 50 x remember x 2,000 into DOCTOR", "NEWKEY chain, 4 comparisons a word: like x 12,000",
+        "echo at the reply limit, n=16, stream",
+    ])
     func aHostileRequestDoesNotStopTheServer(name: String) throws {
         let hostile = try #require(RequestBudgetTests.worstCases.first { $0.name == name })
         let (server, port) = try Self.startServer()
         defer { server.stop() }
 
         func request(_ body: [UInt8]) -> [UInt8] {
-            Array("POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\n\r\n".utf8) + body
+            Array(
+                "POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: \(body.count)\r\n\r\n"
+                    .utf8) + body
         }
-        let normal = request(Array(#"{"model":"eliza","messages":[{"role":"user","content":"Men are all alike."}]}"#.utf8))
+        let normal = request(
+            Array(#"{"model":"eliza","messages":[{"role":"user","content":"Men are all alike."}]}"#.utf8))
         let first = try RawConnection(port: port, timeout: .seconds(30))
         let second = try RawConnection(port: port, timeout: .seconds(30))
         #expect(first.send(request(hostile.body)))
@@ -123,7 +131,9 @@ import Darwin
         #expect(answer.bodyText.contains(#""content":"IN WHAT WAY""#))
         let refused = try #require(first.readResponse(), "the hostile request was not answered")
         #expect(refused.status == hostile.status)
-        #expect(refused.body.count == Int(refused.header("content-length") ?? "") && refused.body.count <= RequestLimits().responseBytes)
+        #expect(
+            refused.body.count == Int(refused.header("content-length") ?? "")
+                && refused.body.count <= RequestLimits().responseBytes)
         #expect(refused.bodyText.hasPrefix(#"{"error":{"message":"#))
 
         #expect(first.send(normal), "the hostile request's connection is kept alive")

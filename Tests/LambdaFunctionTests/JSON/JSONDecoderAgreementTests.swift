@@ -1,6 +1,7 @@
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// Our reader against FoundationEssentials' `JSONDecoder` (Support/JSONDecoderReference.swift):
 /// wherever `JSONDecoder` accepts a body both give it the same meaning, wherever it refuses one ours
@@ -46,7 +47,8 @@ import Testing
         "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"x\":\"\t\"}",
         #"{"messages":[{"role":"user","content":[{"type":"text","text":null}]}]}"#,
         #"{"messages":[{"role":"user","content":[{"type":null,"text":"a"},{"text":5,"type":"image"}]}]}"#,
-        #"{"messages":[]}"#, #"{"messages":[{"content":"hi"}]}"#, #"{"n":0,"messages":[{"role":"user","content":"hi"}]}"#,
+        #"{"messages":[]}"#, #"{"messages":[{"content":"hi"}]}"#,
+        #"{"n":0,"messages":[{"role":"user","content":"hi"}]}"#,
         #"{"messages":[{"role":"user","content":"hi"}]} x"#, #"{"messages":[{"role":"user","content":"hi"}],}"#,
         "\u{FEFF}{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
         String(repeating: "[", count: 64) + String(repeating: "]", count: 64),
@@ -67,7 +69,8 @@ import Testing
         #"{"rawPath":"/","requestContext":{"http":{"method":"POST"}},"isBase64Encoded":true,"body":"e30"}"#,
         #"{"rawPath":"/","requestContext":{"http":{"method":"POST"}},"isBase64Encoded":true,"body":"e3!0="}"#,
         #"{"rawPath":"/","requestContext":{"http":{"method":"POST"}},"isBase64Encoded":true,"body":""}"#,
-        #"{"messages":[],"requestContext":null}"#, #"{"messages":null}"#, #"{"version":5,"requestContext":{"http":{"method":"GET"}}}"#,
+        #"{"messages":[],"requestContext":null}"#, #"{"messages":null}"#,
+        #"{"version":5,"requestContext":{"http":{"method":"GET"}}}"#,
     ]
 
     @Test(arguments: common + edges)
@@ -113,16 +116,22 @@ import Testing
     }
 
     @Test func fixturesAgree() throws {
-        let names = ["direct-invocation.json", "function-url-chat.json", "http-api-v2-base64.json", "http-api-v2-chat.json",
-                     "http-api-v2-disallowed-caller.json", "http-api-v2-empty-body.json", "http-api-v2-ipv6-caller.json",
-                     "http-api-v2-malformed-json.json", "http-api-v2-missing-messages.json", "http-api-v2-models.json",
-                     "http-api-v2-spoofed-xff.json", "http-api-v2-stage-prefix.json", "http-api-v2-stream.json",
-                     "http-api-v2-unknown-path.json", "http-api-v2-wrong-method.json", "rest-api-v1-chat.json", "unknown-event.json"]
+        let names = [
+            "direct-invocation.json", "function-url-chat.json", "http-api-v2-base64.json", "http-api-v2-chat.json",
+            "http-api-v2-disallowed-caller.json", "http-api-v2-empty-body.json", "http-api-v2-ipv6-caller.json",
+            "http-api-v2-malformed-json.json", "http-api-v2-missing-messages.json", "http-api-v2-models.json",
+            "http-api-v2-spoofed-xff.json", "http-api-v2-stage-prefix.json", "http-api-v2-stream.json",
+            "http-api-v2-unknown-path.json", "http-api-v2-wrong-method.json", "rest-api-v1-chat.json",
+            "unknown-event.json",
+        ]
         for name in names {
             let event = try TestPaths.read(TestPaths.testsDirectory + "/Fixtures/" + name)
             #expect(JSONDecoderReference.eventDisagreement(event) == nil, "\(name)")
             if let decoded = try? LambdaEvent.decode(event) {
-                let body = switch decoded { case let .httpAPI(r, _), let .restAPI(r, _), let .direct(r): r.body }
+                let body =
+                    switch decoded {
+                    case .httpAPI(let r, _), .restAPI(let r, _), .direct(let r): r.body
+                    }
                 #expect(JSONDecoderReference.requestDisagreement(body) == nil, "\(name) body")
             }
         }
@@ -131,7 +140,8 @@ import Testing
     /// Thousands of mutations of the common bodies; deterministic (SplitMix64), so a failure reproduces.
     @Test func mutatedRequestBodiesAgree() {
         var random = SplitMix64(seed: 1966)
-        var accepted = 0, fieldErrors = 0
+        var accepted = 0
+        var fieldErrors = 0
         for round in 0..<20_000 {
             let body = Self.mutate(Array(Self.common[round % Self.common.count].utf8), &random)
             if let disagreement = JSONDecoderReference.requestDisagreement(body) {
@@ -148,8 +158,10 @@ import Testing
     }
 
     @Test func mutatedEventsAgree() throws {
-        let names = ["http-api-v2-chat.json", "http-api-v2-base64.json", "rest-api-v1-chat.json", "direct-invocation.json",
-                     "function-url-chat.json", "http-api-v2-stage-prefix.json"]
+        let names = [
+            "http-api-v2-chat.json", "http-api-v2-base64.json", "rest-api-v1-chat.json", "direct-invocation.json",
+            "function-url-chat.json", "http-api-v2-stage-prefix.json",
+        ]
         let events = try names.map { try TestPaths.read(TestPaths.testsDirectory + "/Fixtures/" + $0) }
         var random = SplitMix64(seed: 1_966_0009)
         var accepted = 0
@@ -163,11 +175,14 @@ import Testing
         #expect(accepted > 1_000)
     }
 
-    static let tokens = [#"""#, "\\", "\\u0000", "\\ud83d", "\\ude00", "\\u00e9", "null", "true", "false", "0", "-0", "01", "1.5", "1e5",
-                         "1.0", "2E1", "-", ",", ":", "{", "}", "[", "]", " ", "\u{0}", "\n", "\t", #""role""#, #""content""#, #""text""#,
-                         #""type""#, #""user""#, #""n""#, #""model""#, #""stream""#, #""max_tokens""#, #""headers""#, #""body""#,
-                         #""isBase64Encoded""#, #""requestContext""#, #""http""#, #""method""#, "é", "😀", "=", "123456789012345678"]
-        .map { Array($0.utf8) }
+    static let tokens = [
+        #"""#, "\\", "\\u0000", "\\ud83d", "\\ude00", "\\u00e9", "null", "true", "false", "0", "-0", "01", "1.5", "1e5",
+        "1.0", "2E1", "-", ",", ":", "{", "}", "[", "]", " ", "\u{0}", "\n", "\t", #""role""#, #""content""#,
+        #""text""#,
+        #""type""#, #""user""#, #""n""#, #""model""#, #""stream""#, #""max_tokens""#, #""headers""#, #""body""#,
+        #""isBase64Encoded""#, #""requestContext""#, #""http""#, #""method""#, "é", "😀", "=", "123456789012345678",
+    ]
+    .map { Array($0.utf8) }
 
     /// One to three insertions, deletions, byte flips or replacements.
     static func mutate(_ original: [UInt8], _ random: inout SplitMix64) -> [UInt8] {

@@ -1,5 +1,6 @@
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// The reader (`JSONDocument`) and its typed accessors, on small inline texts.
 @Suite struct JSONDocumentTests {
@@ -18,7 +19,9 @@ import Testing
     // MARK: Values
 
     @Test func everyKindOfValue() throws {
-        let root = try Self.parse(#" {"s":"x","t":true,"f":false,"z":null,"i":-12,"d":2.5,"a":[1,[],{}],"o":{"k":"v"}} "#).root
+        let root = try Self.parse(
+            #" {"s":"x","t":true,"f":false,"z":null,"i":-12,"d":2.5,"a":[1,[],{}],"o":{"k":"v"}} "#
+        ).root
         let object = try root.object()
         #expect(root.kind == .object)
         #expect(try object.requireString("s") == "x")
@@ -35,20 +38,35 @@ import Testing
     }
 
     /// A text may be any value (RFC 8259 §2), not only an object.
-    @Test(arguments: [("5", JSONValue.Kind.number), (#""s""#, .string), ("null", .null), ("true", .bool), ("[]", .array), (" {} ", .object)])
+    @Test(arguments: [
+        ("5", JSONValue.Kind.number), (#""s""#, .string), ("null", .null), ("true", .bool), ("[]", .array),
+        (" {} ", .object),
+    ])
     func scalarTexts(text: String, kind: JSONValue.Kind) throws {
         #expect(try Self.parse(text).root.kind == kind)
     }
 
     @Test func wrongTypesNameTheProblem() throws {
         let object = try Self.parse(#"{"n":"1","s":5,"b":"yes","o":[],"a":{}}"#).root.object()
-        #expect(throws: JSONDecodingError(path: DecodingPath([.key("n")]), "must be an integer")) { try object.optionalInt("n") }
-        #expect(throws: JSONDecodingError(path: DecodingPath([.key("s")]), "must be a string")) { try object.optionalString("s") }
-        #expect(throws: JSONDecodingError(path: DecodingPath([.key("b")]), "must be true or false")) { try object.optionalBool("b") }
-        #expect(throws: JSONDecodingError(path: DecodingPath([.key("o")]), "must be an object")) { try object.optionalObject("o") }
-        #expect(throws: JSONDecodingError(path: DecodingPath([.key("a")]), "must be an array")) { try object.optionalArray("a") }
+        #expect(throws: JSONDecodingError(path: DecodingPath([.key("n")]), "must be an integer")) {
+            try object.optionalInt("n")
+        }
+        #expect(throws: JSONDecodingError(path: DecodingPath([.key("s")]), "must be a string")) {
+            try object.optionalString("s")
+        }
+        #expect(throws: JSONDecodingError(path: DecodingPath([.key("b")]), "must be true or false")) {
+            try object.optionalBool("b")
+        }
+        #expect(throws: JSONDecodingError(path: DecodingPath([.key("o")]), "must be an object")) {
+            try object.optionalObject("o")
+        }
+        #expect(throws: JSONDecodingError(path: DecodingPath([.key("a")]), "must be an array")) {
+            try object.optionalArray("a")
+        }
         #expect(throws: JSONDecodingError(path: DecodingPath([.key("x")]), "is required")) { try object.require("x") }
-        #expect(throws: JSONDecodingError(path: DecodingPath([.key("s")]), "must be a name")) { try object.requireString("s", "must be a name") }
+        #expect(throws: JSONDecodingError(path: DecodingPath([.key("s")]), "must be a name")) {
+            try object.requireString("s", "must be a name")
+        }
     }
 
     @Test func pathsNameNestedValues() throws {
@@ -75,34 +93,46 @@ import Testing
     // MARK: Strings
 
     @Test func escapes() throws {
-        let text = #"["\"\\\/\b\f\n\r\t", "\u0041\u00e9\u00E9\u20AC\ud83d\ude00\uD834\uDD1E", "\u0000", "plain é 😀", ""]"#
+        let text =
+            #"["\"\\\/\b\f\n\r\t", "\u0041\u00e9\u00E9\u20AC\ud83d\ude00\uD834\uDD1E", "\u0000", "plain é 😀", ""]"#
         let strings = try Self.parse(text).root.array().map { try $0.string() }
         #expect(strings == ["\"\\/\u{8}\u{C}\n\r\t", "Aéé€😀𝄞", "\u{0}", "plain é 😀", ""])
         let bytes = try Self.parse(text).root.array().map { try $0.utf8() }
         #expect(bytes == strings.map { Array($0.utf8) })
     }
 
-    @Test(arguments: [#"["\ud800"]"#, #"["\udc00"]"#, #"["\ud800\u0041"]"#, #"["\ude00\ud83d"]"#, #"["\ud800\"]"#, #"["\ud83d\ud83d"]"#, #"{"\udfff":1}"#])
+    @Test(arguments: [
+        #"["\ud800"]"#, #"["\udc00"]"#, #"["\ud800\u0041"]"#, #"["\ude00\ud83d"]"#, #"["\ud800\"]"#,
+        #"["\ud83d\ud83d"]"#, #"{"\udfff":1}"#,
+    ])
     func loneSurrogatesAreRefused(text: String) {
         #expect(Self.syntaxError(text)?.code == .loneSurrogate)
     }
 
-    @Test(arguments: [(#"["\q"]"#, JSONSyntaxError.Code.invalidEscape(found: "'q'")), (#"["\u12G4"]"#, .invalidUnicodeEscape),
-                      (#"["\u12"]"#, .invalidUnicodeEscape), ("[\"a\tb\"]", .controlCharacterInString(0x09)),
-                      ("[\"a\u{0}\"]", .controlCharacterInString(0)), (#"["abc"#, .unexpectedEnd), (#"["abc\"#, .unexpectedEnd)])
+    @Test(arguments: [
+        (#"["\q"]"#, JSONSyntaxError.Code.invalidEscape(found: "'q'")), (#"["\u12G4"]"#, .invalidUnicodeEscape),
+        (#"["\u12"]"#, .invalidUnicodeEscape), ("[\"a\tb\"]", .controlCharacterInString(0x09)),
+        ("[\"a\u{0}\"]", .controlCharacterInString(0)), (#"["abc"#, .unexpectedEnd), (#"["abc\"#, .unexpectedEnd),
+    ])
     func badStrings(text: String, code: JSONSyntaxError.Code) {
         #expect(Self.syntaxError(text)?.code == code)
     }
 
     /// Not UTF-8 anywhere (in a string, outside one, after a syntax error): always reported as such.
-    @Test(arguments: [[0x22, 0xC3, 0x28, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],
-                      [0x22, 0xE2, 0x82, 0x22], [0x5B, 0xFF, 0x5D], [0x5B, 0x31, 0x5D, 0x20, 0x80], [0x7B, 0x7D, 0x7D, 0xE9]] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0x22, 0xC3, 0x28, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xC0, 0xAF, 0x22],
+            [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22],
+            [0x22, 0xE2, 0x82, 0x22], [0x5B, 0xFF, 0x5D], [0x5B, 0x31, 0x5D, 0x20, 0x80], [0x7B, 0x7D, 0x7D, 0xE9],
+        ] as [[UInt8]])
     func invalidUTF8(bytes: [UInt8]) {
         #expect(Self.syntaxError(bytes)?.code == .invalidUTF8)
     }
 
     @Test func validUTF8OfEveryLength() throws {
-        for text in ["\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FFFF}", "\u{10000}", "\u{10FFFF}"] {
+        for text in [
+            "\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{FFFF}", "\u{10000}", "\u{10FFFF}",
+        ] {
             #expect(try JSONDocument(parsing: Array(JSONText.quoted(text).utf8)).root.string() == text)
         }
     }
@@ -115,7 +145,10 @@ import Testing
         json.int("min", Int.min)
         json.int("max", Int.max)
         json.double("d", -1.5e-300)
-        json.array("a") { $0.string(tricky); $0.null() }
+        json.array("a") {
+            $0.string(tricky)
+            $0.null()
+        }
         let object = try JSONDocument(parsing: json.finishUTF8()).root.object()
         #expect(try object.requireString(tricky) == tricky)
         #expect(try object.optionalInt("min") == Int.min && object.optionalInt("max") == Int.max)
@@ -126,12 +159,15 @@ import Testing
     // MARK: Numbers
 
     /// Integers are read exactly; a fraction or an exponent is fine when the exact value is an integer.
-    @Test(arguments: [
-        ("0", 0), ("-0", 0), ("7", 7), ("-42", -42), ("3.0", 3), ("3e0", 3), ("3E+0", 3), ("300e-2", 3), ("0.3e1", 3), ("2.50e1", 25),
-        ("0e-400", 0), ("0.000e99999999999999999999", 0), ("-0.0", 0), ("10000000000000000000e-1", 1_000_000_000_000_000_000),
-        ("9223372036854775807", Int.max), ("-9223372036854775808", Int.min), ("-9.223372036854775808e18", Int.min),
-        ("9007199254740993", 9_007_199_254_740_993), ("9007199254740993e0", 9_007_199_254_740_993), ("00000", nil),
-    ] as [(String, Int?)])
+    @Test(
+        arguments: [
+            ("0", 0), ("-0", 0), ("7", 7), ("-42", -42), ("3.0", 3), ("3e0", 3), ("3E+0", 3), ("300e-2", 3),
+            ("0.3e1", 3), ("2.50e1", 25),
+            ("0e-400", 0), ("0.000e99999999999999999999", 0), ("-0.0", 0),
+            ("10000000000000000000e-1", 1_000_000_000_000_000_000),
+            ("9223372036854775807", Int.max), ("-9223372036854775808", Int.min), ("-9.223372036854775808e18", Int.min),
+            ("9007199254740993", 9_007_199_254_740_993), ("9007199254740993e0", 9_007_199_254_740_993), ("00000", nil),
+        ] as [(String, Int?)])
     func integers(text: String, value: Int?) throws {
         guard let value else {
             #expect(Self.syntaxError("[\(text)]")?.code == .invalidNumber)
@@ -140,15 +176,21 @@ import Testing
         #expect(try Self.parse(text).root.int() == value)
     }
 
-    @Test(arguments: ["1.5", "-0.5", "1e-1", "1e-400", "1.0000000000000001", "9007199254740993.5", "9223372036854775808",
-                      "-9223372036854775809", "1e19", "1e30", "1e99999999999999999999", "123456789012345678901234567890e-29"])
+    @Test(arguments: [
+        "1.5", "-0.5", "1e-1", "1e-400", "1.0000000000000001", "9007199254740993.5", "9223372036854775808",
+        "-9223372036854775809", "1e19", "1e30", "1e99999999999999999999", "123456789012345678901234567890e-29",
+    ])
     func notIntegers(text: String) throws {
         let value = try Self.parse(text).root
         #expect(throws: JSONDecodingError(path: DecodingPath(), "must be an integer")) { try value.int() }
     }
 
-    @Test(arguments: [("0", 0.0), ("-0.0", -0.0), ("2.5", 2.5), ("5e-324", .leastNonzeroMagnitude), ("0e-400", 0), ("1.7976931348623157e308", .greatestFiniteMagnitude),
-                      ("12345678901234567890", 12_345_678_901_234_567_890.0), ("-1E+2", -100)] as [(String, Double)])
+    @Test(
+        arguments: [
+            ("0", 0.0), ("-0.0", -0.0), ("2.5", 2.5), ("5e-324", .leastNonzeroMagnitude), ("0e-400", 0),
+            ("1.7976931348623157e308", .greatestFiniteMagnitude),
+            ("12345678901234567890", 12_345_678_901_234_567_890.0), ("-1E+2", -100),
+        ] as [(String, Double)])
     func doubles(text: String, value: Double) throws {
         let read = try Self.parse(text).root.double()
         #expect(read == value && read.sign == value.sign)
@@ -162,10 +204,14 @@ import Testing
     }
 
     @Test(arguments: [
-        ("01", JSONSyntaxError.Code.invalidNumber), ("-01", .invalidNumber), ("1.", .invalidNumber), ("-", .invalidNumber), ("1e", .invalidNumber),
-        ("1e+", .invalidNumber), ("1.e5", .invalidNumber), ("--1", .invalidNumber), ("-Infinity", .invalidNumber), ("+1", .expectedValue(found: "'+'")),
-        (".5", .expectedValue(found: "'.'")), ("Infinity", .expectedValue(found: "'I'")), ("NaN", .expectedValue(found: "'N'")),
-        ("0x10", .expectedCommaOrBracket(found: "'x'")), ("1_000", .expectedCommaOrBracket(found: "'_'")), ("1.5.5", .expectedCommaOrBracket(found: "'.'")),
+        ("01", JSONSyntaxError.Code.invalidNumber), ("-01", .invalidNumber), ("1.", .invalidNumber),
+        ("-", .invalidNumber), ("1e", .invalidNumber),
+        ("1e+", .invalidNumber), ("1.e5", .invalidNumber), ("--1", .invalidNumber), ("-Infinity", .invalidNumber),
+        ("+1", .expectedValue(found: "'+'")),
+        (".5", .expectedValue(found: "'.'")), ("Infinity", .expectedValue(found: "'I'")),
+        ("NaN", .expectedValue(found: "'N'")),
+        ("0x10", .expectedCommaOrBracket(found: "'x'")), ("1_000", .expectedCommaOrBracket(found: "'_'")),
+        ("1.5.5", .expectedCommaOrBracket(found: "'.'")),
     ])
     func invalidNumbers(text: String, code: JSONSyntaxError.Code) {
         #expect(Self.syntaxError("[\(text)]")?.code == code)
@@ -174,12 +220,18 @@ import Testing
     // MARK: Structure
 
     @Test(arguments: [
-        ("", JSONSyntaxError.Code.unexpectedEnd), ("   ", .unexpectedEnd), ("[", .unexpectedEnd), ("[1", .unexpectedEnd), ("{", .unexpectedEnd),
-        (#"{"a""#, .unexpectedEnd), (#"{"a":"#, .unexpectedEnd), ("[1,]", .expectedValue(found: "']'")), (#"{"a":1,}"#, .expectedKey(found: "'}'")),
-        ("{a:1}", .expectedKey(found: "'a'")), (#"{"a" 1}"#, .expectedColon(found: "'1'")), (#"{"a":1 "b":2}"#, .expectedCommaOrBrace(found: "'\"'")),
-        ("[1 2]", .expectedCommaOrBracket(found: "'2'")), ("[1}", .expectedCommaOrBracket(found: "'}'")), (#"{"a":1]"#, .expectedCommaOrBrace(found: "']'")),
-        ("[] []", .trailingText(found: "'['")), ("1 x", .trailingText(found: "'x'")), ("tru", .invalidLiteral), ("nul", .invalidLiteral),
-        ("True", .expectedValue(found: "'T'")), ("[é]", .expectedValue(found: "'é'")), ("\u{0}", .expectedValue(found: "U+0000")),
+        ("", JSONSyntaxError.Code.unexpectedEnd), ("   ", .unexpectedEnd), ("[", .unexpectedEnd),
+        ("[1", .unexpectedEnd), ("{", .unexpectedEnd),
+        (#"{"a""#, .unexpectedEnd), (#"{"a":"#, .unexpectedEnd), ("[1,]", .expectedValue(found: "']'")),
+        (#"{"a":1,}"#, .expectedKey(found: "'}'")),
+        ("{a:1}", .expectedKey(found: "'a'")), (#"{"a" 1}"#, .expectedColon(found: "'1'")),
+        (#"{"a":1 "b":2}"#, .expectedCommaOrBrace(found: "'\"'")),
+        ("[1 2]", .expectedCommaOrBracket(found: "'2'")), ("[1}", .expectedCommaOrBracket(found: "'}'")),
+        (#"{"a":1]"#, .expectedCommaOrBrace(found: "']'")),
+        ("[] []", .trailingText(found: "'['")), ("1 x", .trailingText(found: "'x'")), ("tru", .invalidLiteral),
+        ("nul", .invalidLiteral),
+        ("True", .expectedValue(found: "'T'")), ("[é]", .expectedValue(found: "'é'")),
+        ("\u{0}", .expectedValue(found: "U+0000")),
         ("\u{FEFF}", .unexpectedEnd), ("[\u{C}]", .expectedValue(found: "U+000C")),
     ])
     func badStructure(text: String, code: JSONSyntaxError.Code) {
@@ -214,7 +266,8 @@ import Testing
     @Test func largeTexts() throws {
         let brackets = Array(repeating: UInt8(ascii: "["), count: 1_000_000)
         #expect(Self.syntaxError(brackets)?.code == .tooDeep(limit: 64))
-        #expect(Self.syntaxError(Array(repeating: UInt8(ascii: "{"), count: 100_000))?.code == .expectedKey(found: "'{'"))
+        #expect(
+            Self.syntaxError(Array(repeating: UInt8(ascii: "{"), count: 100_000))?.code == .expectedKey(found: "'{'"))
 
         let long = String(repeating: "MEN ARE ALL ALIKE \\n ", count: 50_000)
         #expect(try Self.parse("\"\(long)\"").root.string().count == 50_000 * 20)

@@ -1,13 +1,16 @@
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// Nicolas Seriot's JSONTestSuite (`../shared/reference/json-test-suite/test_parsing/`): every `y_` file
 /// is read, every `n_` file refused, and every `i_` file read or refused as `Self.implementationDefined`
 /// says, none with a crash or a hang. Files are read as bytes; several are not UTF-8 on purpose.
 @Suite struct JSONTestSuiteTests {
     static let directory = TestPaths.repositoryRoot + "/../shared/reference/json-test-suite/test_parsing"
-    static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
+        $0.hasSuffix(".json")
+    }.sorted()
 
     enum Choice: Sendable {
         case accept, reject
@@ -64,7 +67,7 @@ import Testing
     static let jsonDecoderMisreads: [String: String] = [
         // Its true-zero check (JSONDecoderImpl.isTrueZero) reads the last 1 to 3 bytes of a number right
         // to left, so in `0e1` it meets the exponent's 1 first and refuses the number as "not representable".
-        "y_number_0e1.json": "[0e1] is [0]",
+        "y_number_0e1.json": "[0e1] is [0]"
     ]
 
     @Test func theSuiteIsThere() {
@@ -77,11 +80,12 @@ import Testing
     func file(name: String) throws {
         let bytes = try TestPaths.read(Self.directory + "/" + name)
         let read = Result { () throws(JSONSyntaxError) in try JSONDocument(parsing: bytes) }
-        let expected: Choice = switch name.prefix(2) {
-        case "y_": .accept
-        case "n_": .reject
-        default: try #require(Self.implementationDefined[name], "no recorded choice for \(name)")
-        }
+        let expected: Choice =
+            switch name.prefix(2) {
+            case "y_": .accept
+            case "n_": .reject
+            default: try #require(Self.implementationDefined[name], "no recorded choice for \(name)")
+            }
         switch (expected, read) {
         case (.accept, .success(let document)):
             // The same meaning as JSONDecoder gives it.
@@ -105,13 +109,27 @@ import Testing
 /// A JSON value for comparing meanings: objects keep the first member of each name; numbers are
 /// compared as the nearest Double, or as "beyond Double" for both readers' refusal.
 private indirect enum Tree: Decodable, Equatable {
-    case null, bool(Bool), number(Double?), string(String), array([Tree]), object([String: Tree])
+    case null
+    case bool(Bool)
+    case number(Double?)
+    case string(String)
+    case array([Tree])
+    case object([String: Tree])
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null; return }
-        if let value = try? container.decode(Bool.self) { self = .bool(value); return }
-        if let value = try? container.decode(String.self) { self = .string(value); return }
+        if container.decodeNil() {
+            self = .null
+            return
+        }
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+            return
+        }
+        if let value = try? container.decode(String.self) {
+            self = .string(value)
+            return
+        }
         do {
             self = .number(try container.decode(Double.self))
             return
@@ -120,7 +138,10 @@ private indirect enum Tree: Decodable, Equatable {
             self = .number(nil)  // JSONDecoder: a number outside Double's range
             return
         }
-        if let value = try? container.decode([Tree].self) { self = .array(value); return }
+        if let value = try? container.decode([Tree].self) {
+            self = .array(value)
+            return
+        }
         self = .object(try container.decode([String: Tree].self))
     }
 

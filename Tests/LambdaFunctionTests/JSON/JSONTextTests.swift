@@ -30,14 +30,22 @@ import Testing
                 }
                 choice.string("finish_reason", "stop")
             }
-            choices.array { $0.int(1); $0.null(); $0.bool(false); $0.double(.nan); $0.string("s") }
+            choices.array {
+                $0.int(1)
+                $0.null()
+                $0.bool(false)
+                $0.double(.nan)
+                $0.string("s")
+            }
             choices.array { _ in }
         }
         json.object("usage") { _ in }
         json.int("created", 0)
         let text = json.finish()
-        #expect(text == #"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","#
-            + #""content":"HOW DO YOU DO."},"finish_reason":"stop"},[1,null,false,null,"s"],[]],"usage":{},"created":0}"#)
+        #expect(
+            text == #"{"object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","#
+                + #""content":"HOW DO YOU DO."},"finish_reason":"stop"},[1,null,false,null,"s"],[]],"usage":{},"created":0}"#
+        )
         _ = try JSONDecoder().decode(DecodedJSON.self, from: Data(text.utf8))
     }
 
@@ -51,10 +59,11 @@ import Testing
         #expect(json.finish() == #"{"v":\#(text)}"#)
     }
 
-    @Test(arguments: [
-        (1.5, "1.5"), (0, "0.0"), (-0.0, "-0.0"), (100, "100.0"), (1e-7, "1e-07"), (1e300, "1e+300"),
-        (.nan, "null"), (.infinity, "null"), (-.infinity, "null"), (.signalingNaN, "null"),
-    ] as [(Double, String)])
+    @Test(
+        arguments: [
+            (1.5, "1.5"), (0, "0.0"), (-0.0, "-0.0"), (100, "100.0"), (1e-7, "1e-07"), (1e300, "1e+300"),
+            (.nan, "null"), (.infinity, "null"), (-.infinity, "null"), (.signalingNaN, "null"),
+        ] as [(Double, String)])
     func doubles(value: Double, text: String) throws {
         var json = JSONText()
         json.double("v", value)

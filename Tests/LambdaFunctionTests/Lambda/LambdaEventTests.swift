@@ -1,7 +1,8 @@
 import ElizaHTTP
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// Event fixtures (Fixtures/*.json, in the shapes AWS documents) through `LambdaEvent.decode` →
 /// `ElizaAPI.respond` → `LambdaEvent.encode`, as the runtime loop runs them.
@@ -23,17 +24,23 @@ import Testing
             get throws { try DecodedJSON.parse(String(decoding: encoded, as: UTF8.self)) }
         }
 
-        init(_ bytes: [UInt8], configure: (inout Configuration) -> Void = { $0.allowList = allowList(LambdaEventTests.allowedCallers) }) throws {
+        init(
+            _ bytes: [UInt8],
+            configure: (inout Configuration) -> Void = { $0.allowList = allowList(LambdaEventTests.allowedCallers) }
+        ) throws {
             let harness = APIHarness(configure)
             event = try LambdaEvent.decode(bytes)
             let apiRequestId: String?
             let trusted: Bool
             switch event {
-            case let .httpAPI(r, id), let .restAPI(r, id): (request, apiRequestId, trusted) = (r, id, false)
-            case let .direct(r): (request, apiRequestId, trusted) = (r, nil, true)
+            case .httpAPI(let r, let id), .restAPI(let r, let id): (request, apiRequestId, trusted) = (r, id, false)
+            case .direct(let r): (request, apiRequestId, trusted) = (r, nil, true)
             }
-            let response = harness.api.respond(to: request, context: ElizaAPI.Context(requestId: "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
-                                                                                    apiRequestId: apiRequestId), trusted: trusted)
+            let response = harness.api.respond(
+                to: request,
+                context: ElizaAPI.Context(
+                    requestId: "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
+                    apiRequestId: apiRequestId), trusted: trusted)
             encoded = event.encode(response)
             log = try harness.log.lines.map { try DecodedJSON.parse($0) }
         }
@@ -61,12 +68,15 @@ import Testing
             status = Int(statusCode)
             let headerObject = try #require(json["headers"]?.object, sourceLocation: sourceLocation)
             headers = headerObject.compactMapValues(\.string)
-            #expect(headers.count == headerObject.count, "every header value is a string", sourceLocation: sourceLocation)
+            #expect(
+                headers.count == headerObject.count, "every header value is a string", sourceLocation: sourceLocation)
             if multiValue {
                 let multi = try #require(json["multiValueHeaders"]?.object, sourceLocation: sourceLocation)
                 #expect(Set(multi.keys) == Set(headers.keys), sourceLocation: sourceLocation)
                 for (name, values) in multi {
-                    #expect(values.array?.compactMap(\.string) == headers[name].map { [$0] }, sourceLocation: sourceLocation)
+                    #expect(
+                        values.array?.compactMap(\.string) == headers[name].map { [$0] }, sourceLocation: sourceLocation
+                    )
                 }
             }
             body = try #require(json["body"]?.string, sourceLocation: sourceLocation)
@@ -76,16 +86,21 @@ import Testing
         func bodyJSON() throws -> DecodedJSON { try DecodedJSON.parse(body) }
     }
 
-    static let errorTypes = [400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                             404: "not_found_error", 405: "method_not_allowed", 413: "invalid_request_error"]
+    static let errorTypes = [
+        400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+        404: "not_found_error", 405: "method_not_allowed", 413: "invalid_request_error",
+    ]
 
     // MARK: Every API Gateway fixture
 
     @Test(arguments: [
         ("http-api-v2-chat.json", 200), ("http-api-v2-base64.json", 200), ("http-api-v2-malformed-json.json", 400),
-        ("http-api-v2-missing-messages.json", 400), ("http-api-v2-empty-body.json", 400), ("http-api-v2-ipv6-caller.json", 200),
-        ("http-api-v2-disallowed-caller.json", 403), ("http-api-v2-spoofed-xff.json", 403), ("http-api-v2-stage-prefix.json", 200),
-        ("http-api-v2-models.json", 200), ("http-api-v2-unknown-path.json", 404), ("http-api-v2-wrong-method.json", 405),
+        ("http-api-v2-missing-messages.json", 400), ("http-api-v2-empty-body.json", 400),
+        ("http-api-v2-ipv6-caller.json", 200),
+        ("http-api-v2-disallowed-caller.json", 403), ("http-api-v2-spoofed-xff.json", 403),
+        ("http-api-v2-stage-prefix.json", 200),
+        ("http-api-v2-models.json", 200), ("http-api-v2-unknown-path.json", 404),
+        ("http-api-v2-wrong-method.json", 405),
         ("http-api-v2-stream.json", 200), ("rest-api-v1-chat.json", 200), ("function-url-chat.json", 200),
         ("http-api-v2-responses.json", 200), ("http-api-v2-completions.json", 200), ("http-api-v2-messages.json", 200),
     ])
@@ -116,7 +131,7 @@ import Testing
 
     static func apiRequestId(_ event: LambdaEvent) -> String? {
         switch event {
-        case let .httpAPI(_, id), let .restAPI(_, id): id
+        case .httpAPI(_, let id), .restAPI(_, let id): id
         case .direct: nil
         }
     }
@@ -200,7 +215,9 @@ import Testing
     @Test func unknownPathIs404() throws {
         let response = try ProxyResponse(Handled(fixture: "http-api-v2-unknown-path.json").encoded, multiValue: false)
         #expect(response.status == 404)
-        #expect(try response.bodyJSON()["error"]?["message"]?.string?.contains("no route for POST /v1/engines/davinci/completions") == true)
+        #expect(
+            try response.bodyJSON()["error"]?["message"]?.string?.contains(
+                "no route for POST /v1/engines/davinci/completions") == true)
     }
 
     // MARK: The other API routes through the adapters
@@ -213,7 +230,8 @@ import Testing
         #expect(response["store"]?.bool == false, "Lambda keeps no responses")
         #expect(responses.log.first?["route"]?.string == "/v1/responses")
 
-        let completion = try ProxyResponse(Handled(fixture: "http-api-v2-completions.json").encoded, multiValue: false).bodyJSON()
+        let completion = try ProxyResponse(Handled(fixture: "http-api-v2-completions.json").encoded, multiValue: false)
+            .bodyJSON()
         #expect(completion["choices"]?[0]?["text"]?.string == "IN WHAT")
         #expect(completion["choices"]?[0]?["finish_reason"]?.string == "length")
 
@@ -241,18 +259,24 @@ import Testing
     @Test func previousResponseIDNamesTheLambdaLimitation() throws {
         let created = try Handled(Self.event(path: "/v1/responses", body: #"{"input":"Men are all alike."}"#))
         let id = try #require(try ProxyResponse(created.encoded, multiValue: false).bodyJSON()["id"]?.string)
-        let continued = try ProxyResponse(Handled(Self.event(path: "/v1/responses", body: #"{"previous_response_id":"\#(id)","input":"hi"}"#)).encoded,
-                                          multiValue: false)
+        let continued = try ProxyResponse(
+            Handled(Self.event(path: "/v1/responses", body: #"{"previous_response_id":"\#(id)","input":"hi"}"#))
+                .encoded,
+            multiValue: false)
         #expect(continued.status == 400)
         let message = try #require(try continued.bodyJSON()["error"]?["message"]?.string)
         #expect(message.contains("AWS Lambda") && message.contains("send the whole conversation in input"))
-        let got = try ProxyResponse(Handled(Self.event("GET", path: "/v1/responses/\(id)", body: "")).encoded, multiValue: false)
+        let got = try ProxyResponse(
+            Handled(Self.event("GET", path: "/v1/responses/\(id)", body: "")).encoded, multiValue: false)
         #expect(got.status == 404)
-        #expect(try got.bodyJSON()["error"]?["message"]?.string?.contains("keeps no responses, because it runs on AWS Lambda") == true)
+        #expect(
+            try got.bodyJSON()["error"]?["message"]?.string?.contains(
+                "keeps no responses, because it runs on AWS Lambda") == true)
     }
 
     @Test func messagesErrorsThroughTheAdapterAreAnthropicShaped() throws {
-        let handled = try Handled(Self.event(path: "/v1/messages", body: #"{"messages":[{"role":"user","content":"hi"}]}"#))
+        let handled = try Handled(
+            Self.event(path: "/v1/messages", body: #"{"messages":[{"role":"user","content":"hi"}]}"#))
         let response = try ProxyResponse(handled.encoded, multiValue: false)
         #expect(response.status == 400)
         let json = try response.bodyJSON()
@@ -291,7 +315,8 @@ import Testing
         #expect(handled.request.header("user-agent") == "litellm/1.108.0")
         let response = try ProxyResponse(handled.encoded, multiValue: true)
         #expect(response.status == 200)
-        #expect(try response.bodyJSON()["choices"]?[0]?["message"]?["content"]?.string == "TELL ME MORE ABOUT YOUR FAMILY")
+        #expect(
+            try response.bodyJSON()["choices"]?[0]?["message"]?["content"]?.string == "TELL ME MORE ABOUT YOUR FAMILY")
     }
 
     @Test func functionURL() throws {
@@ -329,7 +354,8 @@ import Testing
         #expect(error?.status == 400)
         #expect(error?.message.contains("not an API Gateway") == true)
         // What the runtime posts for it: a 400-style proxy response with an OpenAI error body.
-        let response = try ProxyResponse(LambdaEvent.proxyResponse(try #require(error).response, multiValue: false), multiValue: false)
+        let response = try ProxyResponse(
+            LambdaEvent.proxyResponse(try #require(error).response, multiValue: false), multiValue: false)
         #expect(response.status == 400)
         #expect(try response.bodyJSON()["error"]?["type"]?.string == "invalid_request_error")
     }
@@ -352,10 +378,18 @@ import Testing
 
     /// An event that is JSON but of no known shape says which field is wrong.
     @Test(arguments: [
-        (#"{"version":"2.0","requestContext":{"http":{"path":"/v1/chat/completions"}},"rawPath":"/v1/chat/completions"}"#,
-         "requestContext.http.method is required"),
-        (#"{"httpMethod":"GET","path":"/v1/models","requestContext":{},"headers":{"Host":5}}"#, "headers.Host must be a string"),
-        (#"{"rawPath":"/","requestContext":{"http":{"method":"POST"}},"multiValueHeaders":{"a":["x",null]}}"#, "multiValueHeaders.a[1] must be a string"),
+        (
+            #"{"version":"2.0","requestContext":{"http":{"path":"/v1/chat/completions"}},"rawPath":"/v1/chat/completions"}"#,
+            "requestContext.http.method is required"
+        ),
+        (
+            #"{"httpMethod":"GET","path":"/v1/models","requestContext":{},"headers":{"Host":5}}"#,
+            "headers.Host must be a string"
+        ),
+        (
+            #"{"rawPath":"/","requestContext":{"http":{"method":"POST"}},"multiValueHeaders":{"a":["x",null]}}"#,
+            "multiValueHeaders.a[1] must be a string"
+        ),
         ("[1,2]", "it must be a JSON object"),
     ])
     func malformedEventsNameTheField(event: String, message: String) {
@@ -395,7 +429,8 @@ import Testing
     }
 
     @Test func nonUTF8ResponseBodyIsBase64Encoded() throws {
-        let encoded = LambdaEvent.proxyResponse(HTTPResponse(status: 200, headers: [], body: [0xFF, 0x00]), multiValue: false)
+        let encoded = LambdaEvent.proxyResponse(
+            HTTPResponse(status: 200, headers: [], body: [0xFF, 0x00]), multiValue: false)
         let json = try DecodedJSON.parse(String(decoding: encoded, as: UTF8.self))
         #expect(json["isBase64Encoded"] == .bool(true))
         #expect(json["body"]?.string == "/wA=")
@@ -414,7 +449,10 @@ import Testing
             event.object("requestContext") {
                 $0.string("requestId", "Jd0zlQ0aoAMEM2A=")
                 if let stage { $0.string("stage", stage) }
-                $0.object("http") { $0.string("method", "POST"); $0.string("sourceIp", "203.0.113.42") }
+                $0.object("http") {
+                    $0.string("method", "POST")
+                    $0.string("sourceIp", "203.0.113.42")
+                }
             }
             event.string("body", body)
             event.bool("isBase64Encoded", false)
@@ -429,19 +467,37 @@ import Testing
             $0.object("identity") { $0.string("sourceIp", "203.0.113.42") }
         }
         rest.string("body", body)
-        return [("HTTP API 2.0", http("$default"), false), ("Function URL", http(nil), false),
-                ("REST API 1.0", rest.finishUTF8(), true), ("direct", Array(body.utf8), nil)]
+        return [
+            ("HTTP API 2.0", http("$default"), false), ("Function URL", http(nil), false),
+            ("REST API 1.0", rest.finishUTF8(), true), ("direct", Array(body.utf8), nil),
+        ]
     }
 
     /// The issue's hostile requests get the same status and the same error, to the byte, from
     /// every event shape as from the local server's `ElizaAPI`.
     @Test(arguments: [
-        (userBody(String(repeating: "I am worried about my a ", count: 1_250), model: String(repeating: "m", count: 65_536),
-                  #""stream":true,"n":16"#), 400),
-        (chatBody(Array(repeating: ("user", "PALP " + Array(repeating: "A B", count: 160).joined(separator: " ")), count: 50),
-                  model: "eliza-palindrome"), 422),
-        (chatBody(Array(repeating: ("user", Array(repeating: "remember", count: 2_000).joined(separator: " ")), count: 50)), 422),
-        (userBody("I am " + Array(repeating: "x", count: 30_000).joined(separator: " "), #""stream":true,"n":16"#), 422),
+        (
+            userBody(
+                String(repeating: "I am worried about my a ", count: 1_250),
+                model: String(repeating: "m", count: 65_536),
+                #""stream":true,"n":16"#), 400
+        ),
+        (
+            chatBody(
+                Array(
+                    repeating: ("user", "PALP " + Array(repeating: "A B", count: 160).joined(separator: " ")), count: 50
+                ),
+                model: "eliza-palindrome"), 422
+        ),
+        (
+            chatBody(
+                Array(repeating: ("user", Array(repeating: "remember", count: 2_000).joined(separator: " ")), count: 50)
+            ), 422
+        ),
+        (
+            userBody("I am " + Array(repeating: "x", count: 30_000).joined(separator: " "), #""stream":true,"n":16"#),
+            422
+        ),
     ])
     func theBudgetIsTheSameInEveryTransport(body: String, status: Int) throws {
         let local = APIHarness().chat(body)

@@ -1,4 +1,9 @@
 import ElizaHTTP
+import FoundationEssentials
+import Synchronization
+import Testing
+
+@testable import LambdaFunction
 
 #if canImport(Glibc)
 import Glibc
@@ -7,10 +12,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FoundationEssentials
-@testable import LambdaFunction
-import Synchronization
-import Testing
 
 /// An in-memory Runtime API: hands out recorded events on `/next` and records every call.
 struct FakeRuntimeAPI: LambdaRuntime.Transport {
@@ -48,13 +49,16 @@ struct FakeRuntimeAPI: LambdaRuntime.Transport {
     }
 
     mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> HTTPResponse {
-        calls.append(Call(method: method, path: path, headers: headers, body: body,
-                          traceID: getenv("_X_AMZN_TRACE_ID").map { String(cString: $0) }))
+        calls.append(
+            Call(
+                method: method, path: path, headers: headers, body: body,
+                traceID: getenv("_X_AMZN_TRACE_ID").map { String(cString: $0) }))
         if path.hasSuffix("/invocation/next") {
             guard !script.isEmpty else { throw Gone() }
             switch script.removeFirst() {
-            case let .event(headers, body): return .init(status: 200, headers: headers, body: body)
-            case .status(let status): return .init(status: status, headers: [], body: Array(#"{"errorMessage":"busy"}"#.utf8))
+            case .event(let headers, let body): return .init(status: 200, headers: headers, body: body)
+            case .status(let status):
+                return .init(status: status, headers: [], body: Array(#"{"errorMessage":"busy"}"#.utf8))
             case .failure: throw Gone()
             }
         }
@@ -109,33 +113,45 @@ extension TraceIDSuites {
         }
 
         /// An invocation with the Runtime API's headers, deliberately in mixed case.
-        static func invocation(_ id: String, body: [UInt8], deadline: Int64? = now + 30_000,
-                               trace: String? = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1") -> FakeRuntimeAPI.Next {
-            var headers = [HTTPHeader("Lambda-Runtime-Aws-Request-Id", id),
-                           HTTPHeader("LAMBDA-RUNTIME-INVOKED-FUNCTION-ARN", "arn:aws:lambda:us-east-1:123456789012:function:eliza")]
+        static func invocation(
+            _ id: String, body: [UInt8], deadline: Int64? = now + 30_000,
+            trace: String? = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+        ) -> FakeRuntimeAPI.Next {
+            var headers = [
+                HTTPHeader("Lambda-Runtime-Aws-Request-Id", id),
+                HTTPHeader(
+                    "LAMBDA-RUNTIME-INVOKED-FUNCTION-ARN", "arn:aws:lambda:us-east-1:123456789012:function:eliza"),
+            ]
             if let deadline { headers.append(HTTPHeader("lambda-runtime-deadline-ms", String(deadline))) }
             if let trace { headers.append(HTTPHeader("Lambda-Runtime-Trace-ID", trace)) }
             return .event(headers: headers, body: body)
         }
 
-        static let directBody = Array(#"{"model":"eliza","messages":[{"role":"user","content":"Men are all alike."}]}"#.utf8)
+        static let directBody = Array(
+            #"{"model":"eliza","messages":[{"role":"user","content":"Men are all alike."}]}"#.utf8)
 
         // MARK: Serving
 
         @Test func eachEventIsAnsweredExactlyOnceAtItsOwnPath() throws {
             let chat = try LambdaEventTests.fixture("http-api-v2-chat.json")
             let s3 = try LambdaEventTests.fixture("unknown-event.json")
-            let ids = ["8476a536-e9f4-11e8-9739-2dfe598c3fcd", "c2b9f8ad-1bd4-4c4a-9a8a-0d6c5b2d3e4f", "0f5e4d3c-2b1a-4098-8765-43210fedcba9"]
-            var api = FakeRuntimeAPI([Self.invocation(ids[0], body: chat), Self.invocation(ids[1], body: Self.directBody),
-                                      Self.invocation(ids[2], body: s3)])
+            let ids = [
+                "8476a536-e9f4-11e8-9739-2dfe598c3fcd", "c2b9f8ad-1bd4-4c4a-9a8a-0d6c5b2d3e4f",
+                "0f5e4d3c-2b1a-4098-8765-43210fedcba9",
+            ]
+            var api = FakeRuntimeAPI([
+                Self.invocation(ids[0], body: chat), Self.invocation(ids[1], body: Self.directBody),
+                Self.invocation(ids[2], body: s3),
+            ])
             let harness = Harness()
             #expect(harness.runtime.run(transport: &api, invocations: 3) == 3)
 
-            #expect(api.calls.map { "\($0.method) \($0.path)" } == [
-                "GET \(Self.prefix)/invocation/next", "POST \(Self.prefix)/invocation/\(ids[0])/response",
-                "GET \(Self.prefix)/invocation/next", "POST \(Self.prefix)/invocation/\(ids[1])/response",
-                "GET \(Self.prefix)/invocation/next", "POST \(Self.prefix)/invocation/\(ids[2])/response",
-            ])
+            #expect(
+                api.calls.map { "\($0.method) \($0.path)" } == [
+                    "GET \(Self.prefix)/invocation/next", "POST \(Self.prefix)/invocation/\(ids[0])/response",
+                    "GET \(Self.prefix)/invocation/next", "POST \(Self.prefix)/invocation/\(ids[1])/response",
+                    "GET \(Self.prefix)/invocation/next", "POST \(Self.prefix)/invocation/\(ids[2])/response",
+                ])
             for id in ids {
                 #expect(api.posts.filter { $0.path.contains(id) }.count == 1)
             }
@@ -152,23 +168,34 @@ extension TraceIDSuites {
             // An event that is not ours is answered (a 400-style response), not failed and not crashed.
             let unknown = try DecodedJSON.parse(api.posts[2].text)
             #expect(unknown["statusCode"]?.number == 400)
-            #expect(try DecodedJSON.parse(try #require(unknown["body"]?.string))["error"]?["type"]?.string == "invalid_request_error")
+            #expect(
+                try DecodedJSON.parse(try #require(unknown["body"]?.string))["error"]?["type"]?.string
+                    == "invalid_request_error")
 
             // Access log lines carry Lambda's request id; the unrecognised event gets a warning line.
             let access = harness.lines.filter { $0["message"]?.string == "request" }
             #expect(access.compactMap { $0["requestId"]?.string } == Array(ids.prefix(2)))
-            #expect(harness.lines.contains { $0["message"]?.string == "unrecognised event" && $0["requestId"]?.string == ids[2] })
+            #expect(
+                harness.lines.contains {
+                    $0["message"]?.string == "unrecognised event" && $0["requestId"]?.string == ids[2]
+                })
             #expect(harness.delays.delays.isEmpty)
         }
 
         @Test func traceIDIsSetForEachInvocation() throws {
             let traced = "Root=1-67a1b2c3-0123456789abcdef01234567;Sampled=0"
-            var api = FakeRuntimeAPI([Self.invocation("a1", body: Self.directBody, trace: traced),
-                                      Self.invocation("a2", body: Self.directBody, trace: nil)])
+            var api = FakeRuntimeAPI([
+                Self.invocation("a1", body: Self.directBody, trace: traced),
+                Self.invocation("a2", body: Self.directBody, trace: nil),
+            ])
             Harness().runtime.run(transport: &api, invocations: 2)
-            #expect(api.posts.map(\.path) == ["\(Self.prefix)/invocation/a1/response", "\(Self.prefix)/invocation/a2/response"])
+            #expect(
+                api.posts.map(\.path) == [
+                    "\(Self.prefix)/invocation/a1/response", "\(Self.prefix)/invocation/a2/response",
+                ])
             #expect(api.posts.first?.traceID == traced)
-            #expect(api.posts.last?.traceID == nil, "an invocation without a trace id must not inherit the previous one")
+            #expect(
+                api.posts.last?.traceID == nil, "an invocation without a trace id must not inherit the previous one")
         }
 
         /// A new trace id per invocation must not grow the process: glibc's `setenv` keeps every value it
@@ -182,7 +209,9 @@ extension TraceIDSuites {
             // hence the wide margin.
             let grown = try #require(Self.residentKiB()) - before
             #expect(grown < 6 * 1024, "RSS grew by \(grown) KiB over 200,000 trace ids")
-            #expect(getenv(TraceIDVariable.name).map { String(cString: $0) } == "Root=1-5759e988-199999-bd862e3fe1be46a994272793;Sampled=1")
+            #expect(
+                getenv(TraceIDVariable.name).map { String(cString: $0) }
+                    == "Root=1-5759e988-199999-bd862e3fe1be46a994272793;Sampled=1")
             variable.set(nil)
             #expect(getenv(TraceIDVariable.name) == nil)
         }
@@ -195,13 +224,18 @@ extension TraceIDSuites {
         }
 
         @Test func passedDeadlineIsNotAnswered() throws {
-            var api = FakeRuntimeAPI([Self.invocation("late", body: Self.directBody, deadline: Self.now - 1),
-                                      Self.invocation("just-late", body: Self.directBody, deadline: Self.now),
-                                      Self.invocation("on-time", body: Self.directBody, deadline: Self.now + 1),
-                                      Self.invocation("no-deadline", body: Self.directBody, deadline: nil)])
+            var api = FakeRuntimeAPI([
+                Self.invocation("late", body: Self.directBody, deadline: Self.now - 1),
+                Self.invocation("just-late", body: Self.directBody, deadline: Self.now),
+                Self.invocation("on-time", body: Self.directBody, deadline: Self.now + 1),
+                Self.invocation("no-deadline", body: Self.directBody, deadline: nil),
+            ])
             let harness = Harness()
             #expect(harness.runtime.run(transport: &api, invocations: 4) == 4)
-            #expect(api.posts.map(\.path) == ["\(Self.prefix)/invocation/on-time/response", "\(Self.prefix)/invocation/no-deadline/response"])
+            #expect(
+                api.posts.map(\.path) == [
+                    "\(Self.prefix)/invocation/on-time/response", "\(Self.prefix)/invocation/no-deadline/response",
+                ])
             #expect(api.nextCalls.count == 4)
             let skipped = harness.lines.filter { $0["message"]?.string?.hasPrefix("deadline passed") == true }
             #expect(skipped.compactMap { $0["requestId"]?.string } == ["late", "just-late"])
@@ -216,7 +250,11 @@ extension TraceIDSuites {
             var api = FakeRuntimeAPI([Self.invocation("direct-1", body: Self.directBody)])
             let harness = Harness { configuration in
                 // Open: production's defaults, so no allow-list and no key.
-                if openConfiguration { configuration = Configuration() } else { configuration.allowDirectInvocation = false }
+                if openConfiguration {
+                    configuration = Configuration()
+                } else {
+                    configuration.allowDirectInvocation = false
+                }
             }
             #expect(!harness.runtime.api.configuration.allowDirectInvocation)
             #expect(harness.runtime.api.configuration.allowList.isAllowAll == openConfiguration)
@@ -258,19 +296,26 @@ extension TraceIDSuites {
             #expect(harness.runtime.run(transport: &api, invocations: 1) == 1)
             let answer = try DecodedJSON.parse(try #require(api.posts.first).text)
             #expect(answer["statusCode"]?.number == 403)
-            #expect(harness.lines.first { $0["requestId"]?.string == "gw-1" }?["reason"]?.string == "caller IP not in ALLOWED_CALLER_CIDRS")
+            #expect(
+                harness.lines.first { $0["requestId"]?.string == "gw-1" }?["reason"]?.string
+                    == "caller IP not in ALLOWED_CALLER_CIDRS")
         }
 
         // MARK: Failures
 
         @Test func failingNextIsRetriedWithBackoff() throws {
-            var api = FakeRuntimeAPI([.failure, .status(500), .failure, Self.invocation("r1", body: Self.directBody),
-                                      .status(429), Self.invocation("r2", body: Self.directBody)])
+            var api = FakeRuntimeAPI([
+                .failure, .status(500), .failure, Self.invocation("r1", body: Self.directBody),
+                .status(429), Self.invocation("r2", body: Self.directBody),
+            ])
             let harness = Harness()
             #expect(harness.runtime.run(transport: &api, invocations: 2) == 2)
             #expect(harness.delays.delays == [10, 20, 40, 10], "doubling, and reset after a success")
             #expect(api.nextCalls.count == 6)
-            #expect(api.posts.map(\.path) == ["\(Self.prefix)/invocation/r1/response", "\(Self.prefix)/invocation/r2/response"])
+            #expect(
+                api.posts.map(\.path) == [
+                    "\(Self.prefix)/invocation/r1/response", "\(Self.prefix)/invocation/r2/response",
+                ])
             #expect(harness.lines.filter { $0["level"]?.string == "ERROR" }.count == 4)
         }
 
@@ -291,9 +336,13 @@ extension TraceIDSuites {
             #expect(harness.delays.delays == [10, 20, 40, 80, 160, 320, 640] + Array(repeating: 1000, count: 12))
         }
 
-        @Test(arguments: ["abc/def", "../../init/error", "id with spaces", "a?b", "", String(repeating: "a", count: 129)])
+        @Test(arguments: [
+            "abc/def", "../../init/error", "id with spaces", "a?b", "", String(repeating: "a", count: 129),
+        ])
         func unsafeRequestIDIsNotUsedInAPath(id: String) {
-            var api = FakeRuntimeAPI([Self.invocation(id, body: Self.directBody), Self.invocation("safe-1", body: Self.directBody)])
+            var api = FakeRuntimeAPI([
+                Self.invocation(id, body: Self.directBody), Self.invocation("safe-1", body: Self.directBody),
+            ])
             let harness = Harness()
             #expect(harness.runtime.run(transport: &api, invocations: 1) == 1)
             #expect(api.posts.map(\.path) == ["\(Self.prefix)/invocation/safe-1/response"])
@@ -302,8 +351,11 @@ extension TraceIDSuites {
         }
 
         @Test func missingRequestIDIsAFailedNext() {
-            var api = FakeRuntimeAPI([.event(headers: [HTTPHeader("Lambda-Runtime-Deadline-Ms", String(Self.now + 1000))], body: Self.directBody),
-                                      Self.invocation("after", body: Self.directBody)])
+            var api = FakeRuntimeAPI([
+                .event(
+                    headers: [HTTPHeader("Lambda-Runtime-Deadline-Ms", String(Self.now + 1000))], body: Self.directBody),
+                Self.invocation("after", body: Self.directBody),
+            ])
             let harness = Harness()
             #expect(harness.runtime.run(transport: &api, invocations: 1) == 1)
             #expect(api.posts.map(\.path) == ["\(Self.prefix)/invocation/after/response"])
@@ -311,7 +363,9 @@ extension TraceIDSuites {
         }
 
         @Test func failedResponsePostDoesNotStopTheLoop() {
-            var api = FakeRuntimeAPI([Self.invocation("x1", body: Self.directBody), Self.invocation("x2", body: Self.directBody)])
+            var api = FakeRuntimeAPI([
+                Self.invocation("x1", body: Self.directBody), Self.invocation("x2", body: Self.directBody),
+            ])
             api.responseStatus = nil
             let harness = Harness()
             #expect(harness.runtime.run(transport: &api, invocations: 2) == 2)
@@ -323,7 +377,10 @@ extension TraceIDSuites {
             var api = FakeRuntimeAPI([Self.invocation("big", body: Self.directBody)])
             api.responseStatus = 413
             Harness().runtime.run(transport: &api, invocations: 1)
-            #expect(api.posts.map(\.path) == ["\(Self.prefix)/invocation/big/response", "\(Self.prefix)/invocation/big/error"])
+            #expect(
+                api.posts.map(\.path) == [
+                    "\(Self.prefix)/invocation/big/response", "\(Self.prefix)/invocation/big/error",
+                ])
             let error = try #require(api.posts.last)
             #expect(error.header("lambda-runtime-function-error-type") == "Runtime.ResponseTooLarge")
             let body = try DecodedJSON.parse(error.text)
@@ -335,7 +392,8 @@ extension TraceIDSuites {
 
         @Test func initErrorIsReported() throws {
             var api = FakeRuntimeAPI([])
-            LambdaRuntime.reportInitError("ALLOWED_CALLER_CIDRS: 'nonsense' is not an IPv4 or IPv6 address", transport: &api)
+            LambdaRuntime.reportInitError(
+                "ALLOWED_CALLER_CIDRS: 'nonsense' is not an IPv4 or IPv6 address", transport: &api)
             #expect(api.calls.count == 1)
             let call = try #require(api.calls.first)
             #expect(call.method == "POST")
@@ -343,11 +401,13 @@ extension TraceIDSuites {
             #expect(call.header("content-type") == "application/json")
             #expect(call.header("lambda-runtime-function-error-type") == "Runtime.InvalidConfiguration")
             let body = try DecodedJSON.parse(call.text)
-            #expect(body == .object([
-                "errorMessage": .string("ALLOWED_CALLER_CIDRS: 'nonsense' is not an IPv4 or IPv6 address"),
-                "errorType": .string("Runtime.InvalidConfiguration"),
-                "stackTrace": .array([]),
-            ]))
+            #expect(
+                body
+                    == .object([
+                        "errorMessage": .string("ALLOWED_CALLER_CIDRS: 'nonsense' is not an IPv4 or IPv6 address"),
+                        "errorType": .string("Runtime.InvalidConfiguration"),
+                        "stackTrace": .array([]),
+                    ]))
         }
     }
 }

@@ -1,8 +1,9 @@
 import ElizaHTTP
 import FoundationEssentials
-@testable import LambdaFunction
 import Synchronization
 import Testing
+
+@testable import LambdaFunction
 
 extension TraceIDSuites {
     /// The Lambda loop over real loopback sockets: `RuntimeHTTPTransport` (the production transport, an
@@ -27,11 +28,13 @@ extension TraceIDSuites {
                     guard let next = events.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
                         return HTTPResponse(status: 500, body: Array("no more events".utf8))
                     }
-                    return HTTPResponse(status: 200, headers: [
-                        HTTPHeader("lambda-runtime-aws-request-id", next.id),
-                        HTTPHeader("lambda-runtime-deadline-ms", "99999999999999"),
-                        HTTPHeader("lambda-runtime-trace-id", "Root=1-abc;Sampled=0"),
-                    ], body: next.body)
+                    return HTTPResponse(
+                        status: 200,
+                        headers: [
+                            HTTPHeader("lambda-runtime-aws-request-id", next.id),
+                            HTTPHeader("lambda-runtime-deadline-ms", "99999999999999"),
+                            HTTPHeader("lambda-runtime-trace-id", "Root=1-abc;Sampled=0"),
+                        ], body: next.body)
                 }
                 if request.path == prefix + "/init/error" {
                     initErrors.withLock { $0.append(request.body) }
@@ -68,7 +71,9 @@ extension TraceIDSuites {
 
         @Test("events from a loopback Runtime API are answered once each, on the right paths")
         func servesEventsOverSockets() throws {
-            let names = ["http-api-v2-chat.json", "rest-api-v1-chat.json", "direct-invocation.json", "unknown-event.json"]
+            let names = [
+                "http-api-v2-chat.json", "rest-api-v1-chat.json", "direct-invocation.json", "unknown-event.json",
+            ]
             let events = try names.enumerated().map { (id: "id-\($0.offset)", body: try Self.fixture($0.element)) }
             let recorder = Recorder(events)
             let server = HTTPServer(port: 0, handler: recorder.handle)
@@ -101,7 +106,7 @@ extension TraceIDSuites {
             let (runtime, log) = Self.runtime()
             var transport = RuntimeHTTPTransport(client: try HTTPClient(host: "127.0.0.1", port: port))
             #expect(runtime.run(transport: &transport, invocations: 1) == 1)
-            server.stop()   // the endpoint drops every connection from now on
+            server.stop()  // the endpoint drops every connection from now on
             #expect(runtime.run(transport: &transport) == 0)
             #expect(recorder.answers.withLock { $0.count } == 1)
             #expect(log.lines.filter { $0.contains("runtime API /next failed") }.count == 3)

@@ -1,3 +1,8 @@
+import FoundationEssentials
+import LambdaFunction
+import Synchronization
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,10 +10,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FoundationEssentials
-import LambdaFunction
-import Synchronization
-import Testing
 
 /// Collects the lines a logger writes, from any thread.
 final class LineCollector: Sendable {
@@ -23,7 +24,12 @@ final class LineCollector: Sendable {
 
 /// Any JSON value, decoded with Foundation's `JSONDecoder`: an independent check that output parses.
 enum DecodedJSON: Decodable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([DecodedJSON]), object([String: DecodedJSON])
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([DecodedJSON])
+    case object([String: DecodedJSON])
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -52,22 +58,23 @@ enum DecodedJSON: Decodable, Equatable {
 
     // MARK: Timestamps
 
-    @Test(arguments: [
-        (0, "1970-01-01T00:00:00.000Z"),
-        (1, "1970-01-01T00:00:00.001Z"),
-        (-1, "1969-12-31T23:59:59.999Z"),
-        (1_709_210_096_789, "2024-02-29T12:34:56.789Z"),
-        (951_782_400_000, "2000-02-29T00:00:00.000Z"),
-        (2_147_483_647_000, "2038-01-19T03:14:07.000Z"),
-        (2_147_483_648_000, "2038-01-19T03:14:08.000Z"),
-        (4_107_542_399_999, "2100-02-28T23:59:59.999Z"),
-        (4_107_542_400_000, "2100-03-01T00:00:00.000Z"),
-        (13_574_606_400_000, "2400-02-29T12:00:00.000Z"),
-        (1_795_580_932_123, "2026-11-25T04:28:52.123Z"),
-        (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
-        (-2_203_891_200_000, "1900-03-01T00:00:00.000Z"),
-        (-11_670_998_400_000, "1600-02-29T00:00:00.000Z"),
-    ] as [(Int64, String)])
+    @Test(
+        arguments: [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (1, "1970-01-01T00:00:00.001Z"),
+            (-1, "1969-12-31T23:59:59.999Z"),
+            (1_709_210_096_789, "2024-02-29T12:34:56.789Z"),
+            (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+            (2_147_483_647_000, "2038-01-19T03:14:07.000Z"),
+            (2_147_483_648_000, "2038-01-19T03:14:08.000Z"),
+            (4_107_542_399_999, "2100-02-28T23:59:59.999Z"),
+            (4_107_542_400_000, "2100-03-01T00:00:00.000Z"),
+            (13_574_606_400_000, "2400-02-29T12:00:00.000Z"),
+            (1_795_580_932_123, "2026-11-25T04:28:52.123Z"),
+            (253_402_300_799_999, "9999-12-31T23:59:59.999Z"),
+            (-2_203_891_200_000, "1900-03-01T00:00:00.000Z"),
+            (-11_670_998_400_000, "1600-02-29T00:00:00.000Z"),
+        ] as [(Int64, String)])
     func timestamp(milliseconds: Int64, expected: String) {
         #expect(Logger.timestamp(millisecondsSinceEpoch: milliseconds) == expected)
     }
@@ -80,7 +87,8 @@ enum DecodedJSON: Decodable, Equatable {
             var time = time_t(seconds)
             var parts = tm()
             gmtime_r(&time, &parts)
-            let expected = pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-"
+            let expected =
+                pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-"
                 + pad(Int(parts.tm_mday), 2) + "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2)
                 + ":" + pad(Int(parts.tm_sec), 2) + ".042Z"
             if Logger.timestamp(millisecondsSinceEpoch: seconds * 1000 + 42) != expected { mismatches += 1 }
@@ -105,13 +113,18 @@ enum DecodedJSON: Decodable, Equatable {
     @Test func lineShape() {
         let collector = LineCollector()
         let logger = Logger(minimumLevel: .trace, requestID: "8f5b-41", clock: Self.fixedClock, sink: collector.sink)
-        logger.info("served", [.int("status", 200), .string("path", "/v1/chat/completions"), .double("ms", 1.5),
-                               .bool("stream", false), .null("model"), .double("ratio", .nan)])
-        #expect(collector.lines == [
-            #"{"timestamp":"2026-11-25T04:28:52.123Z","level":"INFO","message":"served","requestId":"8f5b-41","#
-                + #""status":200,"path":"/v1/chat/completions","ms":1.5,"stream":false,"model":null,"ratio":null}"#
-                + "\n",
-        ])
+        logger.info(
+            "served",
+            [
+                .int("status", 200), .string("path", "/v1/chat/completions"), .double("ms", 1.5),
+                .bool("stream", false), .null("model"), .double("ratio", .nan),
+            ])
+        #expect(
+            collector.lines == [
+                #"{"timestamp":"2026-11-25T04:28:52.123Z","level":"INFO","message":"served","requestId":"8f5b-41","#
+                    + #""status":200,"path":"/v1/chat/completions","ms":1.5,"stream":false,"model":null,"ratio":null}"#
+                    + "\n"
+            ])
     }
 
     @Test func requestIDIsOmittedWhenUnsetAndSetPerInvocation() {
@@ -119,11 +132,12 @@ enum DecodedJSON: Decodable, Equatable {
         let base = Logger(clock: { 0 }, sink: collector.sink)
         base.warn("start-up")
         base.with(requestID: "abc").error("failed", [.string("errorType", "Runtime.Unknown")])
-        #expect(collector.lines == [
-            #"{"timestamp":"1970-01-01T00:00:00.000Z","level":"WARN","message":"start-up"}"# + "\n",
-            #"{"timestamp":"1970-01-01T00:00:00.000Z","level":"ERROR","message":"failed","requestId":"abc","#
-                + #""errorType":"Runtime.Unknown"}"# + "\n",
-        ])
+        #expect(
+            collector.lines == [
+                #"{"timestamp":"1970-01-01T00:00:00.000Z","level":"WARN","message":"start-up"}"# + "\n",
+                #"{"timestamp":"1970-01-01T00:00:00.000Z","level":"ERROR","message":"failed","requestId":"abc","#
+                    + #""errorType":"Runtime.Unknown"}"# + "\n",
+            ])
     }
 
     @Test(arguments: [
@@ -144,8 +158,9 @@ enum DecodedJSON: Decodable, Equatable {
         let collector = LineCollector()
         Logger(clock: { 0 }, sink: collector.sink).info(message, [.string("echo", message)])
         let line = try #require(collector.lines.first)
-        #expect(line == #"{"timestamp":"1970-01-01T00:00:00.000Z","level":"INFO","message":""#
-            + escaped + #"","echo":""# + escaped + #""}"# + "\n")
+        #expect(
+            line == #"{"timestamp":"1970-01-01T00:00:00.000Z","level":"INFO","message":""#
+                + escaped + #"","echo":""# + escaped + #""}"# + "\n")
         #expect(line.utf8.filter { $0 == UInt8(ascii: "\n") }.count == 1)
         let decoded = try DecodedJSON.parse(line)
         guard case .object(let members) = decoded else {
@@ -160,11 +175,14 @@ enum DecodedJSON: Decodable, Equatable {
         let collector = LineCollector()
         let logger = Logger(minimumLevel: .trace, requestID: "r\"1", sink: collector.sink)
         for level in LogLevel.allCases {
-            logger.log(level, "level \(level) \u{0}\"\\\n", [
-                .string("s", "\u{1}\u{1F}é😀"), .int("min", .min), .int("max", .max), .double("tiny", .leastNonzeroMagnitude),
-                .double("huge", 1.7976931348623157e308), .double("negativeZero", -0.0), .double("inf", .infinity),
-                .bool("yes", true), .null("nothing"),
-            ])
+            logger.log(
+                level, "level \(level) \u{0}\"\\\n",
+                [
+                    .string("s", "\u{1}\u{1F}é😀"), .int("min", .min), .int("max", .max),
+                    .double("tiny", .leastNonzeroMagnitude),
+                    .double("huge", 1.7976931348623157e308), .double("negativeZero", -0.0), .double("inf", .infinity),
+                    .bool("yes", true), .null("nothing"),
+                ])
         }
         #expect(collector.lines.count == LogLevel.allCases.count)
         for (line, level) in zip(collector.lines, LogLevel.allCases) {
@@ -192,10 +210,13 @@ enum DecodedJSON: Decodable, Equatable {
     /// leaving broken JSON) and is still one JSON object.
     @Test func linesAreBoundedInBytes() throws {
         let collector = LineCollector()
-        let hostile = "a" + String(repeating: "\u{301}", count: 20_000)   // one character, 40,001 bytes
-        let controls = String(repeating: "\u{1}", count: 20_000)           // 6 bytes each as written
+        let hostile = "a" + String(repeating: "\u{301}", count: 20_000)  // one character, 40,001 bytes
+        let controls = String(repeating: "\u{1}", count: 20_000)  // 6 bytes each as written
         let logger = Logger(minimumLevel: .trace, requestID: controls, sink: collector.sink)
-        let fields = (0..<50).map { LogField.string("\($0)" + String(repeating: "k\u{1}", count: 100), $0.isMultiple(of: 2) ? hostile : controls) }
+        let fields = (0..<50).map {
+            LogField.string(
+                "\($0)" + String(repeating: "k\u{1}", count: 100), $0.isMultiple(of: 2) ? hostile : controls)
+        }
         logger.fatal(hostile, fields)
         let line = try #require(collector.lines.first)
         #expect(Logger.maxLineBytes < 256 * 1024)
@@ -266,8 +287,10 @@ enum DecodedJSON: Decodable, Equatable {
         let error = #expect(throws: ConfigurationError.self) {
             try LogLevel.parse(text, variable: "AWS_LAMBDA_LOG_LEVEL")
         }
-        #expect(error?.description
-            == "AWS_LAMBDA_LOG_LEVEL: '\(text)' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL")
+        #expect(
+            error?.description
+                == "AWS_LAMBDA_LOG_LEVEL: '\(text)' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL"
+        )
     }
 
     @Test func levelFromEnvironment() throws {
@@ -279,7 +302,8 @@ enum DecodedJSON: Decodable, Equatable {
         #expect(try level(["AWS_LAMBDA_LOG_LEVEL": "ERROR", "LOG_LEVEL": "debug"]) == .error)
         #expect(try level(["AWS_LAMBDA_LOG_LEVEL": " ", "LOG_LEVEL": "trace"]) == .trace)
         let error = #expect(throws: ConfigurationError.self) { try level(["LOG_LEVEL": "loud"]) }
-        #expect(error?.message == "LOG_LEVEL: 'loud' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL")
+        #expect(
+            error?.message == "LOG_LEVEL: 'loud' is not a log level; use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL")
     }
 
     // MARK: Output
@@ -307,7 +331,8 @@ enum DecodedJSON: Decodable, Equatable {
         let logger = Logger(clock: { 0 }, sink: Logger.fileDescriptor(descriptors[1]))
         logger.info("one")
         // Longer than any line the logger makes (`maxLineBytes`), straight to the sink.
-        Logger.fileDescriptor(descriptors[1])(Array(String(repeating: "x", count: 10_000 + 68).utf8) + [UInt8(ascii: "\n")])
+        Logger.fileDescriptor(descriptors[1])(
+            Array(String(repeating: "x", count: 10_000 + 68).utf8) + [UInt8(ascii: "\n")])
         close(descriptors[1])
 
         var received: [UInt8] = []

@@ -1,7 +1,8 @@
 import ElizaHTTP
 import FoundationEssentials
-@testable import LambdaFunction
 import Testing
+
+@testable import LambdaFunction
 
 /// An `ElizaAPI` whose access log lines are collected, for in-process request → response tests.
 struct APIHarness {
@@ -14,7 +15,9 @@ struct APIHarness {
     init(responseStore: ResponseStore? = nil, _ configure: (inout Configuration) -> Void = { _ in }) {
         var configuration = Configuration()
         configure(&configuration)
-        api = ElizaAPI(configuration: configuration, logger: Logger(minimumLevel: .trace, sink: log.sink), responseStore: responseStore)
+        api = ElizaAPI(
+            configuration: configuration, logger: Logger(minimumLevel: .trace, sink: log.sink),
+            responseStore: responseStore)
     }
 
     /// Answers a request without logging, as `ElizaAPI.handle(_:)` does.
@@ -40,10 +43,13 @@ func allowList(_ text: String) -> CallerAllowList {
 
 extension HTTPRequest {
     /// A chat-completion request from an allowed documentation address (203.0.113.0/24).
-    static func chat(_ body: String, path: String = "/v1/chat/completions", headers: [HTTPHeader] = [],
-                     callerIP: String? = "203.0.113.7") -> HTTPRequest {
-        HTTPRequest(method: "POST", path: path, headers: [HTTPHeader("content-type", "application/json")] + headers,
-                    body: Array(body.utf8), callerIP: callerIP)
+    static func chat(
+        _ body: String, path: String = "/v1/chat/completions", headers: [HTTPHeader] = [],
+        callerIP: String? = "203.0.113.7"
+    ) -> HTTPRequest {
+        HTTPRequest(
+            method: "POST", path: path, headers: [HTTPHeader("content-type", "application/json")] + headers,
+            body: Array(body.utf8), callerIP: callerIP)
     }
 
     static func get(_ path: String, headers: [HTTPHeader] = [], callerIP: String? = "203.0.113.7") -> HTTPRequest {
@@ -99,7 +105,8 @@ extension DecodedJSON {
 /// A chat-completion body: `messages` as role/content pairs, then any `extra` members (JSON text).
 func chatBody(_ messages: [(role: String, content: String)], model: String = "eliza", _ extra: String = "") -> String {
     let list = messages.map { #"{"role":\#(JSONText.quoted($0.role)),"content":\#(JSONText.quoted($0.content))}"# }
-    return #"{"model":\#(JSONText.quoted(model)),"messages":[\#(list.joined(separator: ","))]\#(extra.isEmpty ? "" : "," + extra)}"#
+    return
+        #"{"model":\#(JSONText.quoted(model)),"messages":[\#(list.joined(separator: ","))]\#(extra.isEmpty ? "" : "," + extra)}"#
 }
 
 /// A one-message chat-completion body.
@@ -151,8 +158,10 @@ func isIntegerToken(_ token: String) -> Bool {
 /// with the type the doc's status table gives, and a message containing each of `fragments`.
 /// - Returns: The error object's message.
 @discardableResult
-func expectOpenAIError(_ response: HTTPResponse, status: Int, type: String, _ fragments: String...,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+func expectOpenAIError(
+    _ response: HTTPResponse, status: Int, type: String, _ fragments: String...,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> String {
     #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
     #expect(response.header("content-type") == "application/json", sourceLocation: sourceLocation)
     let json = try response.json()
@@ -200,7 +209,8 @@ func namedEvents(_ text: String) -> [(name: String, data: DecodedJSON)]? {
         rest = rest[rest.index(after: nameEnd)...]
         guard rest.hasPrefix("data: "), let end = rest.firstRange(of: "\n\n") else { return nil }
         let payload = rest[rest.index(rest.startIndex, offsetBy: 6)..<end.lowerBound]
-        guard !payload.contains("\n"), let data = try? DecodedJSON.parse(String(payload)), data["type"]?.string == name else { return nil }
+        guard !payload.contains("\n"), let data = try? DecodedJSON.parse(String(payload)), data["type"]?.string == name
+        else { return nil }
         events.append((name, data))
         rest = rest[end.upperBound...]
     }
@@ -219,7 +229,8 @@ enum CACM {
     }
 
     static let path = TestPaths.repositoryRoot + "/../shared/reference/conversations/cacm-1966.json"
-    static let conversation: Conversation? = try? JSONDecoder().decode(Conversation.self, from: Data(TestPaths.read(path)))
+    static let conversation: Conversation? = try? JSONDecoder().decode(
+        Conversation.self, from: Data(TestPaths.read(path)))
 }
 
 extension APIHarness {
@@ -233,8 +244,10 @@ extension APIHarness {
 /// with `type`, and a message containing each of `fragments`.
 /// - Returns: The error's message.
 @discardableResult
-func expectAnthropicError(_ response: HTTPResponse, status: Int, type: String, _ fragments: String...,
-                          sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+func expectAnthropicError(
+    _ response: HTTPResponse, status: Int, type: String, _ fragments: String...,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> String {
     #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
     #expect(response.header("content-type") == "application/json", sourceLocation: sourceLocation)
     let json = try response.json()

@@ -1,3 +1,5 @@
+// swift-format-ignore-file: AlwaysUseLowerCamelCase
+// (the coding keys are the wire format's snake_case names)
 // FoundationEssentials' `JSONDecoder`, kept as the reference the package's own JSON reader is
 // compared with: in `JSONDecoderAgreementTests` and in the `request` and `event` fuzz targets
 // (Fuzz/build.sh compiles this file into both). The two decoders below are the ones the product used
@@ -23,6 +25,7 @@
 //   unknown characters and guesses.
 import ElizaHTTP
 import FoundationEssentials
+
 @testable import LambdaFunction
 
 enum JSONDecoderReference {
@@ -34,21 +37,22 @@ enum JSONDecoderReference {
         let ours = Result { () throws(APIError) in try ChatCompletionRequest.decode(body) }
         let reference = Result { () throws(APIError) in try request(body) }
         switch (reference, ours) {
-        case let (.success(expected), .success(found)):
+        case (.success(let expected), .success(let found)):
             if expected == found || numberReadDifferently(body) { return nil }
             return "JSONDecoder read \(expected), ours \(found)"
-        case let (.success(expected), .failure(error)):
+        case (.success(let expected), .failure(let error)):
             if numberReadDifferently(body) { return nil }
             if error.message.hasPrefix("the request body is not valid JSON"), !isRFC8259(body) { return nil }
             return "JSONDecoder read \(expected), ours refused it: \(error.message)"
-        case let (.failure(error), .success(found)):
+        case (.failure(let error), .success(let found)):
             if numberReadDifferently(body) { return nil }
             return "JSONDecoder refused it (\(error.message)), ours read \(found)"
-        case let (.failure(expected), .failure(error)):
+        case (.failure(let expected), .failure(let error)):
             // Ours found a field error, so the body is JSON: JSONDecoder must name the same field, the same way.
             guard error.param != nil || !isSyntaxError(error.message) else { return nil }
             if expected == error || numberReadDifferently(body) { return nil }
-            return "JSONDecoder: \(expected.message) (param \(expected.param ?? "nil")); ours: \(error.message) (param \(error.param ?? "nil"))"
+            return
+                "JSONDecoder: \(expected.message) (param \(expected.param ?? "nil")); ours: \(error.message) (param \(error.param ?? "nil"))"
         }
     }
 
@@ -58,13 +62,15 @@ enum JSONDecoderReference {
         let ours = Result { () throws(APIError) in try LambdaEvent.decode(bytes) }
         let reference = Result { () throws(APIError) in try event(bytes) }
         switch (reference, ours) {
-        case let (.success(expected), .success(found)):
+        case (.success(let expected), .success(let found)):
             return expected == found ? nil : "JSONDecoder read \(expected), ours \(found)"
-        case let (.success(expected), .failure(error)):
+        case (.success(let expected), .failure(let error)):
             if error.message.hasPrefix("the event is not valid"), !isRFC8259(bytes) { return nil }
-            if error.message.contains("not valid base64"), let text = eventBody(bytes), !isCanonicalBase64(text) { return nil }
+            if error.message.contains("not valid base64"), let text = eventBody(bytes), !isCanonicalBase64(text) {
+                return nil
+            }
             return "JSONDecoder read \(expected), ours refused it: \(error.message)"
-        case let (.failure(error), .success(found)):
+        case (.failure(let error), .success(let found)):
             return "JSONDecoder refused it (\(error.message)), ours read \(found)"
         case (.failure, .failure):
             return nil
@@ -72,14 +78,17 @@ enum JSONDecoderReference {
     }
 
     static func isSyntaxError(_ message: String) -> Bool {
-        message.contains(" is not valid JSON") || message.contains(" is not valid UTF-8") || message.contains(" nests arrays and objects")
+        message.contains(" is not valid JSON") || message.contains(" is not valid UTF-8")
+            || message.contains(" nests arrays and objects")
     }
 
     /// Whether a field is a number the two readers read differently: `max_tokens`,
     /// `max_completion_tokens`, `n` or `seed` written with a fraction or an exponent, or `temperature`,
     /// `top_p`, `presence_penalty` or `frequency_penalty` written as a zero with an exponent.
     static func numberReadDifferently(_ body: [UInt8]) -> Bool {
-        guard let document = try? JSONDocument(parsing: body), let object = try? document.root.object() else { return false }
+        guard let document = try? JSONDocument(parsing: body), let object = try? document.root.object() else {
+            return false
+        }
         let integers = ["max_tokens", "max_completion_tokens", "n", "seed"].contains { key in
             guard let value = object[key], value.kind == .number else { return false }
             return value.token.flag
@@ -88,7 +97,8 @@ enum JSONDecoderReference {
             guard let value = object[key], value.kind == .number else { return false }
             let text = document.bytes[Int(value.token.start)..<Int(value.token.end)]
             let significand = text.prefix { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
-            return significand.count < text.count && !significand.contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }
+            return significand.count < text.count
+                && !significand.contains { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }
         }
         return integers || zeros
     }
@@ -107,7 +117,13 @@ enum JSONDecoderReference {
         var afterComma = false
         for byte in bytes {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {
@@ -127,7 +143,9 @@ enum JSONDecoderReference {
     static func isStrictJSON(_ bytes: [UInt8]) -> Bool {
         let (renamed, keys) = renamingKeys(bytes)
         guard (try? JSONDecoder().decode(StrictJSON.self, from: Data(renamed))) != nil else { return false }
-        return keys.allSatisfy { key in (try? JSONDecoder().decode([String].self, from: Data([0x5B] + key + [0x5D]))) != nil }
+        return keys.allSatisfy { key in
+            (try? JSONDecoder().decode([String].self, from: Data([0x5B] + key + [0x5D]))) != nil
+        }
     }
 
     /// The text with each object key replaced by `"k0"`, `"k1"`…, and the keys as written (quotes
@@ -169,12 +187,12 @@ enum JSONDecoderReference {
         let b = (0..<4).map { $0 < bytes.count ? Int(bytes[$0]) : -1 }
         switch (b[0], b[1], b[2], b[3]) {
         case (0, 0, 0xFE, 0xFF), (0xFE, 0xFF, _, _), (0xFF, 0xFE, _, _): return true
-        case let (0, 0, 0, x) where x > 0: return true
-        case let (0, x, 0, y) where x > 0 && y > 0: return true
-        case let (x, 0, 0, 0) where x > 0: return true
-        case let (x, 0, y, 0) where x > 0 && y > 0: return true
-        case let (0, x, -1, -1) where x > 0: return true
-        case let (x, 0, -1, -1) where x > 0: return true
+        case (0, 0, 0, let x) where x > 0: return true
+        case (0, let x, 0, let y) where x > 0 && y > 0: return true
+        case (let x, 0, 0, 0) where x > 0: return true
+        case (let x, 0, let y, 0) where x > 0 && y > 0: return true
+        case (0, let x, -1, -1) where x > 0: return true
+        case (let x, 0, -1, -1) where x > 0: return true
         default: return false
         }
     }
@@ -235,7 +253,13 @@ enum JSONDecoderReference {
         var escaped = false
         for byte in body {
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {
@@ -265,7 +289,9 @@ enum JSONDecoderReference {
 
     static func invalid(_ codingPath: [any CodingKey], _ problem: String) -> APIError {
         let where_ = path(codingPath)
-        return APIError(.badRequest, where_.isEmpty ? "the request body \(problem)" : "\(where_) \(problem)", param: where_.isEmpty ? nil : where_)
+        return APIError(
+            .badRequest, where_.isEmpty ? "the request body \(problem)" : "\(where_) \(problem)",
+            param: where_.isEmpty ? nil : where_)
     }
 
     /// `LambdaEvent.decode` as it was: `JSONDecoder` and Foundation's lenient base64.
@@ -277,7 +303,8 @@ enum JSONDecoderReference {
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
             throw APIError(.badRequest, "the event is not valid JSON: \(context.debugDescription)")
         } catch {
-            throw APIError(.badRequest, "the event is not an API Gateway, Function URL or chat-completion event: \(error)")
+            throw APIError(
+                .badRequest, "the event is not an API Gateway, Function URL or chat-completion event: \(error)")
         }
         if let context = shape.requestContext, shape.rawPath != nil || shape.httpMethod != nil || context.http != nil {
             let body: [UInt8]
@@ -302,7 +329,8 @@ enum JSONDecoderReference {
                     if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
                 }
                 let path = LambdaEvent.stripStage(shape.rawPath ?? http.path ?? "/", stage: context.stage)
-                let request = HTTPRequest(method: http.method.uppercased(), path: path, headers: headers, body: body, callerIP: http.sourceIp)
+                let request = HTTPRequest(
+                    method: http.method.uppercased(), path: path, headers: headers, body: body, callerIP: http.sourceIp)
                 return .httpAPI(request, apiRequestId: context.requestId)
             }
             guard let method = shape.httpMethod else {
@@ -315,18 +343,25 @@ enum JSONDecoderReference {
                 seen.insert(lower)
                 if let values { headers.append(HTTPHeader(lower, values.joined(separator: ","))) }
             }
-            for (name, value) in (shape.headers ?? [:]).sorted(by: { $0.key < $1.key }) where !seen.contains(name.lowercased()) {
+            for (name, value) in (shape.headers ?? [:]).sorted(by: { $0.key < $1.key })
+            where !seen.contains(name.lowercased()) {
                 if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
             }
-            let request = HTTPRequest(method: method.uppercased(), path: shape.path ?? "/", headers: headers, body: body,
-                                      callerIP: context.identity?.sourceIp)
+            let request = HTTPRequest(
+                method: method.uppercased(), path: shape.path ?? "/", headers: headers, body: body,
+                callerIP: context.identity?.sourceIp)
             return .restAPI(request, apiRequestId: context.requestId)
         }
         if shape.hasMessages {
-            return .direct(HTTPRequest(method: "POST", path: "/v1/chat/completions",
-                                       headers: [HTTPHeader("content-type", "application/json")], body: event))
+            return .direct(
+                HTTPRequest(
+                    method: "POST", path: "/v1/chat/completions",
+                    headers: [HTTPHeader("content-type", "application/json")], body: event))
         }
-        throw APIError(.badRequest, "the event is not an API Gateway (payload 1.0 or 2.0), Function URL or chat-completion event (a chat completion needs a top-level messages array)")
+        throw APIError(
+            .badRequest,
+            "the event is not an API Gateway (payload 1.0 or 2.0), Function URL or chat-completion event (a chat completion needs a top-level messages array)"
+        )
     }
 }
 
@@ -335,8 +370,14 @@ private struct StrictJSON: Decodable {
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { return }
-        do { _ = try container.decode(Bool.self); return } catch DecodingError.typeMismatch {}
-        do { _ = try container.decode(String.self); return } catch DecodingError.typeMismatch {}
+        do {
+            _ = try container.decode(Bool.self)
+            return
+        } catch DecodingError.typeMismatch {}
+        do {
+            _ = try container.decode(String.self)
+            return
+        } catch DecodingError.typeMismatch {}
         do {
             _ = try container.decode(Double.self)
             return
@@ -344,7 +385,10 @@ private struct StrictJSON: Decodable {
         } catch let error where "\(error)".contains("numberIsNotRepresentableInSwift") {
             return  // valid JSON, just outside Double's range
         }
-        do { _ = try container.decode([StrictJSON].self); return } catch DecodingError.typeMismatch {}
+        do {
+            _ = try container.decode([StrictJSON].self)
+            return
+        } catch DecodingError.typeMismatch {}
         // A dictionary, not a keyed container: every member is read, duplicates included.
         _ = try container.decode([String: StrictJSON].self)
     }
@@ -357,7 +401,8 @@ private struct ReferenceWire: Decodable {
 
     enum Key: String, CodingKey {
         case model, messages, stream, stream_options, max_tokens, max_completion_tokens, n
-        case temperature, top_p, stop, seed, presence_penalty, frequency_penalty, user, tools, tool_choice, response_format
+        case temperature, top_p, stop, seed, presence_penalty, frequency_penalty, user, tools, tool_choice,
+            response_format
         case eliza
     }
 
@@ -367,16 +412,20 @@ private struct ReferenceWire: Decodable {
         case (nil, _, _): return "must be a JSON object"
         case ("messages", "messages", 1): return "must be a non-empty array of message objects"
         case ("messages", "messages", _): return "must be a message object with a role and content"
-        case ("messages", "role", _): return "must be one of \(ChatCompletionRequest.Role.allCases.map(\.rawValue).joined(separator: ", "))"
+        case ("messages", "role", _):
+            return "must be one of \(ChatCompletionRequest.Role.allCases.map(\.rawValue).joined(separator: ", "))"
         case ("messages", "content", 2...3): return "must be a string or a list of parts"
         case ("messages", "text", _): return "must be a string"
         case ("messages", "type", _): return "must be a string"
-        case ("messages", _, _) where codingPath.count == 4: return "must be a content part object such as {\"type\": \"text\", \"text\": \"…\"}"
+        case ("messages", _, _) where codingPath.count == 4:
+            return "must be a content part object such as {\"type\": \"text\", \"text\": \"…\"}"
         case (_, "model", _), (_, "user", _): return "must be a string"
         case (_, "stream", _), (_, "include_usage", _): return "must be true or false"
         case (_, "stream_options", _), (_, "response_format", _): return "must be an object"
-        case (_, "max_tokens", _), (_, "max_completion_tokens", _), (_, "n", _), (_, "seed", _): return "must be an integer"
-        case (_, "temperature", _), (_, "top_p", _), (_, "presence_penalty", _), (_, "frequency_penalty", _): return "must be a number"
+        case (_, "max_tokens", _), (_, "max_completion_tokens", _), (_, "n", _), (_, "seed", _):
+            return "must be an integer"
+        case (_, "temperature", _), (_, "top_p", _), (_, "presence_penalty", _), (_, "frequency_penalty", _):
+            return "must be a number"
         case (_, "stop", _): return "must be a string, a list of strings or null"
         case (_, "tools", _): return "must be an array"
         case (_, "tool_choice", _): return "must be a string or an object"
@@ -424,8 +473,9 @@ private struct ReferenceWire: Decodable {
         _ = try container.decodeIfPresent(ReferenceAnyObject.self, forKey: .response_format)
 
         let limit = [maxTokens, maxCompletionTokens].compactMap { $0 }.min()
-        request = ChatCompletionRequest(model: model, messages: messages, stream: stream, includeUsage: includeUsage,
-                                        maxTokens: limit, n: n)
+        request = ChatCompletionRequest(
+            model: model, messages: messages, stream: stream, includeUsage: includeUsage,
+            maxTokens: limit, n: n)
         request.trace = try container.decodeIfPresent(ReferenceElizaExtension.self, forKey: .eliza)?.trace ?? false
     }
 
@@ -435,7 +485,9 @@ private struct ReferenceWire: Decodable {
         return value
     }
 
-    private static func number<T: Decodable>(_ type: T.Type, _ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> T? {
+    private static func number<T: Decodable>(_ type: T.Type, _ container: KeyedDecodingContainer<Key>, _ key: Key)
+        throws -> T?
+    {
         do {
             return try container.decodeIfPresent(type, forKey: key)
         } catch let error as DecodingError {
@@ -459,7 +511,8 @@ private struct ReferenceMessage: Decodable {
         }
         let roleText = try container.decode(String.self, forKey: .role)
         guard let role = ChatCompletionRequest.Role(rawValue: roleText) else {
-            throw JSONDecoderReference.invalid(container.codingPath + [Key.role], "'\(roleText)' is not a valid role; use one of \(roles)")
+            throw JSONDecoderReference.invalid(
+                container.codingPath + [Key.role], "'\(roleText)' is not a valid role; use one of \(roles)")
         }
         var text: String?
         if container.contains(.content), try !container.decodeNil(forKey: .content) {
@@ -471,7 +524,8 @@ private struct ReferenceMessage: Decodable {
                 if (try? container.nestedUnkeyedContainer(forKey: .content)) != nil {
                     _ = try container.decode([ReferencePart].self, forKey: .content)
                 }
-                throw JSONDecoderReference.invalid(container.codingPath + [Key.content], "must be a string or a list of parts")
+                throw JSONDecoderReference.invalid(
+                    container.codingPath + [Key.content], "must be a string or a list of parts")
             }
         }
         message = ChatCompletionRequest.Message(role: role, text: text)
@@ -500,16 +554,21 @@ private struct ReferenceStreamOptions: Decodable {
 }
 
 private enum ReferenceStop: Decodable {
-    case one(String), many([String])
+    case one(String)
+    case many([String])
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let one = try? container.decode(String.self) { self = .one(one); return }
+        if let one = try? container.decode(String.self) {
+            self = .one(one)
+            return
+        }
         self = .many(try container.decode([String].self))
     }
 }
 
 private enum ReferenceToolChoice: Decodable {
-    case name(String), object
+    case name(String)
+    case object
     init(from decoder: any Decoder) throws {
         if let container = try? decoder.singleValueContainer(), let name = try? container.decode(String.self) {
             self = .name(name)
@@ -536,7 +595,10 @@ private struct ReferenceAnyKey: CodingKey {
     var stringValue: String
     var intValue: Int?
     init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
+    init?(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
 }
 
 // MARK: - The event decoder's shape as it was (LambdaEvent.swift, 69feb97)
@@ -554,7 +616,8 @@ private struct ReferenceShape: Decodable {
     var hasMessages = false
 
     enum CodingKeys: String, CodingKey {
-        case version, rawPath, path, httpMethod, headers, multiValueHeaders, body, isBase64Encoded, requestContext, messages
+        case version, rawPath, path, httpMethod, headers, multiValueHeaders, body, isBase64Encoded, requestContext,
+            messages
     }
 
     init(from decoder: any Decoder) throws {

@@ -25,7 +25,9 @@ package struct ChatCompletion: Sendable {
     ///   - budget: The request's budget; the replay and the reply are charged to it.
     /// - Throws: `APIError` 422 when the conversation is over a bound of the budget (the step budget,
     ///   the input, the reply).
-    package static func answer(_ request: ChatCompletionRequest, script: Script, budget: inout RequestBudget) throws(APIError) -> ChatCompletion {
+    package static func answer(_ request: ChatCompletionRequest, script: Script, budget: inout RequestBudget)
+        throws(APIError) -> ChatCompletion
+    {
         var conversation = Conversation()
         var lastUserMessage: Int?
         for (index, message) in request.messages.enumerated() {
@@ -40,17 +42,21 @@ package struct ChatCompletion: Sendable {
         }
         // Only the reply the response carries is traced; without `eliza.trace` nothing is (NoTracer).
         var recorder = request.trace ? lastUserMessage.map { ChatTrace.Recorder(message: $0) } : nil
-        let answer = try conversation.answer(script: script, maxWords: request.maxTokens, collection: "messages",
-                                             budget: &budget, tracingLast: &recorder)
+        let answer = try conversation.answer(
+            script: script, maxWords: request.maxTokens, collection: "messages",
+            budget: &budget, tracingLast: &recorder)
         let trace = request.trace ? recorder?.trace ?? ChatTrace(message: nil) : nil
-        return ChatCompletion(content: answer.text, finishReason: answer.isCut ? "length" : "stop",
-                              promptTokens: answer.inputTokens, completionTokens: answer.outputTokens, trace: trace)
+        return ChatCompletion(
+            content: answer.text, finishReason: answer.isCut ? "length" : "stop",
+            promptTokens: answer.inputTokens, completionTokens: answer.outputTokens, trace: trace)
     }
 
     /// The non-stream response body (`chat.completion`), admitted by `budget` before it is built.
     ///
     /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
-    package func jsonBody(id: String, created: Int, model: String, choices: Int, budget: inout RequestBudget) throws(APIError) -> [UInt8] {
+    package func jsonBody(id: String, created: Int, model: String, choices: Int, budget: inout RequestBudget)
+        throws(APIError) -> [UInt8]
+    {
         // Exact: the body with empty contents, plus each choice's escaped content (a JSON string's
         // escaped length is the sum of its parts').
         let envelope = renderJSON(content: "", id: id, created: created, model: model, choices: choices)
@@ -96,8 +102,10 @@ package struct ChatCompletion: Sendable {
     /// finish chunk, as its `eliza` member.
     ///
     /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
-    package func eventStream(id: String, created: Int, model: String, choices: Int, includeUsage: Bool,
-                             budget: inout RequestBudget) throws(APIError) -> [UInt8] {
+    package func eventStream(
+        id: String, created: Int, model: String, choices: Int, includeUsage: Bool,
+        budget: inout RequestBudget
+    ) throws(APIError) -> [UInt8] {
         let events = StreamEvents(id: id, created: created, model: model)
         let pieces = Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice)
         // Exact, from one rendering of each kind of chunk per choice (the index changes its size),
@@ -176,7 +184,10 @@ package struct ChatCompletion: Sendable {
         }
 
         func role(_ index: Int, into out: inout [UInt8]) {
-            chunk(index, into: &out, finish: nil) { $0.string("role", "assistant"); $0.string("content", "") }
+            chunk(index, into: &out, finish: nil) {
+                $0.string("role", "assistant")
+                $0.string("content", "")
+            }
         }
 
         func content(_ index: Int, _ piece: String, into out: inout [UInt8]) {

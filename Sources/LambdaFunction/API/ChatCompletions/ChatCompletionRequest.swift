@@ -63,8 +63,9 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         }
         // Known fields ELIZA does not use are still type-checked, as the OpenAI API does.
         // In this order, which the JSONDecoder reference follows too.
-        try RequestBody.check(body, numbers: ["temperature", "top_p", "presence_penalty", "frequency_penalty"],
-                              integers: ["seed"], strings: ["user"])
+        try RequestBody.check(
+            body, numbers: ["temperature", "top_p", "presence_penalty", "frequency_penalty"],
+            integers: ["seed"], strings: ["user"])
         try RequestBody.checkStop(body, "stop")
         try RequestBody.check(body, arrays: ["tools"])
         if let choice = body.optional("tool_choice"), choice.kind != .string {
@@ -73,8 +74,9 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         try RequestBody.check(body, objects: ["response_format"])
 
         let limit = [maxTokens, maxCompletionTokens].compactMap { $0 }.min()
-        var request = ChatCompletionRequest(model: model, messages: messages, stream: stream, includeUsage: includeUsage,
-                                            maxTokens: limit, n: n)
+        var request = ChatCompletionRequest(
+            model: model, messages: messages, stream: stream, includeUsage: includeUsage,
+            maxTokens: limit, n: n)
         request.trace = try ElizaExtension.read(body.optional("eliza")).trace
         return request
     }

@@ -28,43 +28,43 @@ extension TraceEvent {
     func write(into json: inout JSONText) {
         json.string("event", kind)
         switch self {
-        case let .input(words, limit):
+        case .input(let words, let limit):
             json.array("words") { list in for word in words { list.string(word) } }
             json.int("limit", limit)
-        case let .scanned(text, keystack):
+        case .scanned(let text, let keystack):
             json.array("text") { list in for word in text { list.string(word) } }
             json.array("keystack") { list in for keyword in keystack { list.string(keyword) } }
-        case let .keyword(keyword, line):
+        case .keyword(let keyword, let line):
             json.string("keyword", keyword)
             json.int("line", line)
-        case let .decomposition(keyword, index, pattern, parts):
+        case .decomposition(let keyword, let index, let pattern, let parts):
             json.string("keyword", keyword)
             json.int("decomposition", index + 1)
             json.string("pattern", pattern)
             json.array("parts") { list in for part in parts { list.string(part) } }
-        case let .reassembly(keyword, decomposition, index, count):
+        case .reassembly(let keyword, let decomposition, let index, let count):
             json.string("keyword", keyword)
             json.int("decomposition", decomposition + 1)
             json.int("reassembly", index + 1)
             json.int("of", count)
-        case let .newKey(remaining):
+        case .newKey(let remaining):
             json.array("keystack") { list in for keyword in remaining { list.string(keyword) } }
-        case let .link(target):
+        case .link(let target):
             json.string("to", target)
-        case let .pre(text, target):
+        case .pre(let text, let target):
             json.array("text") { list in for word in text { list.string(word) } }
             json.string("to", target)
-        case let .memoryLaid(hash, memory):
+        case .memoryLaid(let hash, let memory):
             json.int("hash", hash)
             json.string("memory", memory)
-        case let .memoryNotLaid(hash):
+        case .memoryNotLaid(let hash):
             json.int("hash", hash)
-        case let .memoryRecalled(memory, remaining):
+        case .memoryRecalled(let memory, let remaining):
             json.string("memory", memory)
             json.int("remaining", remaining)
         case .none:
             break
-        case let .noMatch(limit):
+        case .noMatch(let limit):
             json.int("limit", limit)
         }
         json.string("description", description)

@@ -28,7 +28,8 @@ package struct CompletionRequest: Sendable, Equatable {
     /// Decodes and validates a body.
     /// - Throws: `APIError` 400 naming what is wrong and where.
     package static func decode(_ body: [UInt8]) throws(APIError) -> CompletionRequest {
-        try RequestBody.decode(body, expected: #"a JSON object such as {"model": "eliza", "prompt": "Men are all alike."}"#, read)
+        try RequestBody.decode(
+            body, expected: #"a JSON object such as {"model": "eliza", "prompt": "Men are all alike."}"#, read)
     }
 
     static func read(_ body: JSONObject) throws(JSONDecodingError) -> CompletionRequest {
@@ -48,17 +49,22 @@ package struct CompletionRequest: Sendable, Equatable {
         let limit = ChatCompletionRequest.maxChoices
         guard (1...limit).contains(n) else { throw body.invalid("n", "must be between 1 and \(limit)") }
         guard prompts.count * n <= limit else {
-            throw body.invalid("n", "asks for \(prompts.count * n) choices (\(prompts.count) prompts × n = \(n)); at most \(limit) per request")
+            throw body.invalid(
+                "n",
+                "asks for \(prompts.count * n) choices (\(prompts.count) prompts × n = \(n)); at most \(limit) per request"
+            )
         }
         let maxTokens = try RequestBody.optionalInt(body, "max_tokens", minimum: 1)
         let stream = try body.optionalBool("stream") ?? false
         let includeUsage = try body.optionalObject("stream_options")?.optionalBool("include_usage") ?? false
         let echo = try body.optionalBool("echo") ?? false
-        try RequestBody.check(body, numbers: ["temperature", "top_p", "presence_penalty", "frequency_penalty"],
-                              integers: ["seed", "best_of", "logprobs"], strings: ["suffix", "user"], objects: ["logit_bias"])
+        try RequestBody.check(
+            body, numbers: ["temperature", "top_p", "presence_penalty", "frequency_penalty"],
+            integers: ["seed", "best_of", "logprobs"], strings: ["suffix", "user"], objects: ["logit_bias"])
         try RequestBody.checkStop(body, "stop")
-        return CompletionRequest(model: model, prompts: prompts, n: n, maxTokens: maxTokens, stream: stream,
-                                 includeUsage: includeUsage, echo: echo)
+        return CompletionRequest(
+            model: model, prompts: prompts, n: n, maxTokens: maxTokens, stream: stream,
+            includeUsage: includeUsage, echo: echo)
     }
 
     /// A prompt's lines as user messages (see the type's documentation).

@@ -7,12 +7,16 @@ extension ElizaAPI {
             let script = catalog.script(for: body.model)
             // Every prompt of a batch draws on the one budget of the request.
             let completion = try TextCompletion.answer(body) { (prompt) throws(APIError) in
-                try prompt.conversation.answer(script: script, maxWords: body.maxTokens, collection: prompt.field, budget: &budget)
+                try prompt.conversation.answer(
+                    script: script, maxWords: body.maxTokens, collection: prompt.field, budget: &budget)
             }
             let id = RandomID.make("cmpl-")
-            let response = try Self.admitted(body.stream
-                ? completion.eventStream(id: id, created: Self.unixTime, model: body.model, includeUsage: body.includeUsage).response
-                : Self.json(200, completion.jsonBody(id: id, created: Self.unixTime, model: body.model)), &budget)
+            let response = try Self.admitted(
+                body.stream
+                    ? completion.eventStream(
+                        id: id, created: Self.unixTime, model: body.model, includeUsage: body.includeUsage
+                    ).response
+                    : Self.json(200, completion.jsonBody(id: id, created: Self.unixTime, model: body.model)), &budget)
             return HandledRequest(response: response, model: body.model, reply: completion.choices.first?.reply)
         }
     }

@@ -21,8 +21,10 @@ package struct TextCompletion: Sendable, Equatable {
     ///   - request: The decoded request.
     ///   - answer: Answers one prompt (the route's replay, with its bounds).
     /// - Throws: `APIError` from `answer`.
-    package static func answer(_ request: CompletionRequest,
-                               _ answer: (CompletionRequest.Prompt) throws(APIError) -> Answer) throws(APIError) -> TextCompletion {
+    package static func answer(
+        _ request: CompletionRequest,
+        _ answer: (CompletionRequest.Prompt) throws(APIError) -> Answer
+    ) throws(APIError) -> TextCompletion {
         var completion = TextCompletion(choices: [], promptTokens: 0, completionTokens: 0)
         for prompt in request.prompts {
             let reply = try answer(prompt)
@@ -34,7 +36,8 @@ package struct TextCompletion: Sendable, Equatable {
                 text = prompt.text + separator + text
             }
             for _ in 0..<request.n {
-                completion.choices.append(Choice(text: text, reply: reply.text, finishReason: reply.isCut ? "length" : "stop"))
+                completion.choices.append(
+                    Choice(text: text, reply: reply.text, finishReason: reply.isCut ? "length" : "stop"))
                 completion.completionTokens += reply.outputTokens
             }
         }
@@ -63,12 +66,16 @@ package struct TextCompletion: Sendable, Equatable {
             for piece in Words.streamPieces(choice.text) {
                 stream.data {
                     header(&$0, id: id, created: created, model: model)
-                    $0.array("choices") { list in list.object { Self.choice(&$0, text: piece, index: index, finishReason: nil) } }
+                    $0.array("choices") { list in
+                        list.object { Self.choice(&$0, text: piece, index: index, finishReason: nil) }
+                    }
                 }
             }
             stream.data {
                 header(&$0, id: id, created: created, model: model)
-                $0.array("choices") { list in list.object { Self.choice(&$0, text: "", index: index, finishReason: choice.finishReason) } }
+                $0.array("choices") { list in
+                    list.object { Self.choice(&$0, text: "", index: index, finishReason: choice.finishReason) }
+                }
             }
         }
         if includeUsage {

@@ -21,7 +21,8 @@ package struct MessagesRequest: Sendable, Equatable {
     /// - Parameter countingTokens: True for `count_tokens`: `max_tokens` is not required.
     /// - Throws: `APIError` 400 naming what is wrong and where.
     package static func decode(_ body: [UInt8], countingTokens: Bool = false) throws(APIError) -> MessagesRequest {
-        try RequestBody.decode(body, expected: #"a JSON object with max_tokens and a messages array"#) { (object) throws(JSONDecodingError) in
+        try RequestBody.decode(body, expected: #"a JSON object with max_tokens and a messages array"#) {
+            (object) throws(JSONDecodingError) in
             try read(object, countingTokens: countingTokens)
         }
     }
@@ -35,10 +36,14 @@ package struct MessagesRequest: Sendable, Equatable {
             let message = try element.object(#"must be a message object such as {"role": "user", "content": "…"}"#)
             let role = try message.require("role", "is required: user or assistant").string()
             guard roles.contains(role) else {
-                throw message.invalid("role", "'\(role.prefix(utf8Bytes: 40))' is not a valid role; use user or assistant (the system prompt goes in system)")
+                throw message.invalid(
+                    "role",
+                    "'\(role.prefix(utf8Bytes: 40))' is not a valid role; use user or assistant (the system prompt goes in system)"
+                )
             }
             let content = try message.require("content", "is required: a string or a list of content blocks")
-            let text = try RequestBody.text(of: content, textTypes: ["text"], problem: "must be a string or a list of content blocks")
+            let text = try RequestBody.text(
+                of: content, textTypes: ["text"], problem: "must be a string or a list of content blocks")
             if role == "user" {
                 conversation.user(text, field: "messages[\(index)].content")
             } else {
@@ -48,18 +53,22 @@ package struct MessagesRequest: Sendable, Equatable {
         }
         if count == 0 { throw list.invalid("must not be empty") }
         if let system = body.optional("system") {
-            conversation.context(try RequestBody.text(of: system, textTypes: ["text"], problem: "must be a string or a list of text blocks"))
+            conversation.context(
+                try RequestBody.text(
+                    of: system, textTypes: ["text"], problem: "must be a string or a list of text blocks"))
         }
         var maxTokens: Int?
         if !countingTokens {
             guard body.optional("max_tokens") != nil else {
-                throw body.invalid("max_tokens", "is required: the most words of the reply (the Messages API requires it)")
+                throw body.invalid(
+                    "max_tokens", "is required: the most words of the reply (the Messages API requires it)")
             }
             maxTokens = try RequestBody.optionalInt(body, "max_tokens", minimum: 0)
         }
         let stream = try body.optionalBool("stream") ?? false
-        try RequestBody.check(body, numbers: ["temperature", "top_p"], integers: ["top_k"], strings: ["service_tier"],
-                              objects: ["metadata", "thinking"], arrays: ["tools"])
+        try RequestBody.check(
+            body, numbers: ["temperature", "top_p"], integers: ["top_k"], strings: ["service_tier"],
+            objects: ["metadata", "thinking"], arrays: ["tools"])
         if let metadata = try body.optionalObject("metadata") { _ = try metadata.optionalString("user_id") }
         try RequestBody.checkStop(body, "stop_sequences", allowString: false)
         if let choice = try body.optionalObject("tool_choice") {
@@ -67,9 +76,11 @@ package struct MessagesRequest: Sendable, Equatable {
             switch type {
             case "auto", "none": break
             case "any", "tool":
-                throw choice.invalid("type", "cannot be '\(type)': ELIZA has no tools and never calls one; use auto or none")
+                throw choice.invalid(
+                    "type", "cannot be '\(type)': ELIZA has no tools and never calls one; use auto or none")
             default:
-                throw choice.invalid("type", "'\(type.prefix(utf8Bytes: 40))' is not a valid tool choice; use auto or none")
+                throw choice.invalid(
+                    "type", "'\(type.prefix(utf8Bytes: 40))' is not a valid tool choice; use auto or none")
             }
         }
         return MessagesRequest(model: model, conversation: conversation, maxTokens: maxTokens, stream: stream)

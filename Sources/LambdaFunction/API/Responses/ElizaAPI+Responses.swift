@@ -6,9 +6,11 @@ extension ElizaAPI {
     func createResponse(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, budget) throws(APIError) in
             let (asked, carried) = try conversation(for: body)
-            let collection = body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
-            let answer = try asked.answer(script: catalog.script(for: body.model), maxWords: body.maxOutputTokens,
-                                          collection: collection, budget: &budget)
+            let collection =
+                body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
+            let answer = try asked.answer(
+                script: catalog.script(for: body.model), maxWords: body.maxOutputTokens,
+                collection: collection, budget: &budget)
             var kept = carried
             kept.addContextTokens(answer.outputTokens)
             let object = ResponseObject(
@@ -17,7 +19,8 @@ extension ElizaAPI {
                 maxOutputTokens: body.maxOutputTokens, previousResponseID: body.previousResponseID,
                 store: body.store && responseStore != nil, metadata: body.metadata, toolChoice: body.toolChoice,
                 parallelToolCalls: body.parallelToolCalls, conversation: kept)
-            let response = try Self.admitted(body.stream ? object.eventStream.response : Self.json(200, object.jsonBody), &budget)
+            let response = try Self.admitted(
+                body.stream ? object.eventStream.response : Self.json(200, object.jsonBody), &budget)
             if object.store { responseStore?.insert(object) }
             return HandledRequest(response: response, model: body.model, reply: answer.text)
         }
@@ -40,12 +43,16 @@ extension ElizaAPI {
         var carried = body.conversation
         if let id = body.previousResponseID {
             guard let store = responseStore else {
-                throw APIError(.badRequest, "previous_response_id cannot be used with this server: \(Self.noStoreReason); send the whole conversation in input instead, it is replayed on every request",
-                               param: "previous_response_id")
+                throw APIError(
+                    .badRequest,
+                    "previous_response_id cannot be used with this server: \(Self.noStoreReason); send the whole conversation in input instead, it is replayed on every request",
+                    param: "previous_response_id")
             }
             guard let earlier = store.response(id) else {
-                throw APIError(.badRequest, "previous response with id '\(id.prefix(utf8Bytes: 100))' not found: \(storeDescription(store))",
-                               param: "previous_response_id")
+                throw APIError(
+                    .badRequest,
+                    "previous response with id '\(id.prefix(utf8Bytes: 100))' not found: \(storeDescription(store))",
+                    param: "previous_response_id")
             }
             carried.prepend(earlier.conversation, field: "previous_response_id")
         }
@@ -67,9 +74,11 @@ extension ElizaAPI {
             return HandledRequest(response: Self.json(200, json.finishUTF8()))
         }
         if request.method != "DELETE", let object = store.response(id) {
-            return HandledRequest(response: Self.json(200, object.jsonBody), model: object.model, reply: object.answer.text)
+            return HandledRequest(
+                response: Self.json(200, object.jsonBody), model: object.model, reply: object.answer.text)
         }
-        let error = APIError(.notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(storeDescription(store))")
+        let error = APIError(
+            .notFound, "no response with id '\(id.prefix(utf8Bytes: 100))': \(storeDescription(store))")
         return HandledRequest(response: error.response, errorMessage: error.message)
     }
 

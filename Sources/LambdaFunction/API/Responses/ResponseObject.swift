@@ -79,8 +79,16 @@ package struct ResponseObject: Sendable, Equatable {
             json.null("incomplete_details")
         }
         if let instructions { json.string("instructions", instructions) } else { json.null("instructions") }
-        if let maxOutputTokens { json.int("max_output_tokens", maxOutputTokens) } else { json.null("max_output_tokens") }
-        if let previousResponseID { json.string("previous_response_id", previousResponseID) } else { json.null("previous_response_id") }
+        if let maxOutputTokens {
+            json.int("max_output_tokens", maxOutputTokens)
+        } else {
+            json.null("max_output_tokens")
+        }
+        if let previousResponseID {
+            json.string("previous_response_id", previousResponseID)
+        } else {
+            json.null("previous_response_id")
+        }
         json.bool("parallel_tool_calls", parallelToolCalls)
         json.string("tool_choice", toolChoice)
         json.array("tools") { _ in }

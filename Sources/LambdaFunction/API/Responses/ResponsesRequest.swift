@@ -30,7 +30,8 @@ package struct ResponsesRequest: Sendable, Equatable {
     /// Decodes and validates a body.
     /// - Throws: `APIError` 400 naming what is wrong and where.
     package static func decode(_ body: [UInt8]) throws(APIError) -> ResponsesRequest {
-        try RequestBody.decode(body, expected: #"a JSON object such as {"model": "eliza", "input": "Men are all alike."}"#, read)
+        try RequestBody.decode(
+            body, expected: #"a JSON object such as {"model": "eliza", "input": "Men are all alike."}"#, read)
     }
 
     /// The fields in a fixed order, so that of several problems the same one is always reported.
@@ -61,47 +62,61 @@ package struct ResponsesRequest: Sendable, Equatable {
         let toolChoice = try readToolChoice(body)
         let parallelToolCalls = try body.optionalBool("parallel_tool_calls") ?? true
 
-        try RequestBody.check(body, numbers: ["temperature", "top_p"], integers: ["top_logprobs", "max_tool_calls"],
-                              strings: ["user", "safety_identifier", "prompt_cache_key", "service_tier", "truncation",
-                                        "prompt_cache_retention"],
-                              objects: ["reasoning", "stream_options"], arrays: ["tools", "include"])
+        try RequestBody.check(
+            body, numbers: ["temperature", "top_p"], integers: ["top_logprobs", "max_tool_calls"],
+            strings: [
+                "user", "safety_identifier", "prompt_cache_key", "service_tier", "truncation",
+                "prompt_cache_retention",
+            ],
+            objects: ["reasoning", "stream_options"], arrays: ["tools", "include"])
         if let include = try body.optionalArray("include") {
             for element in include { _ = try element.string() }
         }
         if let text = try body.optionalObject("text"), let format = try text.optionalObject("format") {
             let type = try format.requireString("type")
             guard type == "text" else {
-                throw format.invalid("type", "'\(type.prefix(utf8Bytes: 40))' cannot be honoured: ELIZA answers in plain text only; use {\"type\": \"text\"} or leave text.format out")
+                throw format.invalid(
+                    "type",
+                    "'\(type.prefix(utf8Bytes: 40))' cannot be honoured: ELIZA answers in plain text only; use {\"type\": \"text\"} or leave text.format out"
+                )
             }
         }
         if try body.optionalBool("background") == true {
             throw body.invalid("background", "must be false: ELIZA answers at once, there is no background mode")
         }
         if body.optional("conversation") != nil {
-            throw body.invalid("conversation", "is not supported: continue a conversation with previous_response_id, or send all of it in input")
+            throw body.invalid(
+                "conversation",
+                "is not supported: continue a conversation with previous_response_id, or send all of it in input")
         }
         if body.optional("prompt") != nil {
-            throw body.invalid("prompt", "is not supported: this server has no stored prompts; send instructions and input instead")
+            throw body.invalid(
+                "prompt", "is not supported: this server has no stored prompts; send instructions and input instead")
         }
-        return ResponsesRequest(model: model, conversation: conversation, instructions: instructions,
-                                maxOutputTokens: maxOutputTokens, stream: stream, previousResponseID: previous, store: store,
-                                metadata: metadata, toolChoice: toolChoice, parallelToolCalls: parallelToolCalls)
+        return ResponsesRequest(
+            model: model, conversation: conversation, instructions: instructions,
+            maxOutputTokens: maxOutputTokens, stream: stream, previousResponseID: previous, store: store,
+            metadata: metadata, toolChoice: toolChoice, parallelToolCalls: parallelToolCalls)
     }
 
     /// One input item. A message (`type` absent or `message`) of role `user` is spoken to ELIZA; the
     /// other roles count as context. Items of any other type (function calls and their outputs,
     /// reasoning, item references, tool calls) are skipped: ELIZA has no tools and reads only what
     /// the user says.
-    static func read(item value: JSONValue, index: Int, into conversation: inout Conversation) throws(JSONDecodingError) {
+    static func read(item value: JSONValue, index: Int, into conversation: inout Conversation) throws(JSONDecodingError)
+    {
         let item = try value.object(#"must be an input item object such as {"role": "user", "content": "…"}"#)
         if let type = try item.optionalString("type"), type != "message" { return }
         let role = try item.require("role", "is required: one of \(roles.joined(separator: ", "))").string()
         guard roles.contains(role) else {
-            throw item.invalid("role", "'\(role.prefix(utf8Bytes: 40))' is not a valid role; use one of \(roles.joined(separator: ", "))")
+            throw item.invalid(
+                "role",
+                "'\(role.prefix(utf8Bytes: 40))' is not a valid role; use one of \(roles.joined(separator: ", "))")
         }
         let content = try item.require("content", "is required: a string or a list of input_text parts")
-        let text = try RequestBody.text(of: content, textTypes: textParts, problem: "must be a string or a list of input_text parts",
-                                        example: #"{"type": "input_text", "text": "…"}"#)
+        let text = try RequestBody.text(
+            of: content, textTypes: textParts, problem: "must be a string or a list of input_text parts",
+            example: #"{"type": "input_text", "text": "…"}"#)
         if role == "user" {
             conversation.user(text, field: "input[\(index)].content")
         } else {
@@ -114,13 +129,19 @@ package struct ResponsesRequest: Sendable, Equatable {
     static func readToolChoice(_ body: JSONObject) throws(JSONDecodingError) -> String {
         guard let value = body.optional("tool_choice") else { return "auto" }
         if value.kind == .object {
-            throw body.invalid("tool_choice", "cannot name a tool: ELIZA has no tools and never calls one; use \"auto\" or \"none\"")
+            throw body.invalid(
+                "tool_choice", "cannot name a tool: ELIZA has no tools and never calls one; use \"auto\" or \"none\"")
         }
         let choice = try value.string("must be a string or an object")
         switch choice {
         case "auto", "none": return choice
-        case "required": throw body.invalid("tool_choice", "cannot be \"required\": ELIZA has no tools and never calls one; use \"auto\" or \"none\"")
-        default: throw body.invalid("tool_choice", "'\(choice.prefix(utf8Bytes: 40))' is not a valid choice; use \"auto\" or \"none\"")
+        case "required":
+            throw body.invalid(
+                "tool_choice",
+                "cannot be \"required\": ELIZA has no tools and never calls one; use \"auto\" or \"none\"")
+        default:
+            throw body.invalid(
+                "tool_choice", "'\(choice.prefix(utf8Bytes: 40))' is not a valid choice; use \"auto\" or \"none\"")
         }
     }
 }
