@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's whole test run: what the README's `make test` and CI's .ci/run execute.
-#   Swift: build, unit/loopback/fake-Runtime-API tests (swift test, and again on the portable POSIX
+#   Swift: the formatter's lint, build, unit/loopback/fake-Runtime-API tests (swift test, and again on the portable POSIX
 #   backends macOS uses), a short libFuzzer pass over
 #   every fuzz target, elizac over Scripts/; load, abuse and Lambda soak checks.
 #   Lambda: the static release `bootstrap` and its zip (make lambda).
@@ -18,6 +18,9 @@ cd "$(dirname "$0")/.."
 VENV="${ELIZA_VENV:-.build/venv}"
 SAM_VENV="${ELIZA_SAM_VENV:-.build/venv-sam}"
 step() { printf '\n==> %s\n' "$*"; }
+
+step "swift format lint --strict (.swift-format: the toolchain's formatter keeps the tree as it is)"
+swift format lint --strict --recursive --parallel Sources Tests Plugins Fuzz
 
 step "swift build"
 swift build
