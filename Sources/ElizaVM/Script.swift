@@ -54,7 +54,12 @@ public struct Script: Sendable, Equatable {
         self.name = name
         self.vocabulary = Vocabulary(words)
         self.greeting = greeting
-        self.greetingText = greeting.map(vocabulary.text).joined(separator: " ")
+        var text: [UInt8] = []
+        for (i, id) in greeting.enumerated() {
+            if i > 0 { text.append(UInt8(ascii: " ")) }
+            text.append(contentsOf: vocabulary.text(id).utf8)
+        }
+        self.greetingText = String(decoding: text, as: UTF8.self)
         self.rules = rules
         self.noneRule = noneRule
         self.memory = memory

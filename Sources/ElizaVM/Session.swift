@@ -82,7 +82,6 @@ public struct Session: Sendable {
     /// Replies to one input line, reporting each step to `tracer`.
     public mutating func respond<T: Tracer>(to input: String, tracer: inout T) -> Reply {
         limit = limit == 4 ? 1 : limit + 1
-        own.removeAll()  // nothing refers to the last input's own words: memories have copies
         tracer.record(.input(words: ElizaText.words(input), limit: limit))
         read(input)
         tracer.record(.scanned(text: strings(text), keystack: keystack.map(script.keyword(ofRule:))))
@@ -125,6 +124,7 @@ public struct Session: Sendable {
     /// (items 7–10, [CACM 1966 p.38–39], `ANN 000600–001100`). Reading stops at the delimiter that
     /// ends that clause: the rest of the input is deleted unread.
     private mutating func read(_ input: String) {
+        own.removeAll()  // nothing refers to the last input's own words: memories have copies
         occurrences.invalidate()
         if !text.isEmpty { text.removeAll(keepingCapacity: true) }
         if !top.isEmpty { top.removeAll(keepingCapacity: true) }
@@ -149,7 +149,8 @@ public struct Session: Sendable {
                     isDelimiter = Self.isBut(input)
                     word = isDelimiter ? Word(id: Word.notInScript, spelling: 0) : lookUp(ascii: input)
                 case .word(let isASCII):
-                    word = lookUp(isASCII: isASCII)
+                    isDelimiter = isASCII && bytes.withUnsafeBufferPointer(Self.isBut)
+                    word = isDelimiter ? Word(id: Word.notInScript, spelling: 0) : lookUp(isASCII: isASCII)
                 }
                 if isDelimiter {
                     if top.isEmpty && bottom.isEmpty {

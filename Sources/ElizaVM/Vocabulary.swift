@@ -62,7 +62,8 @@ public struct Vocabulary: Sendable, Equatable {
         }
         // the same bytes twice (hand-built tables): one word
         var index = HashIndex(bytes, ends: ends) { merge($1, $0) }
-        var folds: [[UInt8]: UInt32] = [:]  // ASCII forms of spellings that are not ASCII themselves
+        // ASCII forms of spellings that are not ASCII themselves, in id order: rare, so a list.
+        var folds: [(bytes: [UInt8], id: UInt32)] = []
         var canonical: [String: UInt32] = [:]
         canonical.reserveCapacity(nonASCII.count)  // no rehashing: hashing them is the costly part (NFC)
         for id in nonASCII {
@@ -71,7 +72,11 @@ public struct Vocabulary: Sendable, Equatable {
                 let exact = bytes.withUnsafeBufferPointer { all in
                     folded.withUnsafeBufferPointer { index.find($0, in: all, ends: ends) }
                 }
-                if let other = exact ?? folds[folded] { merge(other, key) } else { folds[folded] = key }
+                if let other = exact ?? folds.first(where: { $0.bytes == folded })?.id {
+                    merge(other, key)
+                } else {
+                    folds.append((folded, key))
+                }
             } else if let other = canonical[words[id]] {
                 merge(other, key)
             } else {
@@ -81,7 +86,7 @@ public struct Vocabulary: Sendable, Equatable {
         var keyClasses = classes
         if !folds.isEmpty {
             // In id order, so that equal scripts give equal tables; then an index over every key.
-            for (folded, id) in folds.sorted(by: { $0.value < $1.value }) {
+            for (folded, id) in folds {
                 bytes.append(contentsOf: folded)
                 ends.append(bytes.count)
                 keyClasses.append(classes[Int(id)])
