@@ -1,3 +1,4 @@
+import json
 """The installed wheel's command and Python API: `eliza-lambda` / `python -m eliza_lambda` are the binary
 itself (arguments, environment, output, exit status, signals), and `serve()` starts and stops it."""
 
@@ -114,7 +115,9 @@ def test_serve_starts_and_stops_the_server():
         assert server.returncode is None
     assert server.returncode == 0  # SIGTERM: a clean shutdown
     assert '"message":"shutting down","signal":15' in server.log
-    assert '"path":"/v1/chat/completions","status":200' in server.log
+    # The access log line of that request (its fields: see the README's Logs paragraph).
+    line = next(line for line in server.log.splitlines() if '"path":"/v1/chat/completions"' in line)
+    assert json.loads(line)["status"] == 200
     assert server.stop() == 0  # again: the same status
 
 
