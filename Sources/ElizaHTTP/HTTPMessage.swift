@@ -38,17 +38,24 @@ package struct HTTPHeader: Sendable, Equatable {
     }
 }
 
-/// A complete, buffered HTTP response.
+/// An HTTP response: complete and buffered, and optionally delivered over time (`schedule`).
 package struct HTTPResponse: Sendable, Equatable {
     package var status: Int
     /// Header fields; names lower-case. Transports add `content-length` and connection headers.
     package var headers: [HTTPHeader]
+    /// The whole body. With a `schedule`, the concatenation of its parts (what a buffering transport,
+    /// such as API Gateway's HTTP API behind Lambda, delivers at once).
     package var body: [UInt8]
+    /// How the body goes out over time; nil: all at once, as soon as it is ready.
+    package var schedule: HTTPResponseSchedule?
 
-    package init(status: Int, headers: [HTTPHeader] = [], body: [UInt8] = []) {
+    package init(
+        status: Int, headers: [HTTPHeader] = [], body: [UInt8] = [], schedule: HTTPResponseSchedule? = nil
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.schedule = schedule
     }
 
     /// The value of the first header with this name, compared without regard to ASCII case.
@@ -103,5 +110,46 @@ extension HTTPResponse {
         case 505: "HTTP Version Not Supported"
         default: ""
         }
+    }
+}
+
+/// A response delivered in timed parts, and how it ends: the seam through which the failure and
+/// pacing simulation (`delay_ms`, `ttft_ms`, `tps`, `drop`, `cut`) reaches every transport. The
+/// local server waits on timers in its event loop (never a sleeping thread); a streaming Lambda
+/// invocation writes the parts as they fall due; a buffering transport sends `HTTPResponse.body`
+/// and degrades as the README says.
+package struct HTTPResponseSchedule: Sendable, Equatable {
+    /// One piece of the body, due `delayMilliseconds` after the previous piece (the first piece:
+    /// after the status line and headers).
+    package struct Part: Sendable, Equatable {
+        package var delayMilliseconds: Int
+        package var bytes: [UInt8]
+
+        package init(delayMilliseconds: Int, bytes: [UInt8]) {
+            self.delayMilliseconds = delayMilliseconds
+            self.bytes = bytes
+        }
+    }
+
+    /// How the exchange ends.
+    package enum Ending: Sendable, Equatable {
+        /// Every part, then the end of the body (the terminating chunk when chunked).
+        case complete
+        /// Every part, then the connection closes without the end of the body.
+        case cut
+        /// The connection closes after `headDelayMilliseconds`, before any byte of the response.
+        case drop
+    }
+
+    /// The wait before the status line.
+    package var headDelayMilliseconds: Int
+    /// The body, in order; their bytes concatenated are `HTTPResponse.body`.
+    package var parts: [Part]
+    package var ending: Ending
+
+    package init(headDelayMilliseconds: Int = 0, parts: [Part] = [], ending: Ending = .complete) {
+        self.headDelayMilliseconds = headDelayMilliseconds
+        self.parts = parts
+        self.ending = ending
     }
 }
