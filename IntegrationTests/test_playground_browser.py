@@ -216,6 +216,11 @@ def test_the_page_is_served_with_its_policy(server):
     with urllib.request.urlopen(server.playground_url + "favicon.ico", timeout=10) as response:
         assert response.headers["Content-Type"] == "image/svg+xml"
         assert response.read() == (ROOT / "Web" / "favicon.svg").read_bytes()
+    # The page's "API" link: the OpenAPI document, relative so that it works under a stage prefix too.
+    assert '<a href="openapi.yaml"' in html
+    with urllib.request.urlopen(server.playground_url + "openapi.yaml", timeout=10) as response:
+        assert response.headers["Content-Type"] == "application/yaml"
+        assert response.read() == (ROOT / "docs" / "openapi.yaml").read_bytes()
 
 
 def test_a_person_talks_to_eliza_in_the_browser(server):
@@ -305,6 +310,7 @@ def test_a_person_talks_to_eliza_in_the_browser(server):
 
         urls = assert_clean(driver, server_origin, {"/", "/v1/models", "/v1/chat/completions"})
         assert sum(urlsplit(u).path == "/v1/chat/completions" for u in urls) == len(CACM["turns"]) + 4
+        assert driver.find_element(By.LINK_TEXT, "API").get_attribute("href") == server.playground_url + "openapi.yaml"
         console = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
         assert console == [], console
     finally:

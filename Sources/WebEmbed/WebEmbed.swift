@@ -160,6 +160,7 @@ struct Asset: Equatable {
     static let contentTypes = [
         "html": "text/html; charset=utf-8", "svg": "image/svg+xml", "css": "text/css; charset=utf-8",
         "js": "text/javascript; charset=utf-8", "txt": "text/plain; charset=utf-8",
+        "yaml": "application/yaml",
     ]
 
     init(sourcePath: String, bytes: [UInt8]) throws(EmbedError) {

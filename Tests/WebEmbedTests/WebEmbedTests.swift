@@ -63,7 +63,7 @@ import Testing
         ("Web/a.html", "<style>p{}", "Web/a.html: error: <style> is not closed by </style>"),
         (
             "Web/logo.png", "x",
-            "Web/logo.png: error: unknown file type '.png'; web-embed embeds css, html, js, svg, txt"
+            "Web/logo.png: error: unknown file type '.png'; web-embed embeds css, html, js, svg, txt, yaml"
         ),
         ("Web/2x.svg", "x", "Web/2x.svg: error: the name '2x.svg' does not give a Swift identifier"),
     ])

@@ -114,6 +114,8 @@ package struct ElizaAPI: Sendable {
             outcome = HandledRequest(response: PlaygroundPage.page)
         case .favicon:
             outcome = HandledRequest(response: PlaygroundPage.icon)
+        case .openAPI:
+            outcome = HandledRequest(response: PlaygroundPage.openAPIDocument)
         }
         outcome.route = route.template
         return outcome
@@ -126,11 +128,11 @@ package struct ElizaAPI: Sendable {
         case storedResponse(id: String)
         case completions
         case messages, messageTokenCount
-        case playground, favicon
+        case playground, favicon, openAPI
 
-        /// Served without the API key: the health check, and the playground page and its icon (whose
-        /// API calls send the key themselves).
-        var isOpen: Bool { self == .health || self == .playground || self == .favicon }
+        /// Served without the API key: the health check, the playground page and its icon (whose API
+        /// calls send the key themselves), and the OpenAPI document that describes every route.
+        var isOpen: Bool { self == .health || self == .playground || self == .favicon || self == .openAPI }
 
         /// The path template, for the access log and the 404's list of routes.
         var template: String {
@@ -146,13 +148,14 @@ package struct ElizaAPI: Sendable {
             case .messageTokenCount: "/v1/messages/count_tokens"
             case .playground: "/"
             case .favicon: "/favicon.ico"
+            case .openAPI: "/openapi.yaml"
             }
         }
 
         /// The methods it answers (GET routes answer HEAD too), in the `Allow` header's order.
         var methods: [String] {
             switch self {
-            case .models, .health, .playground, .favicon: ["GET", "HEAD"]
+            case .models, .health, .playground, .favicon, .openAPI: ["GET", "HEAD"]
             case .storedResponse: ["GET", "HEAD", "DELETE"]
             default: ["POST"]
             }
@@ -174,13 +177,13 @@ package struct ElizaAPI: Sendable {
             ("/v1/messages/count_tokens", .messageTokenCount), ("/messages/count_tokens", .messageTokenCount),
             ("/v1/models", .models), ("/models", .models),
             ("/health", .health), ("/v1/health", .health),
-            ("/", .playground), ("/favicon.ico", .favicon),
+            ("/", .playground), ("/favicon.ico", .favicon), ("/openapi.yaml", .openAPI),
         ]
 
         /// What the 404 lists.
         static let summary = [
             Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
-            .messageTokenCount, .models, .health, .playground,
+            .messageTokenCount, .models, .health, .playground, .openAPI,
         ].map(\.usage).joined(separator: ", ")
     }
 

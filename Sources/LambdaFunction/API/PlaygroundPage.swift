@@ -3,7 +3,8 @@ import ElizaWeb
 
 /// The browser playground (README, "The playground"): `GET /` serves `Web/playground.html`, compiled
 /// into the binary, and `GET /favicon.ico` its icon. Neither needs the API key (the page's own API
-/// calls do); the caller allow-list applies to them as to every route.
+/// calls do); the caller allow-list applies to them as to every route. `GET /openapi.yaml`, the API's
+/// OpenAPI document, is compiled in and served the same way.
 enum PlaygroundPage {
     /// The page: HTML whose Content-Security-Policy admits only this origin and the page's own inline
     /// script and style (by hash), so it can load nothing from anywhere else.
@@ -11,6 +12,9 @@ enum PlaygroundPage {
 
     /// The icon, an SVG (browsers take any image type at `/favicon.ico`).
     static var icon: HTTPResponse { response(for: .favicon) }
+
+    /// `docs/openapi.yaml`, the description of every route (`GET /openapi.yaml`), which the page links to.
+    static var openAPIDocument: HTTPResponse { response(for: .openapi) }
 
     static func response(for asset: WebAsset) -> HTTPResponse {
         var headers = [

@@ -13,7 +13,7 @@ import Testing
         for route in [
             "POST /v1/chat/completions", "POST /v1/responses", "GET|DELETE /v1/responses/{id}",
             "POST /v1/responses/input_tokens", "POST /v1/completions", "POST /v1/messages",
-            "POST /v1/messages/count_tokens", "GET /v1/models", "GET /health",
+            "POST /v1/messages/count_tokens", "GET /v1/models", "GET /health", "GET /openapi.yaml",
         ] {
             #expect(message.contains(route), "\(route) missing from: \(message)")
         }

@@ -1,0 +1,169 @@
+import ElizaHTTP
+import ElizaWeb
+import FoundationEssentials
+import Testing
+
+@testable import LambdaFunction
+
+/// `docs/openapi.yaml` against the routing table: every path and method it lists is routed, to the
+/// route whose template it is, and every route of `ElizaAPI.Route` is in it with exactly its methods.
+/// The rest of the document (schemas, statuses, media types) is proven in
+/// IntegrationTests/test_openapi.py (openapi-spec-validator, schemathesis, recorded responses).
+@Suite struct OpenAPIDocumentTests {
+    static let file = TestPaths.repositoryRoot + "/docs/openapi.yaml"
+
+    /// The document's `paths:`, read line by line (no YAML library): the layout rules are written at the
+    /// top of the document.
+    struct PathItem: Equatable {
+        var path: String
+        var methods: Set<String> = []
+        var aliases: [String] = []
+    }
+
+    static func pathItems(_ text: String) -> [PathItem] {
+        var items: [PathItem] = []
+        var inPaths = false
+        let operations: Set<String> = ["get", "head", "post", "put", "patch", "delete", "options", "trace"]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if !line.hasPrefix(" "), !line.hasPrefix("#"), !line.isEmpty {
+                inPaths = line == "paths:"
+                continue
+            }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), !line.hasPrefix("   "), line.hasSuffix(":") {
+                items.append(PathItem(path: String(line.dropFirst(2).dropLast())))
+            } else if line.hasPrefix("    "), !line.hasPrefix("     "), !items.isEmpty {
+                let entry = line.dropFirst(4)
+                if let colon = entry.firstIndex(of: ":"), operations.contains(String(entry[..<colon])),
+                    entry[colon...] == ":"
+                {
+                    items[items.count - 1].methods.insert(entry[..<colon].uppercased())
+                } else if entry.hasPrefix("x-eliza-aliases: ["), entry.hasSuffix("]") {
+                    let list = entry.dropFirst("x-eliza-aliases: [".count).dropLast()
+                    items[items.count - 1].aliases = list.split(separator: ",").map {
+                        String($0.filter { $0 != " " && $0 != "'" })
+                    }
+                }
+            }
+        }
+        return items
+    }
+
+    static func document() throws -> [PathItem] {
+        let items = pathItems(String(decoding: try TestPaths.read(file), as: UTF8.self))
+        try #require(items.count >= 10, "docs/openapi.yaml: paths not found")
+        return items
+    }
+
+    /// Every route, by its template. Fixed paths come from `Route.fixed`; the exhaustive switch makes a
+    /// new case of `Route` fail to compile here until it is placed (and so checked against the document).
+    static var routingTable: [(template: String, route: ElizaAPI.Route)] {
+        var table: [(String, ElizaAPI.Route)] = []
+        func place(_ route: ElizaAPI.Route) {
+            if !table.contains(where: { $0.1 == route }) { table.append((route.template, route)) }
+        }
+        for (_, route) in ElizaAPI.Route.fixed {
+            switch route {
+            case .chatCompletions, .models, .health, .responses, .responseInputTokens, .completions, .messages,
+                .messageTokenCount, .playground, .favicon, .openAPI:
+                place(route)
+            case .storedResponse:
+                Issue.record("a route with a parameter in Route.fixed: \(route)")
+            }
+        }
+        place(.storedResponse(id: "{id}"))
+        return table
+    }
+
+    @Test func everyDocumentedPathAndMethodIsRoutedToTheRouteOfThatTemplate() throws {
+        for item in try Self.document() {
+            for path in [item.path] + item.aliases {
+                for method in item.methods {
+                    let route = try #require(
+                        try? ElizaAPI.route(method: method, path: path).get(), "\(method) \(path) is not routed")
+                    #expect(route.template == item.path, "\(method) \(path) reaches \(route.template)")
+                }
+                // The methods are exactly the route's: the others are answered 405.
+                let route = try ElizaAPI.route(method: item.methods.sorted()[0], path: path).get()
+                #expect(Set(route.methods) == item.methods, "\(path): \(item.methods.sorted()) vs \(route.methods)")
+            }
+        }
+    }
+
+    @Test func everyRouteIsDocumentedWithEveryPathThatReachesIt() throws {
+        let items = try Self.document()
+        let documented = Set(items.flatMap { [$0.path] + $0.aliases })
+        for (template, route) in Self.routingTable {
+            let item = try #require(items.first { $0.path == template }, "\(template) is not in docs/openapi.yaml")
+            #expect(item.methods == Set(route.methods), "\(template)")
+        }
+        for (path, route) in ElizaAPI.Route.fixed {
+            #expect(documented.contains(path), "\(path) (\(route.template)) is neither a path nor an alias")
+        }
+        for prefix in ["/v1/responses/", "/responses/"] {
+            #expect(documented.contains(prefix + "{id}"), "\(prefix){id}")
+        }
+        #expect(Set(items.map(\.path)).count == items.count, "a path listed twice")
+    }
+
+    @Test func theReaderSeesTheLayoutItRelies() {
+        let items = Self.pathItems(
+            """
+            openapi: 3.1.0
+            paths:
+              /v1/a:
+                x-eliza-aliases: [/a, '/b/{id}']
+                get:
+                  responses:
+                    '200': {description: ok}
+                head:
+                  summary: x
+              /:
+                post:
+                  post: {}
+            components:
+              /not-a-path:
+                get: {}
+            """)
+        #expect(
+            items == [
+                PathItem(path: "/v1/a", methods: ["GET", "HEAD"], aliases: ["/a", "/b/{id}"]),
+                PathItem(path: "/", methods: ["POST"]),
+            ])
+    }
+
+    @Test func itIsServedAsCompiledInWithoutAKey() throws {
+        let keyed = APIHarness { $0.apiKey = "sk-secret" }
+        let response = keyed.handle(.get("/openapi.yaml"))
+        #expect(response.status == 200)
+        #expect(response.header("content-type") == "application/yaml")
+        #expect(response.body == (try TestPaths.read(Self.file)), "the document compiled in is the file")
+        #expect(response.body == WebAsset.openapi.bytes)
+        let denied = APIHarness { $0.allowList = allowList("203.0.113.0/24") }
+            .handle(.get("/openapi.yaml", callerIP: "198.51.100.9"))
+        #expect(denied.status == 403)
+        #expect(
+            APIHarness().handle(HTTPRequest(method: "POST", path: "/openapi.yaml", callerIP: "203.0.113.7")).status
+                == 405)
+    }
+
+    /// On Lambda as locally: the playground's HTTP API event, for `/openapi.yaml` instead of `/`.
+    @Test func anHTTPAPIEventGetsIt() throws {
+        let event = String(decoding: try LambdaEventTests.fixture("http-api-v2-playground.json"), as: UTF8.self)
+            .replacing(#""rawPath": "/""#, with: #""rawPath": "/openapi.yaml""#)
+            .replacing(#""path": "/""#, with: #""path": "/openapi.yaml""#)
+        let handled = try LambdaEventTests.Handled(Array(event.utf8))
+        let response = try LambdaEventTests.ProxyResponse(handled.encoded, multiValue: false)
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"] == "application/yaml")
+        #expect(Array(response.body.utf8) == (try TestPaths.read(Self.file)))
+        #expect(handled.log.first?["path"]?.string == "/openapi.yaml")
+    }
+
+    /// The document's version is the binary's (`eliza-lambda --version`).
+    @Test func itsVersionIsTheBinarys() throws {
+        let text = String(decoding: try TestPaths.read(Self.file), as: UTF8.self)
+        let version = try #require(Entry.version.split(separator: " ").dropFirst().first)
+        #expect(text.contains("\n  version: \(version)\n"))
+    }
+}
