@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+import recorded
+
+# ELIZA_RECORD_RESPONSES: the responses of the servers the tests start are written for test_openapi.py.
+recorded.install()
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+import recorded
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,6 +46,7 @@ class Server:
         if self.base_url is None:
             self.stop()
             raise RuntimeError("server did not print its base URL: " + "".join(self.lines))
+        recorded.PORTS.add(int(self.base_url.split(":")[2].split("/")[0]))
         line = self.proc.stdout.readline()
         self.lines.append(line)
         m = re.search(r"(http://127\.0\.0\.1:\d+/) in a browser", line)

@@ -9,6 +9,8 @@
 #   bootstrap end-to-end checks, the SAM template checks, deploy/smoke script checks; installed from
 #   PyPI into .build/venv.
 #   Browser: the playground page in Debian's headless chromium (apt-get, skipped when present).
+#   OpenAPI: docs/openapi.yaml validated, fuzzed against the server with schemathesis, and every response the
+#   Swift and Python tests recorded (ELIZA_RECORD_RESPONSES) validated against it (IntegrationTests/test_openapi.py).
 # Any failure stops the run with a non-zero exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +27,12 @@ swift format lint --strict --recursive --parallel Sources Tests Plugins Fuzz
 step "swift build"
 swift build
 
+# Every response the API tests answer is recorded for the OpenAPI check at the end.
+RECORDED="$PWD/.build/recorded-responses"
+rm -rf "$RECORDED"
+
 step "swift test"
-swift test
+ELIZA_RECORD_RESPONSES="$RECORDED/swift" swift test
 
 # macOS takes other code paths in ElizaHTTP (poll(2) instead of epoll, accept and socket without the
 # Linux-only flags); built with ELIZA_PORTABLE_POSIX, Linux takes them too, so they are tested here.
@@ -77,10 +83,15 @@ export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
 # The template and deploy checks import the SAM CLI's own modules, so they run in its environment.
 SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_deploy_sh.py)
+RECORDED_TEST=IntegrationTests/test_openapi.py::test_every_recorded_response_is_as_documented
 
 step "pytest: real clients, the playground in chromium, bootstrap end-to-end, packaging, smoke script ($VENV)"
-VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider IntegrationTests \
-  $(printf -- '--ignore=%s ' "${SAM_TESTS[@]}")
+ELIZA_RECORD_RESPONSES="$RECORDED/python" VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+  IntegrationTests $(printf -- '--ignore=%s ' "${SAM_TESTS[@]}") --deselect "$RECORDED_TEST"
 
 step "pytest: template and deploy checks ($SAM_VENV)"
 VIRTUAL_ENV="$PWD/$SAM_VENV" "$SAM_VENV/bin/python" -m pytest -q -p no:cacheprovider "${SAM_TESTS[@]}"
+
+step "OpenAPI: every response the Swift and Python tests recorded, against docs/openapi.yaml"
+ELIZA_RECORDED_RESPONSES="$RECORDED/swift:$RECORDED/python" VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q \
+  -p no:cacheprovider "$RECORDED_TEST"

@@ -41,6 +41,7 @@ import Testing
                 context: ElizaAPI.Context(
                     requestId: "8476a536-e9f4-11e8-9739-2dfe598c3fcd",
                     apiRequestId: apiRequestId), trusted: trusted)
+            ResponseRecorder.record(request, response)
             encoded = event.encode(response)
             log = try harness.log.lines.map { try DecodedJSON.parse($0) }
         }

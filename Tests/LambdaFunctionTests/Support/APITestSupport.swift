@@ -22,12 +22,16 @@ struct APIHarness {
 
     /// Answers a request without logging, as `ElizaAPI.handle(_:)` does.
     func handle(_ request: HTTPRequest) -> HTTPResponse {
-        api.handle(request).response
+        let response = api.handle(request).response
+        ResponseRecorder.record(request, response)
+        return response
     }
 
     /// Answers a request and writes its access log line.
     func respond(_ request: HTTPRequest, requestId: String = "req-1") -> HTTPResponse {
-        api.respond(to: request, context: ElizaAPI.Context(requestId: requestId))
+        let response = api.respond(to: request, context: ElizaAPI.Context(requestId: requestId))
+        ResponseRecorder.record(request, response)
+        return response
     }
 
     /// `POST /v1/chat/completions` with `body`.

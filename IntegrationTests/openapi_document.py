@@ -1,0 +1,153 @@
+"""docs/openapi.yaml as a checker of responses: finds the response object a (method, path, status)
+answers to, and validates a response's content type, required headers and body against it.
+
+The body of each media type is read as schemathesis reads it: JSON; YAML; a text/event-stream as its
+events, each an object {"event", "data"} (an event without an `event:` line is a "message"), whose
+`data` is checked against `contentSchema` when its `contentMediaType` is application/json.
+
+A recorded response (IntegrationTests/recorded.py writes them, and so does the Swift tests' support
+under ELIZA_RECORD_RESPONSES) is a JSON file: {"source", "method", "path", "status", "headers",
+"body_base64"}.
+"""
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import referencing
+import referencing.jsonschema
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENT_PATH = ROOT / "docs" / "openapi.yaml"
+BASE = "urn:eliza-lambda:openapi"
+
+
+def load(path=DOCUMENT_PATH):
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _content_schema(validator, content_schema, instance, schema):
+    """JSON Schema's contentSchema, asserted: the string must be JSON that the subschema accepts."""
+    if schema.get("contentMediaType") != "application/json" or not isinstance(instance, str):
+        return
+    try:
+        parsed = json.loads(instance)
+    except ValueError as error:
+        yield jsonschema.ValidationError(f"not JSON ({error}): {instance[:80]!r}")
+        return
+    yield from validator.descend(parsed, content_schema)
+
+
+Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"contentSchema": _content_schema})
+
+
+def pointer(*parts):
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def sse_events(text):
+    """The events of a text/event-stream body, as schemathesis parses them."""
+    events = []
+    for block in re.split(r"\r?\n\r?\n", text):
+        fields = {}
+        data = []
+        for line in block.splitlines():
+            if not line or line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data.append(value)
+            else:
+                fields[name] = value
+        if data:
+            events.append({"data": "\n".join(data), "event": fields.get("event") or "message"})
+    return events
+
+
+class Document:
+    def __init__(self, path=DOCUMENT_PATH):
+        self.spec = load(path)
+        resource = referencing.Resource.from_contents(self.spec, default_specification=referencing.jsonschema.DRAFT202012)
+        self.registry = referencing.Registry().with_resource(BASE, resource)
+
+    def validate(self, instance, at):
+        """Validates `instance` against the schema at JSON pointer `at` of the document; returns the errors."""
+        validator = Validator({"$ref": BASE + "#" + at}, registry=self.registry)
+        return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:300]}" for e in validator.iter_errors(instance)]
+
+    def match(self, path):
+        """(path template, path item) that `path` (no query) reaches, through a template or an alias."""
+        for template, item in self.spec["paths"].items():
+            for spelling in [template] + item.get("x-eliza-aliases", []):
+                if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(spelling)), path):
+                    return template, item
+        return None, None
+
+    def response_object(self, method, path, status):
+        """(JSON pointer, response object) documented for the answer, following a $ref; raises if none."""
+        path = path.split("?", 1)[0]
+        if len(path) > 1:
+            path = path.rstrip("/") or "/"
+        template, item = self.match(path)
+        if template is None or method.lower() not in item:
+            # The allow-list is applied before routing: a caller it refuses gets 403 on any path.
+            dialect = "Anthropic" if re.match(r"(/v1)?/messages(/|$)", path) else "OpenAI"
+            allowed = {403: dialect + "Forbidden"}
+            allowed.update({404: "NotFound"} if template is None else {405: "MethodNotAllowed"})
+            assert status in allowed, f"{method} {path}: not in the document, yet answered {status}"
+            at = pointer("components", "responses", allowed[status])
+        else:
+            responses = item[method.lower()]["responses"]
+            assert str(status) in responses, (
+                f"{method} {template}: status {status} not documented (documented: {sorted(responses)})")
+            at = pointer("paths", template, method.lower(), "responses", str(status))
+        response = self.resolve(at)
+        if "$ref" in response:
+            at = response["$ref"][1:]
+            response = self.resolve(at)
+        return at, response
+
+    def resolve(self, at):
+        node = self.spec
+        for part in at.split("/")[1:]:
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
+    def check(self, method, path, status, headers, body):
+        """The problems of one response (an empty list when it is as documented)."""
+        headers = {k.lower(): v for k, v in headers.items()}
+        at, response = self.response_object(method, path, status)
+        problems = []
+        for name, header in response.get("headers", {}).items():
+            if header.get("required") and name.lower() not in headers:
+                problems.append(f"header {name} is required")
+        content = response.get("content")
+        if not content or method.upper() == "HEAD":
+            return problems
+        media_type = headers.get("content-type", "").split(";")[0].strip()
+        if media_type not in content:
+            return problems + [f"content type {media_type!r} not documented (documented: {sorted(content)})"]
+        schema_at = at + pointer("content", media_type, "schema")
+        text = body.decode("utf-8")
+        if media_type == "application/json":
+            instances = [json.loads(text)]
+        elif media_type == "application/yaml":
+            instances = [yaml.safe_load(text)]
+        elif media_type == "text/event-stream":
+            instances = sse_events(text)
+            if not instances:
+                problems.append("an event stream without events")
+        else:
+            instances = [text]
+        for index, instance in enumerate(instances):
+            problems += [f"[{index}] {error}" for error in self.validate(instance, schema_at)]
+        return problems
+
+    def check_recorded(self, record):
+        body = base64.b64decode(record["body_base64"])
+        return self.check(record["method"], record["path"], record["status"], record["headers"], body)

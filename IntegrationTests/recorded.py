@@ -1,0 +1,69 @@
+"""Under ELIZA_RECORD_RESPONSES=DIR, every response the integration tests receive over httpx (the openai
+and anthropic SDKs, LiteLLM's SDK) from a server that local_server.Server started is written to DIR,
+one JSON file each, for IntegrationTests/test_openapi.py to validate against docs/openapi.yaml.
+
+The transport reads the body whole before handing the response on: the server sends every body in one
+piece, so streaming clients see the same bytes, only at once."""
+
+import base64
+import itertools
+import json
+import os
+from pathlib import Path
+
+DIRECTORY = os.environ.get("ELIZA_RECORD_RESPONSES")
+PORTS = set()
+"""The ports of the servers local_server.Server started in this process."""
+
+_counter = itertools.count()
+
+
+def write(source, method, path, status, headers, body):
+    directory = Path(DIRECTORY)
+    directory.mkdir(parents=True, exist_ok=True)
+    record = {"source": source, "method": method, "path": path, "status": status,
+              "headers": {k.lower(): v for k, v in headers.items()},
+              "body_base64": base64.b64encode(body).decode()}
+    name = f"{source}-{os.getpid()}-{next(_counter)}.json"
+    (directory / name).write_text(json.dumps(record))
+
+
+def _ours(url):
+    return url.host == "127.0.0.1" and url.port in PORTS
+
+
+def install():
+    """Wraps httpx's transports so that they record; nothing happens without ELIZA_RECORD_RESPONSES."""
+    if not DIRECTORY:
+        return
+    import httpx
+
+    handle, handle_async = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
+
+    def recorded(request, response, body):
+        write("python", request.method, request.url.raw_path.decode(), response.status_code, response.headers, body)
+        return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(body),
+                              extensions=response.extensions, request=request)
+
+    def handle_request(self, request):
+        response = handle(self, request)
+        if not _ours(request.url):
+            return response
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        return recorded(request, response, body)
+
+    async def handle_async_request(self, request):
+        response = await handle_async(self, request)
+        if not _ours(request.url):
+            return response
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+        return recorded(request, response, body)
+
+    httpx.HTTPTransport.handle_request = handle_request
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request

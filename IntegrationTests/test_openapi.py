@@ -1,0 +1,142 @@
+"""docs/openapi.yaml is true.
+
+- It is valid OpenAPI 3.1 (openapi-spec-validator) and served, byte for byte, at GET /openapi.yaml.
+- schemathesis (pinned in requirements.txt) fuzzes the local server from it, bounded: a server without a
+  key, and one with a key (every answer a documented 401 or an open route's). Its checks: no 5xx,
+  response bodies (stream events included) match their schemas, every status and content type is
+  documented. ELIZA_SCHEMATHESIS_SEED=N repeats a run; schemathesis prints the seed of each.
+- Every response the Swift tests (APIHarness, the Lambda event tests) and the integration tests (httpx:
+  the openai and anthropic SDKs, LiteLLM) recorded under ELIZA_RECORD_RESPONSES validates against the
+  document: test_every_recorded_response_is_as_documented, which Tools/test.sh runs after them with
+  ELIZA_RECORDED_RESPONSES naming the directories.
+Paths and methods against the routing table: Tests/LambdaFunctionTests/API/OpenAPIDocumentTests.swift.
+"""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from local_server import Server
+from openapi_document import DOCUMENT_PATH, Document
+
+CHECKS = "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance"
+
+
+def test_the_document_is_valid_openapi_3_1():
+    spec, _ = read_from_filename(str(DOCUMENT_PATH))
+    validate(spec)  # raises on any error
+    assert spec["openapi"] == "3.1.0"
+
+
+def test_it_is_served_as_the_file_without_a_key():
+    server = Server({"ELIZA_API_KEY": "sk-openapi"})
+    try:
+        with urllib.request.urlopen(server.playground_url + "openapi.yaml", timeout=10) as response:
+            assert response.headers["Content-Type"] == "application/yaml"
+            assert response.read() == DOCUMENT_PATH.read_bytes()
+        head = urllib.request.Request(server.playground_url + "openapi.yaml", method="HEAD")
+        with urllib.request.urlopen(head, timeout=10) as response:
+            assert response.status == 200 and response.read() == b""
+    finally:
+        server.stop()
+
+
+def chat_response(**extra):
+    body = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "eliza",
+            "system_fingerprint": "fp", "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "IN WHAT WAY"},
+                         "finish_reason": "stop", "logprobs": None}]}
+    body.update(extra)
+    return json.dumps(body).encode()
+
+
+def test_the_response_checker_refuses_what_is_not_documented():
+    """The checker the recorded responses go through can fail: each departure below is caught."""
+    doc = Document()
+    json_type = {"content-type": "application/json"}
+    ok = doc.check("POST", "/v1/chat/completions", 200, json_type, chat_response())
+    assert ok == []
+    assert doc.check("POST", "/chat/completions", 200, json_type, chat_response()) == []
+    assert "unexpected" in " ".join(doc.check("POST", "/v1/chat/completions", 200, json_type, chat_response(x=1)))
+    assert doc.check("POST", "/v1/chat/completions", 200, {"content-type": "text/plain"}, b"x")
+    chunk = json.loads(chat_response())
+    chunk.update(object="chat.completion.chunk", choices=[{"index": 0, "delta": {}, "finish_reason": "done"}])
+    del chunk["usage"]
+    stream = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+    problems = doc.check("POST", "/v1/chat/completions", 200, {"content-type": "text/event-stream"}, stream)
+    assert any("finish_reason" in p for p in problems), problems
+    assert doc.check("POST", "/v1/chat/completions", 200, {"content-type": "text/event-stream"},
+                     stream.replace(b'"done"', b'"stop"')) == []
+    anthropic_shape = b'{"type":"error","error":{"type":"invalid_request_error","message":"m"}}'
+    assert doc.check("POST", "/v1/messages", 400, json_type, anthropic_shape) == []
+    assert doc.check("POST", "/v1/chat/completions", 400, json_type, anthropic_shape)
+    with pytest.raises(AssertionError, match="not documented"):
+        doc.check("POST", "/v1/chat/completions", 404, json_type, b"{}")
+    with pytest.raises(AssertionError, match="not in the document"):
+        doc.check("GET", "/v1/engines", 200, json_type, b"{}")
+    assert doc.check("PUT", "/v1/models", 405, json_type, b'{"error":{"message":"m","type":"method_not_allowed",'
+                                                           b'"param":null,"code":"method_not_allowed"}}') \
+        == ["header Allow is required"]
+
+
+@pytest.mark.parametrize("environment, examples", [({}, 50), ({"ELIZA_API_KEY": "sk-schemathesis"}, 5)],
+                         ids=["open", "keyed"])
+def test_schemathesis_finds_nothing(tmp_path, environment, examples):
+    server = Server(environment)
+    try:
+        command = [str(Path(sys.executable).parent / "st"), "run", str(DOCUMENT_PATH),
+                   "--url", server.playground_url.rstrip("/"), "--checks", CHECKS,
+                   "--max-examples", str(examples), "--workers", "1", "--request-timeout", "20",
+                   "--generation-database", "none", "--no-color"]
+        if os.environ.get("ELIZA_SCHEMATHESIS_SEED"):
+            command += ["--seed", os.environ["ELIZA_SCHEMATHESIS_SEED"]]
+        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=280)
+        output = result.stdout + result.stderr
+        print(output[-3000:])
+        assert result.returncode == 0, output[-20000:]
+        generated = re.search(r"(\d+) generated, (\d+) passed", output)
+        assert generated and generated.group(1) == generated.group(2), output[-3000:]
+        operations = len([1 for item in Document().spec["paths"].values() for m in item if m in
+                          ("get", "head", "post", "delete")])
+        assert re.search(rf"Tested: {operations}\b", output), output[-3000:]
+        assert int(generated.group(1)) >= operations * min(examples, 5)
+        assert server.proc.poll() is None, "the server died"
+    finally:
+        server.stop()
+
+
+def recorded_files():
+    directories = [Path(d) for d in os.environ.get("ELIZA_RECORDED_RESPONSES", "").split(os.pathsep) if d]
+    return directories, sorted(f for d in directories for f in d.glob("*.json"))
+
+
+def test_every_recorded_response_is_as_documented():
+    directories, files = recorded_files()
+    if not directories:
+        pytest.skip("ELIZA_RECORDED_RESPONSES names no directory (Tools/test.sh sets it after the tests record)")
+    doc = Document()
+    failures = []
+    sources = {}
+    for file in files:
+        record = json.loads(file.read_text())
+        sources[record["source"]] = sources.get(record["source"], 0) + 1
+        try:
+            problems = doc.check_recorded(record)
+        except AssertionError as error:
+            problems = [str(error)]
+        if problems:
+            body = base64.b64decode(record["body_base64"])[:300]
+            failures.append(f"{file.name}: {record['method']} {record['path']} {record['status']}: {problems[:3]} {body!r}")
+    print(f"{len(files)} recorded responses: {sources}")
+    # Both kinds of test recorded, and many each (the Swift suite records several hundred).
+    assert sources.get("swift", 0) >= 200 and sources.get("python", 0) >= 50, sources
+    assert not failures, f"{len(failures)} of {len(files)} responses are not as documented:\n" + "\n".join(failures[:40])
