@@ -24,7 +24,7 @@ endif
 
 # On a Linux host of the same architecture, link statically against glibc (runs on Amazon Linux
 # 2023's glibc 2.34). Otherwise (cross-architecture, macOS) use the Swift Static Linux SDK, which must
-# be installed first (see docs/deploy-notes.md); SWIFT_SDK= on the command line overrides either.
+# be installed first (see docs/deploy.md, "Building on macOS or for arm64"); SWIFT_SDK= on the command line overrides either.
 ifeq ($(shell uname -s)-$(LAMBDA_ARCH),Linux-$(HOST_ARCH))
   SWIFT_SDK ?=
 else

@@ -214,7 +214,7 @@ fi
 export SAM_CLI_TELEMETRY=0
 
 # LAMBDA_ARCH tells the Makefile which architecture to build bootstrap for (a cross-build needs the
-# Swift Static Linux SDK; see docs/deploy-notes.md).
+# Swift Static Linux SDK; see docs/deploy.md).
 run env LAMBDA_ARCH="$architecture" sam build --template-file template.yaml
 shown="${overrides[*]}"
 [ -z "$secret" ] || shown="${shown//"$secret"/***}"

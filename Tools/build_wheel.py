@@ -13,7 +13,7 @@ Python/eliza_lambda. Standard library only; `make wheel` runs it.
 - Deterministic: the same inputs give the same bytes (entries in a fixed order, one timestamp, fixed
   modes, deflate level 9; with the same zlib).
 - `--release` also refuses to build without what a public release needs (a LICENSE file, project URLs,
-  a clean git tree); see the README's "Releasing the Python wheel".
+  a clean git tree); see docs/development.md, "The Python wheel: building and releasing it".
 """
 
 import argparse
@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "Python" / "eliza_lambda"
 README = ROOT / "README.md"
+CONFIGURATION = ROOT / "docs" / "configuration.md"
 LICENSE_FILE = ROOT / "LICENSE"
 
 NAME = "eliza-lambda"
@@ -65,8 +66,10 @@ eliza-lambda = eliza_lambda.__main__:main
 [pytest11]
 eliza_lambda = eliza_lambda.pytest_plugin
 """
-# The README sections (after the title and first paragraph) that make the long description.
-DESCRIPTION_SECTIONS = ("Use it from Python tests", "Configuration")
+# The README sections (after the title and first paragraph) that make the long description, and the
+# section of docs/configuration.md that follows them, headed "## Configuration".
+DESCRIPTION_SECTIONS = ("Use it from Python tests",)
+CONFIGURATION_SECTION = "Flags and variables"
 
 BINARY_IN_WHEEL = "eliza_lambda/bin/eliza-lambda"
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
@@ -100,7 +103,7 @@ def inspect_elf(data: bytes) -> ElfFacts:
     (PT_INTERP), a shared library it needs (DT_NEEDED) or a symbol version requirement (DT_VERNEED).
     """
     if data[:4] != b"\x7fELF":
-        raise BuildError("not an ELF executable (this builder makes Linux wheels only; see the README for macOS)")
+        raise BuildError("not an ELF executable (this builder makes Linux wheels only; see docs/development.md for macOS)")
     if data[4:6] != b"\x02\x01":
         raise BuildError("not a 64-bit little-endian ELF file")
     e_type, e_machine = struct.unpack_from("<HH", data, 16)
@@ -170,22 +173,33 @@ def binary_version(data: bytes) -> str:
     return found.pop()
 
 
-def long_description(readme: str) -> str:
-    """The README's title and first paragraph, then the DESCRIPTION_SECTIONS, verbatim."""
+def sections_of(markdown: str) -> dict:
+    """The text before the first `## ` heading (key ""), then each `## ` section with its heading."""
     sections = {}
     current, fenced = "", False
-    for line in readme.splitlines(keepends=True):
+    for line in markdown.splitlines(keepends=True):
         if line.startswith("```"):
             fenced = not fenced
         if line.startswith("## ") and not fenced:
             current = line[3:].strip()
         sections[current] = sections.get(current, "") + line
+    return sections
+
+
+def long_description(readme: str, configuration: str) -> str:
+    """The README's title and first paragraph, then the DESCRIPTION_SECTIONS, verbatim, then the
+    configuration table (docs/configuration.md's CONFIGURATION_SECTION) headed "## Configuration"."""
+    sections = sections_of(readme)
     intro = sections[""].split("\n\n")
     parts = ["\n\n".join(intro[:2]).rstrip()]
     for name in DESCRIPTION_SECTIONS:
         if name not in sections:
             raise BuildError(f"README.md has no '## {name}' section for the long description")
         parts.append(sections[name].rstrip())
+    table = sections_of(configuration).get(CONFIGURATION_SECTION)
+    if table is None:
+        raise BuildError(f"docs/configuration.md has no '## {CONFIGURATION_SECTION}' section")
+    parts.append("## Configuration\n" + table.split("\n", 1)[1].rstrip())
     text = "\n\n".join(parts) + "\n"
     relative = re.findall(r"\]\((?!https?://|#)([^)]+)\)", text)
     if relative:
@@ -242,7 +256,7 @@ def build(binary: Path, out_dir: Path) -> Path:
     entries = package_files() + [(BINARY_IN_WHEEL, data, 0o755)]
     entries.sort(key=lambda entry: entry[0])
     entries += [
-        (f"{dist_info}/METADATA", metadata(version, long_description(README.read_text())).encode(), 0o644),
+        (f"{dist_info}/METADATA", metadata(version, long_description(README.read_text(), CONFIGURATION.read_text())).encode(), 0o644),
         (f"{dist_info}/WHEEL", wheel_file(tags).encode(), 0o644),
         (f"{dist_info}/entry_points.txt", ENTRY_POINTS.encode(), 0o644),
     ]

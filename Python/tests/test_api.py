@@ -115,7 +115,7 @@ def test_serve_starts_and_stops_the_server():
         assert server.returncode is None
     assert server.returncode == 0  # SIGTERM: a clean shutdown
     assert '"message":"shutting down","signal":15' in server.log
-    # The access log line of that request (its fields: see the README's Logs paragraph).
+    # The access log line of that request (its fields: see docs/configuration.md, "Logs").
     line = next(line for line in server.log.splitlines() if '"path":"/v1/chat/completions"' in line)
     assert json.loads(line)["status"] == 200
     assert server.stop() == 0  # again: the same status

@@ -1,5 +1,5 @@
 // The most expensive requests of at most 1 MiB found for each class of input, answered with the
-// default configuration: the figures of the README's Limits table. `eliza-bench --limits` runs
+// default configuration: the figures of docs/configuration.md, "The worst requests". `eliza-bench --limits` runs
 // only this table.
 import ElizaHTTP
 import ElizaVM

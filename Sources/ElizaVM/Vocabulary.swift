@@ -3,7 +3,7 @@
 /// The generated tables refer to words by these ids only. An input word is looked up here once, by
 /// its bytes; from then on the VM compares integers. Spellings that are canonically equivalent (a
 /// precomposed `É` and `E` + U+0301, `K` and the Kelvin sign U+212A) compare equal, as Swift strings
-/// do: README departure 3. So the matcher compares a word's *class* (`classes`), the smallest id of
+/// do: docs/fidelity.md, departure 3. So the matcher compares a word's *class* (`classes`), the smallest id of
 /// the spellings equivalent to it, while the text the word prints as stays its own spelling.
 public struct Vocabulary: Sendable, Equatable {
     /// The spellings, by id: each distinct byte string of the script once.

@@ -1,7 +1,7 @@
 /// A word as the VM handles it: two integers, never text (issue 15).
 ///
 /// `id` is what the matcher, the keyword lookup and the sets compare: the class of a script word
-/// (`Vocabulary.classes`), so canonically equivalent spellings are equal (README departure 3), or
+/// (`Vocabulary.classes`), so canonically equivalent spellings are equal (docs/fidelity.md, departure 3), or
 /// `notInScript`, which equals no script word. `spelling` is what the word prints as: a script
 /// word id below the vocabulary's count; from there up to `inputSpellings`, a spelling that a
 /// queued memory holds; from `inputSpellings` up, a spelling of the current input (`SessionWords`).

@@ -37,7 +37,7 @@ package struct ModelCatalog: Sendable {
                     $0.int("created", 0)
                     $0.string("owned_by", "eliza-lambda")
                     // This server's extension: the script behind the model and its greeting, for the
-                    // playground (README, "The playground").
+                    // playground (docs/api.md, "The playground").
                     $0.object("eliza") {
                         $0.string("script", model.script.name)
                         $0.string("greeting", model.script.greetingText)

@@ -1,7 +1,7 @@
 import ElizaHTTP
 import ElizaWeb
 
-/// The browser playground (README, "The playground"): `GET /` serves `Web/playground.html`, compiled
+/// The browser playground (docs/api.md, "The playground"): `GET /` serves `Web/playground.html`, compiled
 /// into the binary, and `GET /favicon.ico` its icon. Neither needs the API key (the page's own API
 /// calls do); the caller allow-list applies to them as to every route. `GET /openapi.yaml`, the API's
 /// OpenAPI document, is compiled in and served the same way.

@@ -7,7 +7,7 @@ import ElizaVM
 /// request, never per reply or per message: all the user messages replayed and all the choices of
 /// one request draw on one budget (`RequestBudget`). The defaults keep the most expensive request
 /// of at most 1 MiB within about 100 ms of CPU and the process within 64 MiB, sized for a 128 MB
-/// Lambda, which gets about 1/14 of a core (README, "Limits", has the measured worst cases).
+/// Lambda, which gets about 1/14 of a core (docs/configuration.md, "Limits", has the measured worst cases).
 package struct RequestLimits: Sendable, Equatable {
     /// Keyword rules the VM may apply in the whole request (`ELIZA_MAX_TRANSFORMATIONS`).
     package var transformations: Int

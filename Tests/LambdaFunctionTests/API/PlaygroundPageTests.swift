@@ -6,7 +6,7 @@ import Testing
 
 @testable import LambdaFunction
 
-/// The playground: `GET /` and `GET /favicon.ico` (README, "The playground"), and the models list's
+/// The playground: `GET /` and `GET /favicon.ico` (docs/api.md, "The playground"), and the models list's
 /// `eliza` member the page reads each script's greeting from. The page itself runs in a real browser
 /// in IntegrationTests/test_playground_browser.py.
 @Suite struct PlaygroundPageTests {

@@ -185,7 +185,7 @@ import Testing
     /// The cases of `eliza-bench --limits`, built once.
     static let worstCases = ElizaBench.worstCases()
 
-    /// Every case of `eliza-bench --limits` (the README's Limits table) gets the status it is listed
+    /// Every case of `eliza-bench --limits` (docs/configuration.md, "The worst requests") gets the status it is listed
     /// with, within the response limit; over a bound, an error naming the limit.
     @Test(arguments: worstCases.map(\.name))
     func worstCaseGetsItsStatus(name: String) throws {

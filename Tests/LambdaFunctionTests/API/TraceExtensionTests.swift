@@ -7,7 +7,7 @@ import Testing
 @testable import LambdaFunction
 
 /// The trace extension: `"eliza": {"trace": true}` in a chat-completion request, the VM's trace of
-/// the reply in the response's `eliza.trace` (README, "The trace extension").
+/// the reply in the response's `eliza.trace` (docs/api.md, "The trace extension").
 @Suite struct TraceExtensionTests {
     /// Keeps every event, as `elizac chat --trace` prints them.
     struct Collector: Tracer {

@@ -6,7 +6,7 @@
 // before it had its own reader (`ChatCompletionRequest.decode` and `LambdaEvent.decode` as of
 // 69feb97), unchanged but for their names.
 //
-// Where the two may differ, on purpose (the README's Architecture section gives the reasons):
+// Where the two may differ, on purpose (docs/architecture.md gives the reasons):
 // - JSONDecoder checks a string, or a number, only when a field reads it, so it accepts a body whose
 //   unread parts are not JSON (`"x": 01`, `"x": "\q"`, a raw tab or a lone `\ud800` in a string, and,
 //   in an event, bytes that are not UTF-8). Our reader refuses every text that is not RFC 8259 JSON.

@@ -89,7 +89,7 @@ package struct ChatCompletion: Sendable {
         return json.finishUTF8()
     }
 
-    /// The response's `eliza` object (README, "The trace extension"), when the request asked for it.
+    /// The response's `eliza` object (docs/api.md, "The trace extension"), when the request asked for it.
     private func writeExtension(_ json: inout JSONText) {
         guard let trace else { return }
         json.object("eliza") { trace.write(into: &$0) }

@@ -1,7 +1,7 @@
 import ElizaVM
 
 /// The VM's trace of one reply, returned when a request asks for it with `"eliza": {"trace": true}`
-/// (README, "The trace extension"): the same `TraceEvent`s `elizac chat --trace` prints.
+/// (docs/api.md, "The trace extension"): the same `TraceEvent`s `elizac chat --trace` prints.
 ///
 /// Only the reply to the last user message is traced (the one the response answers); earlier turns
 /// are replayed without a tracer. The trace is bounded: at most `maxEvents` events and `maxBytes` of

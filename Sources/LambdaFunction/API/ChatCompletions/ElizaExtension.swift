@@ -1,5 +1,5 @@
 /// The `eliza` object of a chat-completion request: this server's opt-in extension to the OpenAI
-/// request (README, "The trace extension"), e.g. `"eliza": {"trace": true}`. `null` or an absent
+/// request (docs/api.md, "The trace extension"), e.g. `"eliza": {"trace": true}`. `null` or an absent
 /// member means the default; unknown members are ignored, as unknown request fields are.
 struct ElizaExtension: Sendable, Equatable {
     /// Trace the reply to the last user message (`ChatTrace`).
