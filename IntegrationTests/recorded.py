@@ -1,5 +1,5 @@
-"""Under ELIZA_RECORD_RESPONSES=DIR, every response the integration tests receive over httpx (the openai
-and anthropic SDKs, LiteLLM's SDK) from a server that local_server.Server started is written to DIR,
+"""Under ELIZA_RECORD_RESPONSES=DIR, every response the integration tests receive over httpx or httpx2
+(the openai and anthropic SDKs, LiteLLM's SDK) from a server that local_server.Server started is written to DIR,
 one JSON file each, for IntegrationTests/test_openapi.py to validate against docs/openapi.yaml.
 
 The transport reads the body whole before handing the response on: the server sends every body in one
@@ -33,11 +33,20 @@ def _ours(url):
 
 
 def install():
-    """Wraps httpx's transports so that they record; nothing happens without ELIZA_RECORD_RESPONSES."""
+    """Wraps the transports of httpx and of httpx2 (the fork the openai and anthropic SDKs use) so that
+    they record; nothing happens without ELIZA_RECORD_RESPONSES."""
     if not DIRECTORY:
         return
-    import httpx
+    import importlib
 
+    for name in ("httpx", "httpx2"):
+        try:
+            _wrap(importlib.import_module(name))
+        except ImportError:
+            pass
+
+
+def _wrap(httpx):
     handle, handle_async = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
 
     def recorded(request, response, body):
