@@ -104,7 +104,7 @@ let package = Package(
             dependencies: ["ElizaHTTP"],
             swiftSettings: swiftSettings
         ),
-        // Also ElizaBench: its worst-case requests (the README's Limits table) are tested here for
+        // Also ElizaBench: its worst-case requests (docs/configuration.md, "The worst requests") are tested here for
         // their status and bounds, so the table cannot drift from what the server does.
         .testTarget(
             name: "WebEmbedTests",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python wheel (README "Use it from Python tests"), end to end; Tools/test.sh runs it, and it runs
+# The Python wheel (README "Use it from Python tests", docs/testing.md), end to end; Tools/test.sh runs it, and it runs
 # alone too:
 #   1. make wheel (make lambda, then Tools/build_wheel.py).
 #   2. A fresh virtual environment, .build/venv-wheel, with the wheel installed by `pip install

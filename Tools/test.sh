@@ -9,6 +9,8 @@
 #   bootstrap end-to-end checks, the SAM template checks, deploy/smoke script checks; installed from
 #   PyPI into .build/venv.
 #   Browser: the playground page in Debian's headless chromium (apt-get, skipped when present).
+#   Docs: every internal link of README.md and docs/, the configuration table against --help, the examples run
+#   (IntegrationTests/test_docs.py).
 #   OpenAPI: docs/openapi.yaml validated, fuzzed against the server with schemathesis, and every response the
 #   Swift and Python tests recorded (ELIZA_RECORD_RESPONSES) validated against it (IntegrationTests/test_openapi.py).
 # Any failure stops the run with a non-zero exit.

@@ -75,13 +75,16 @@ def test_metadata(archive):
     assert meta.license.startswith("No licence has been chosen for eliza-lambda itself yet.")
     assert "Framework :: Pytest" in meta.classifiers
     assert meta.description_content_type.startswith("text/markdown")
-    # README-derived: the title and first paragraph, then these sections, verbatim.
+    # README-derived: the title and first paragraph, then the Python section, verbatim ...
     readme = (ROOT / "README.md").read_text()
     intro = "\n\n".join(readme.split("\n\n")[:2])
     python_section = "## Use it from Python tests\n" + readme.split("\n## Use it from Python tests\n")[1].split("\n## ")[0]
     assert meta.description.startswith(intro + "\n\n## Use it from Python tests\n")
     assert python_section.rstrip() in meta.description
     assert "\n## Configuration\n" in meta.description and "| `ELIZA_API_KEY` | `--api-key` |" in meta.description
+    # ... and the configuration table of docs/configuration.md, headed "## Configuration".
+    table = (ROOT / "docs" / "configuration.md").read_text().split("\n## Flags and variables\n")[1].split("\n## ")[0]
+    assert "\n## Configuration\n" + table.rstrip() + "\n" in meta.description
     assert metadata.metadata("eliza-lambda")["Summary"] == meta.summary  # what pip installed
 
 
