@@ -50,6 +50,30 @@ def test_it_is_served_as_the_file_without_a_key():
         server.stop()
 
 
+def test_what_the_http_server_refuses_before_routing_is_documented():
+    """The local server answers some requests before they reach a route (here a body over the limit,
+    from its Content-Length): OpenAI-shaped on every path, /v1/messages too, as the document says."""
+    import socket
+
+    server = Server()
+    port = int(server.base_url.split(":")[2].split("/")[0])
+    try:
+        for path in ("/v1/messages", "/v1/chat/completions"):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+                connection.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                   f"Content-Length: 99999999\r\n\r\n".encode())
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            status = int(head.split()[1])
+            headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
+            assert status == 413 and b'"invalid_request_error"' in body, answer
+            assert Document().check("POST", path, status, headers, body) == []
+    finally:
+        server.stop()
+
+
 def chat_response(**extra):
     body = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "eliza",
             "system_fingerprint": "fp", "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
