@@ -1,5 +1,6 @@
 """Under ELIZA_RECORD_RESPONSES=DIR, every response the integration tests receive over httpx or httpx2
-(the openai and anthropic SDKs, LiteLLM's SDK) from a server that local_server.Server started is written to DIR,
+(the openai and anthropic SDKs, LiteLLM's SDK) from a server that local_server.Server started, and every
+proxy response the release bootstrap posts to test_bootstrap.py's fake Runtime API, is written to DIR,
 one JSON file each, for IntegrationTests/test_openapi.py to validate against docs/openapi.yaml.
 
 The transport reads the body whole before handing the response on: the server sends every body in one
@@ -26,6 +27,36 @@ def write(source, method, path, status, headers, body):
               "body_base64": base64.b64encode(body).decode()}
     name = f"{source}-{os.getpid()}-{next(_counter)}.json"
     (directory / name).write_text(json.dumps(record))
+
+
+def write_lambda(event, answer):
+    """Records the response the release bootstrap posted to the fake Runtime API for an API Gateway or
+    Function URL event (IntegrationTests/test_bootstrap.py), at the path the function routed (the stage
+    prefix taken off, as the function does). Other invocations (direct, malformed) are not recorded."""
+    if not DIRECTORY or not event:
+        return
+    try:
+        event, answer = json.loads(event), json.loads(answer)
+    except ValueError:
+        return
+    if not isinstance(event, dict) or not isinstance(answer, dict) or "statusCode" not in answer:
+        return
+    context = event.get("requestContext") or {}
+    if event.get("version") == "2.0":
+        method, path = context["http"]["method"], event.get("rawPath") or context["http"]["path"]
+        stage = context.get("stage")
+        if stage and stage != "$default" and (path == "/" + stage or path.startswith(f"/{stage}/")):
+            path = path[len(stage) + 1:] or "/"
+    elif "httpMethod" in event:
+        method, path = event["httpMethod"], event["path"]
+    else:
+        return
+    headers = dict(answer.get("headers") or {})
+    for name, values in (answer.get("multiValueHeaders") or {}).items():
+        headers.setdefault(name, values[0])
+    body = answer.get("body") or ""
+    body = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
+    write("lambda", method, path, answer["statusCode"], headers, body)
 
 
 def _ours(url):

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import recorded
+
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA_DIR = ROOT / ".build" / "lambda"
 BOOTSTRAP = Path(os.environ.get("ELIZA_BOOTSTRAP", LAMBDA_DIR / "bootstrap"))
@@ -59,6 +61,7 @@ class FakeRuntimeAPI:
         for event in events:
             self.pending.put(event)
         self.answers = {}
+        self.served = {}
         self.errors = {}
         self.init_errors = []
         self.next_calls = []
@@ -92,6 +95,7 @@ class FakeRuntimeAPI:
                     # Hold the long poll until the test ends.
                     time.sleep(30)
                     return self.reply(500)
+                runtime.served[request_id] = event
                 deadline = int(time.time() * 1000) + 10_000
                 self.reply(200, event, [("Lambda-Runtime-Aws-Request-Id", request_id),
                                         ("Lambda-Runtime-Deadline-Ms", str(deadline)),
@@ -107,6 +111,7 @@ class FakeRuntimeAPI:
                     return self.reply(400)
                 elif len(parts) == 6 and parts[5] == "response":
                     runtime.answers[parts[4]] = body
+                    recorded.write_lambda(runtime.served.get(parts[4]), body)
                 elif len(parts) == 6 and parts[5] == "error":
                     runtime.errors[parts[4]] = json.loads(body)
                 else:

@@ -6,8 +6,8 @@
   response bodies (stream events included) match their schemas, every status and content type is
   documented. ELIZA_SCHEMATHESIS_SEED=N repeats a run; schemathesis prints the seed of each.
 - Every response the Swift tests (APIHarness, the Lambda event tests) and the integration tests (httpx:
-  the openai and anthropic SDKs, LiteLLM) recorded under ELIZA_RECORD_RESPONSES validates against the
-  document: test_every_recorded_response_is_as_documented, which Tools/test.sh runs after them with
+  the openai and anthropic SDKs, LiteLLM; the release bootstrap's proxy responses to API Gateway events)
+  recorded under ELIZA_RECORD_RESPONSES validates against the document: test_every_recorded_response_is_as_documented, which Tools/test.sh runs after them with
   ELIZA_RECORDED_RESPONSES naming the directories.
 Paths and methods against the routing table: Tests/LambdaFunctionTests/API/OpenAPIDocumentTests.swift.
 """
@@ -161,6 +161,6 @@ def test_every_recorded_response_is_as_documented():
             body = base64.b64decode(record["body_base64"])[:300]
             failures.append(f"{file.name}: {record['method']} {record['path']} {record['status']}: {problems[:3]} {body!r}")
     print(f"{len(files)} recorded responses: {sources}")
-    # Both kinds of test recorded, and many each (the Swift suite records several hundred).
-    assert sources.get("swift", 0) >= 200 and sources.get("python", 0) >= 50, sources
+    # Every kind of test recorded, and many each (the Swift suite records several hundred).
+    assert sources.get("swift", 0) >= 200 and sources.get("python", 0) >= 50 and sources.get("lambda", 0) >= 10, sources
     assert not failures, f"{len(failures)} of {len(files)} responses are not as documented:\n" + "\n".join(failures[:40])
