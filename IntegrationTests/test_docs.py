@@ -9,6 +9,8 @@
   server and print what their comments show; a page's Python blocks run in order in one interpreter,
   as a reader would paste them.
 - The script in docs/scripts.md loads cleanly in `elizac` and holds the conversation printed under it.
+- The shell examples that cannot run here (deploying, building) name real make targets, options of
+  deploy.sh, eliza-lambda and elizac, and files of the repository.
 The README's pytest example runs with the installed wheel in Python/tests/test_readme.py.
 """
 
@@ -164,6 +166,56 @@ def test_the_configuration_table_matches_help_and_the_sources():
         f"in the table but not read: {sorted(documented - read)}")
     for name in retired:
         assert name in " ".join(row[3] for row in rows)
+
+
+# MARK: the commands of the shell examples
+
+
+def shell_lines():
+    """Every command line of the ```sh blocks (comments and continuations joined), with its page."""
+    for page in PAGES:
+        for block in fenced_blocks(page.read_text(), "sh"):
+            for command in re.sub(r"\\\n", " ", block).splitlines():
+                command = command.split(" # ", 1)[0].strip()
+                if command and not command.startswith("#"):
+                    yield page, command
+
+
+def test_the_shell_examples_name_real_targets_options_and_files():
+    """What the examples that cannot run here (deploying, building the wheel) name exists: the make
+    targets, deploy.sh's and the binaries' options, elizac's subcommands, the repository's files."""
+    targets = set(re.findall(r"^([A-Za-z0-9_-]+):", (ROOT / "Makefile").read_text(), re.M))
+    deploy_help = subprocess.run([str(ROOT / "deploy.sh"), "--help"], capture_output=True, text=True,
+                                 timeout=30).stdout
+    server_help = subprocess.run([str(server_binary()), "--help"], capture_output=True, text=True,
+                                 timeout=30).stdout
+    elizac_help = subprocess.run([str(server_binary().parent / "elizac"), "--help"], capture_output=True,
+                                 text=True, timeout=30).stdout
+    problems, seen = [], 0
+    for page, command in shell_lines():
+        where = f"{page.relative_to(ROOT)}: {command}"
+        for target in re.findall(r"\bmake ([a-z][a-z-]*)", command):
+            seen += 1
+            if target not in targets:
+                problems.append(f"{where}: no make target {target}")
+        if command.startswith("./deploy.sh"):
+            for option in re.findall(r"(?<!\S)(--[a-z-]+)", command):
+                seen += 1
+                if option not in deploy_help:
+                    problems.append(f"{where}: deploy.sh has no {option}")
+        if m := re.match(r"(?:\S+=\S+ )*swift run (eliza-lambda|elizac)\b(.*)", command):
+            help_text = server_help if m.group(1) == "eliza-lambda" else elizac_help
+            for word in m.group(2).split():
+                if word.startswith("--") or (m.group(1) == "elizac" and re.fullmatch(r"[a-z]+", word)):
+                    seen += 1
+                    if not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", help_text):
+                        problems.append(f"{where}: {m.group(1)} --help does not know {word}")
+        for path in re.findall(r"(?<![\w/.])((?:Tools|Fuzz|examples|IntegrationTests|Scripts|docs)/[\w./*-]+)", command):
+            seen += 1
+            if not list(ROOT.glob(path)):
+                problems.append(f"{where}: no file {path}")
+    assert not problems, "\n".join(problems)
+    assert seen >= 30, f"only {seen} names checked"
 
 
 # MARK: examples
