@@ -1,5 +1,6 @@
-"""The README's "Use it from Python tests" example, run as printed: copied out of README.md into an empty
-directory (no conftest.py, no repository on the path) and run by pytest with the installed wheel."""
+"""The pytest example of the README ("Use it from Python tests") and of docs/testing.md, run as printed:
+copied out of the page into an empty directory (no conftest.py, no repository on the path) and run by
+pytest with the installed wheel."""
 
 import re
 import subprocess
@@ -17,9 +18,15 @@ def readme_example() -> str:
     return example
 
 
+def docs_page_example() -> str:
+    (example,) = re.findall(r"^```python\n(.*?)^```$", (ROOT / "docs" / "testing.md").read_text(), re.M | re.S)
+    return example
+
+
+@pytest.mark.parametrize("example", [readme_example, docs_page_example], ids=["README.md", "docs/testing.md"])
 @pytest.mark.parametrize("args", [[], ["--eliza-api-key", "sk-readme"]])
-def test_the_readme_example_passes_as_printed(tmp_path, args):
-    (tmp_path / "test_example.py").write_text(readme_example())
+def test_the_example_passes_as_printed(tmp_path, example, args):
+    (tmp_path / "test_example.py").write_text(example())
     result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args, "test_example.py"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
