@@ -110,6 +110,10 @@ package struct ElizaAPI: Sendable {
             outcome = createMessage(request)
         case .messageTokenCount:
             outcome = countMessageTokens(request)
+        case .modelScript(let id):
+            outcome = modelScript(id: id)
+        case .scriptCheck:
+            outcome = checkScript(request)
         case .playground:
             outcome = HandledRequest(response: PlaygroundPage.page)
         case .favicon:
@@ -126,6 +130,8 @@ package struct ElizaAPI: Sendable {
         case storedResponse(id: String)
         case completions
         case messages, messageTokenCount
+        case modelScript(id: String)
+        case scriptCheck
         case playground, favicon
 
         /// Served without the API key: the health check, and the playground page and its icon (whose
@@ -144,6 +150,8 @@ package struct ElizaAPI: Sendable {
             case .completions: "/v1/completions"
             case .messages: "/v1/messages"
             case .messageTokenCount: "/v1/messages/count_tokens"
+            case .modelScript: "/v1/models/{id}/script"
+            case .scriptCheck: "/v1/scripts/check"
             case .playground: "/"
             case .favicon: "/favicon.ico"
             }
@@ -152,7 +160,7 @@ package struct ElizaAPI: Sendable {
         /// The methods it answers (GET routes answer HEAD too), in the `Allow` header's order.
         var methods: [String] {
             switch self {
-            case .models, .health, .playground, .favicon: ["GET", "HEAD"]
+            case .models, .health, .playground, .favicon, .modelScript: ["GET", "HEAD"]
             case .storedResponse: ["GET", "HEAD", "DELETE"]
             default: ["POST"]
             }
@@ -173,6 +181,7 @@ package struct ElizaAPI: Sendable {
             ("/v1/messages", .messages), ("/messages", .messages),
             ("/v1/messages/count_tokens", .messageTokenCount), ("/messages/count_tokens", .messageTokenCount),
             ("/v1/models", .models), ("/models", .models),
+            ("/v1/scripts/check", .scriptCheck), ("/scripts/check", .scriptCheck),
             ("/health", .health), ("/v1/health", .health),
             ("/", .playground), ("/favicon.ico", .favicon),
         ]
@@ -180,7 +189,7 @@ package struct ElizaAPI: Sendable {
         /// What the 404 lists.
         static let summary = [
             Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
-            .messageTokenCount, .models, .health, .playground,
+            .messageTokenCount, .models, .modelScript(id: ""), .scriptCheck, .health, .playground,
         ].map(\.usage).joined(separator: ", ")
     }
 
@@ -265,6 +274,11 @@ package struct ElizaAPI: Sendable {
                 let id = path.dropFirst(prefix.count)
                 if !id.isEmpty, !id.contains("/") { found = .storedResponse(id: String(id)) }
             }
+            // `/v1/models/{id}/script`.
+            for prefix in ["/v1/models/", "/models/"] where path.hasPrefix(prefix) && path.hasSuffix("/script") {
+                let id = path.dropFirst(prefix.count).dropLast("/script".count)
+                if !id.isEmpty, !id.contains("/") { found = .modelScript(id: String(id)) }
+            }
         }
         guard let route = found else {
             return .failure(
@@ -342,7 +356,8 @@ package struct ElizaAPI: Sendable {
         serve(request, decode: ChatCompletionRequest.decode, model: \.model) { (chat, budget) throws(APIError) in
             // One budget for the whole request: the replay of every user message, the reply, and the
             // body of all its choices.
-            let completion = try ChatCompletion.answer(chat, script: catalog.script(for: chat.model), budget: &budget)
+            let script = try script(for: chat.model, chat.eliza, budget: &budget)
+            let completion = try ChatCompletion.answer(chat, script: script, budget: &budget)
             let id = Self.completionID()
             let response: HTTPResponse
             if chat.stream {
