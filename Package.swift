@@ -107,6 +107,15 @@ let package = Package(
             dependencies: ["elizac", "ElizaScriptCompiler", "ElizaVM", "ElizaScripts"],
             swiftSettings: swiftSettings
         ),
+        // The reference scripts of ../shared/reference/scripts that load (symbolic links named *.eliza),
+        // compiled in by the plugin as Scripts/ is: the compiled-in side of the run-time equivalence tests.
+        .target(
+            name: "ReferenceTables",
+            dependencies: ["ElizaVM"],
+            path: "Tests/ReferenceTables",
+            swiftSettings: swiftSettings,
+            plugins: ["ElizaScriptPlugin"]
+        ),
         .testTarget(
             name: "ElizaHTTPTests",
             dependencies: ["ElizaHTTP"],
@@ -123,6 +132,7 @@ let package = Package(
             name: "LambdaFunctionTests",
             dependencies: [
                 "LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScriptCompiler", "ElizaScripts", "ElizaWeb", "ElizaBench",
+                "ReferenceTables",
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
