@@ -228,7 +228,7 @@ package struct Configuration: Sendable {
         if let bytes = try wholeNumber("ELIZA_MAX_SCRIPT_BYTES", 256...1_048_576, of: "of bytes ") {
             config.limits.scriptBytes = bytes
         }
-        if let work = try wholeNumber("ELIZA_MAX_COMPILE_WORK", 100...10_000_000, of: "units ") {
+        if let work = try wholeNumber("ELIZA_MAX_COMPILE_WORK", 100...10_000_000, of: "of units ") {
             config.limits.compileWork = work
         }
         if !scriptFlags.isEmpty {
