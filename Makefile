@@ -41,7 +41,7 @@ LAMBDA_DIR := $(ROOT)/.build/lambda
 LAMBDA_BUILD := $(SWIFT) build --package-path $(ROOT) -c release --product eliza-lambda \
 	--scratch-path $(LAMBDA_SCRATCH) $(LAMBDA_SWIFT_FLAGS)
 
-.PHONY: build test lambda build-ElizaFunction deploy bench smoke-aws clean wheel
+.PHONY: build test lambda elizac-static build-ElizaFunction deploy bench smoke-aws clean wheel
 
 build:
 	$(SWIFT) build --package-path $(ROOT)
@@ -74,13 +74,29 @@ lambda:
 	fi
 	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
 
-# .build/wheel/eliza_lambda-<version>-py3-none-<platform tags>.whl: the bootstrap above inside the
-# Python package Python/eliza_lambda (Tools/build_wheel.py, standard library only, deterministic).
+# .build/lambda/elizac: the script authors' tool, built like the bootstrap (static, stripped), for the
+# wheel: `pip install` gives `elizac check` and `elizac chat --trace` without Swift.
+ELIZAC_BUILD := $(SWIFT) build --package-path $(ROOT) -c release --product elizac \
+	--scratch-path $(LAMBDA_SCRATCH) $(LAMBDA_SWIFT_FLAGS)
+
+elizac-static:
+	$(ELIZAC_BUILD)
+	mkdir -p $(LAMBDA_DIR)
+	rm -f $(LAMBDA_DIR)/elizac
+	cp "$$($(ELIZAC_BUILD) --show-bin-path)/elizac" $(LAMBDA_DIR)/elizac
+	$(STRIP) $(LAMBDA_DIR)/elizac
+	chmod 755 $(LAMBDA_DIR)/elizac
+	@if command -v readelf >/dev/null 2>&1 && readelf -d $(LAMBDA_DIR)/elizac | grep -q NEEDED; then \
+	  echo "error: elizac is dynamically linked" >&2; exit 1; fi
+	@ls -l $(LAMBDA_DIR)/elizac
+
+# .build/wheel/eliza_lambda-<version>-py3-none-<platform tags>.whl: the bootstrap and elizac above inside
+# the Python package Python/eliza_lambda (Tools/build_wheel.py, standard library only, deterministic).
 WHEEL_DIR := $(ROOT)/.build/wheel
 
-wheel: lambda
+wheel: lambda elizac-static
 	rm -f $(WHEEL_DIR)/*.whl
-	$(PYTHON) $(ROOT)/Tools/build_wheel.py --binary $(LAMBDA_DIR)/bootstrap --out $(WHEEL_DIR)
+	$(PYTHON) $(ROOT)/Tools/build_wheel.py --binary $(LAMBDA_DIR)/bootstrap --elizac $(LAMBDA_DIR)/elizac --out $(WHEEL_DIR)
 
 # Entry point of `sam build` (Metadata: BuildMethod: makefile in template.yaml).
 build-ElizaFunction:
