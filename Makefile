@@ -98,12 +98,26 @@ wheel: lambda elizac-static
 	rm -f $(WHEEL_DIR)/*.whl
 	$(PYTHON) $(ROOT)/Tools/build_wheel.py --binary $(LAMBDA_DIR)/bootstrap --elizac $(LAMBDA_DIR)/elizac --out $(WHEEL_DIR)
 
-# Entry point of `sam build` (Metadata: BuildMethod: makefile in template.yaml).
+# Entry point of `sam build` (Metadata: BuildMethod: makefile in template.yaml). With
+# ELIZA_DEPLOY_SCRIPTS naming a folder of *.eliza files (deploy.sh --script), they are checked with
+# elizac and shipped in scripts/ next to bootstrap, where the function reads them (ELIZA_SCRIPTS):
+# no Swift rebuild of the binary.
+ELIZA_DEPLOY_SCRIPTS ?=
+
 build-ElizaFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "error: ARTIFACTS_DIR is not set (run through sam build)" >&2; exit 1; }
 	$(MAKE) -f $(ROOT)/Makefile lambda
 	mkdir -p "$(ARTIFACTS_DIR)"
 	cp -p $(LAMBDA_DIR)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
+	rm -rf "$(ARTIFACTS_DIR)/scripts"
+	@if [ -n "$(ELIZA_DEPLOY_SCRIPTS)" ]; then \
+	  set -e; $(MAKE) -f $(ROOT)/Makefile elizac-static; \
+	  echo "$(LAMBDA_DIR)/elizac check $(ELIZA_DEPLOY_SCRIPTS)/*.eliza"; \
+	  $(LAMBDA_DIR)/elizac check "$(ELIZA_DEPLOY_SCRIPTS)"/*.eliza; \
+	  mkdir -p "$(ARTIFACTS_DIR)/scripts"; \
+	  cp -p "$(ELIZA_DEPLOY_SCRIPTS)"/*.eliza "$(ARTIFACTS_DIR)/scripts/"; \
+	  ls -l "$(ARTIFACTS_DIR)/scripts"; \
+	fi
 
 # Extra options: make deploy DEPLOY_ARGS="--allowed-cidrs 203.0.113.0/24 --region eu-west-1"
 # (closed by default: without a key or allow-list a new stack gets a generated key). A key of your
