@@ -123,11 +123,14 @@ if [ "$public" -eq 1 ]; then
   api_key="" api_key_source=""
 fi
 case "$inline_scripts" in "" | on | off) ;; *) usage_error "--inline-scripts must be on or off" ;; esac
-for script in ${scripts[@]+"${scripts[@]}"}; do
+for i in ${scripts[@]+"${!scripts[@]}"}; do
+  script="${scripts[$i]}"
   name="$(basename -- "$script")"
   [[ "$name" =~ ^[A-Za-z0-9._-]{1,64}\.eliza$ ]] ||
     usage_error "--script $script: the file must be NAME.eliza, NAME of letters, digits, '.', '_' and '-' (the model's name)"
   [ -f "$script" ] || usage_error "--script $script: no such file"
+  # Absolute, since this script changes to its own directory below.
+  scripts[$i]="$(cd "$(dirname -- "$script")" && pwd)/$name"
 done
 duplicate="$(for script in ${scripts[@]+"${scripts[@]}"}; do basename -- "$script"; done | sort | uniq -d | head -1)"
 [ -z "$duplicate" ] || usage_error "--script: two scripts are named $duplicate; a model name must be unique"

@@ -428,3 +428,20 @@ def test_the_build_refuses_a_script_with_errors(tmp_path):
     assert result.returncode != 0
     assert f"{tmp_path}/scripts/bad.eliza:2:1: error: expected ')'" in result.stderr
     assert not (artifacts / "scripts").exists()
+
+
+def test_the_authoring_guides_deploy_example_runs_dry(tmp_path, fake_bin):
+    """docs/authoring.md, "Deploy it": its command, as printed, beside the guide's catbot.eliza."""
+    guide = (ROOT / "docs" / "authoring.md").read_text()
+    (script,) = re.findall(r"^```eliza catbot\.eliza\n(.*?)^```$", guide, re.M | re.S)
+    (tmp_path / "catbot.eliza").write_text(script)
+    section = guide.split("\n## Deploy it\n", 1)[1].split("\n## ", 1)[0]
+    (command,) = re.findall(r"^```sh\n(.*?)^```$", section, re.M | re.S)
+    argv = shlex.split(command)
+    assert argv[0] == "./deploy.sh" and "--dry-run" in argv
+    result = subprocess.run([DEPLOY, *argv[1:]], cwd=tmp_path, env=clean_env(tmp_path, fake_bin),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    copies = [shlex.split(line) for line in command_lines(result.stdout) if line.startswith("cp ")]
+    assert [argv[2] for argv in copies] == [str(tmp_path / "catbot.eliza")]
+    assert shown_parameters(result.stdout)["Scripts"] == "/var/task/scripts"
