@@ -44,6 +44,15 @@ func tagExpansionScript(bytes: Int) -> String {
         "(HI)\n\(keywords)\n(NONE ((0) (GO ON)))\n(MEMORY K (0 = A) (0 = B) (0 = C) (0 = D))\n(K ((\(elements)) (OK)))"
 }
 
+/// 500 keywords tagged /T and one element naming /T `times` times: a union whose cost, not its size,
+/// is what the compile-work limit must see.
+func repeatedTagScript(times: Int) -> String {
+    let keywords = (0..<500).map { "(W\($0) DLIST(/T))" }.joined(separator: "\n")
+    let element = "(/T" + String(repeating: " T", count: times) + ")"
+    return
+        "(HI)\n\(keywords)\n(NONE ((0) (GO ON)))\n(MEMORY K (0 = A) (0 = B) (0 = C) (0 = D))\n(K ((0 \(element) 0) (OK)))"
+}
+
 /// `PALP` and a palindrome of `cells` A/B cells (pseudo-random, fixed seed).
 func palindromeTape(cells: Int) -> String {
     var random = XorShift64(state: 0x1966_0001_CAC3_0009)
@@ -141,6 +150,9 @@ func worstCases() -> [WorstCase] {
         WorstCase(
             name: "inline script: (/TAG) elements at the work limit (64 KiB)",
             body: requestBody([("user", "hello")], inlineScript(tagExpansionScript(bytes: 65_536))), status: 422),
+        WorstCase(
+            name: "inline script: one (/T T T …) element naming a tag 25,000 times",
+            body: requestBody([("user", "hello")], inlineScript(repeatedTagScript(times: 25_000))), status: 422),
         WorstCase(
             name: "inline script: 64 KiB of empty rules (diagnostics capped)",
             body: requestBody([("user", "hello")], inlineScript("(HI)" + String(repeating: " (A)", count: 16_382))),

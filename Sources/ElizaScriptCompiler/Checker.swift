@@ -490,10 +490,11 @@ struct Checker {
                 let head = String(first.dropFirst())
                 let items = (head.isEmpty ? [] : [head]) + texts.dropFirst()
                 if first.hasPrefix("*") { return .oneOf(items.map { words.id($0) }) }
-                let keywords = items.reduce(into: Set<String>()) { $0.formUnion(tagged[$1] ?? []) }
                 // The one place the tables can grow faster than the source: every `(/TAG)` element
-                // holds every keyword carrying the tag.
-                guard charge(keywords.count, at: node.location) else { return .any }
+                // holds every keyword carrying its tags. Charged before the union is built, by what
+                // building it costs (a tag named twice costs twice), not by its size.
+                guard charge(items.reduce(0) { $0 + (tagged[$1]?.count ?? 0) }, at: node.location) else { return .any }
+                let keywords = items.reduce(into: Set<String>()) { $0.formUnion(tagged[$1] ?? []) }
                 if keywords.isEmpty {
                     warning(
                         node.location,

@@ -95,6 +95,19 @@ struct CompileLimitsTests {
         #expect(first?.location.line == 2004)
     }
 
+    @Test("a tag named again and again in one element is charged each time, before the union is built")
+    func repeatedTags() {
+        let keywords = (0..<500).map { "(W\($0) DLIST(/T))" }.joined(separator: "\n")
+        let element = "(/T" + String(repeating: " T", count: 10_000) + ")"
+        let text =
+            "(HI)\n\(keywords)\n(NONE ((0) (GO ON)))\n(MEMORY K (0 = A) (0 = B) (0 = C) (0 = D))\n(K ((0 \(element) 0) (OK)))"
+        let bounded = Self.compile(text, work: 100_000)
+        #expect(bounded.exceeded == .work)
+        #expect(bounded.work == 100_001)
+        // Unbounded, the same element is charged 10,001 × 500 units: the cost of its union.
+        #expect(Self.compile(text).work > 5_000_000)
+    }
+
     @Test("lists nested past the depth limit are an error where the limit is passed, not a deep recursion")
     func depth() {
         let text = String(repeating: "(", count: 100_000) + String(repeating: ")", count: 100_000)
