@@ -1,8 +1,8 @@
 """Authors' scripts on the real binaries (issue 22): `eliza-lambda --script` and `ELIZA_SCRIPTS` serve a
 file as a model (through the openai SDK, installed from PyPI); a script with errors stops start-up with
 every diagnostic and a non-zero exit; an inline `eliza.script` answers through the SDK's `extra_body`;
-the release `bootstrap` reads ELIZA_SCRIPTS as deploy.sh sets it, and refuses a bad script with an
-init error carrying its diagnostics."""
+the release `bootstrap` reads ELIZA_SCRIPTS as deploy.sh sets it, refuses a bad script with an init
+error carrying its diagnostics, and answers an inline script inside an API Gateway event."""
 
 import json
 import subprocess
@@ -96,8 +96,8 @@ def test_a_name_taken_by_a_built_in_model_is_refused(tmp_path):
            "rename the file" in result.stderr
 
 
-def chat_event(model, text):
-    body = json.dumps({"model": model, "messages": [{"role": "user", "content": text}]})
+def chat_event(model, text, **extra):
+    body = json.dumps({"model": model, "messages": [{"role": "user", "content": text}], **extra})
     return json.dumps({
         "version": "2.0", "routeKey": "$default", "rawPath": "/v1/chat/completions", "rawQueryString": "",
         "headers": {"content-type": "application/json"},
@@ -136,3 +136,24 @@ def test_the_bootstrap_reports_a_bad_script_as_an_init_error(bootstrap, tmp_path
     assert code != 0 and runtime.next_calls == []
     (_, body), = runtime.init_errors
     assert f"{tmp_path}/bad.eliza:2:1: error: expected ')'" in body["errorMessage"]
+
+
+@pytest.mark.parametrize("setting,status", [(None, 200), ("off", 400)])
+def test_the_bootstrap_answers_an_inline_script(bootstrap, setting, status):  # noqa: F811
+    """Stateless, so on Lambda too; ELIZA_INLINE_SCRIPTS=off (the template's InlineScripts) refuses it."""
+    event = chat_event("eliza", "I have a cat", eliza={"script": CATS})
+    runtime = FakeRuntimeAPI([("req-1", event), (None, b"")])
+    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_INLINE_SCRIPTS": setting} if setting else {})
+    try:
+        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+        runtime.close()
+    answer = json.loads(runtime.answers["req-1"])
+    assert answer["statusCode"] == status, answer
+    body = json.loads(answer["body"])
+    if status == 200:
+        assert body["choices"][0]["message"]["content"] == "TELL ME MORE ABOUT CATS"
+    else:
+        assert "ELIZA_INLINE_SCRIPTS=off" in body["error"]["message"]
