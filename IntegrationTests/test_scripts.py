@@ -10,20 +10,11 @@ import subprocess
 import openai
 import pytest
 
-from local_server import Server, server_binary
+from local_server import ROOT, Server, server_binary
 from test_bootstrap import FakeRuntimeAPI, bootstrap, run_bootstrap  # noqa: F401 (bootstrap is a fixture)
 
-CATS = """(HELLO I AM CATBOT)
-(CAT
-    ((0 CAT 0) (TELL ME MORE ABOUT CATS) (WHY CATS)))
-(NONE
-    ((0) (GO ON)))
-(MEMORY CAT
-    (0 YOUR 0 = LET US DISCUSS YOUR 3)
-    (0 YOUR 0 = EARLIER YOU SAID YOUR 3)
-    (0 YOUR 0 = BUT YOUR 3)
-    (0 YOUR 0 = DOES THAT HAVE ANYTHING TO DO WITH YOUR 3))
-"""
+# A small script of an author's, shared with the Swift tests: CAT is its keyword.
+CATS = (ROOT / "Tests" / "Fixtures" / "catbot.eliza").read_text()
 BROKEN = CATS.replace("(WHY CATS)))", "(WHY CATS))")
 
 
@@ -74,26 +65,29 @@ def test_inline_scripts_off(tmp_path):
         server.stop()
 
 
-def test_a_script_with_errors_stops_start_up_with_every_diagnostic(tmp_path):
-    (tmp_path / "bad.eliza").write_text(BROKEN)
-    (tmp_path / "eliza-doctor.eliza").write_text(CATS)
-    result = subprocess.run([str(server_binary()), "--port", "0", "--script", str(tmp_path)],
-                            capture_output=True, text=True, timeout=30)
+def start_up_failure(*args):
+    """eliza-lambda run with `args`: it must exit 1 at once, having served nothing; its stderr lines."""
+    result = subprocess.run([str(server_binary()), "--port", "0", *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert result.stdout == "", "nothing was served: no half-loaded catalog"
     lines = result.stderr.splitlines()
+    assert lines[-1] == "eliza-lambda: not started: fix the scripts above"
+    return lines
+
+
+def test_a_script_with_errors_stops_start_up_with_every_diagnostic(tmp_path):
+    (tmp_path / "bad.eliza").write_text(BROKEN)
+    (tmp_path / "good.eliza").write_text(CATS)
+    lines = start_up_failure("--script", str(tmp_path))
     assert f"{tmp_path}/bad.eliza:2:1: error: expected ')' to close the list opened at 2:1; the file ends inside it" \
         in lines
-    assert lines[-1] == "eliza-lambda: not started: fix the scripts above"
 
 
 def test_a_name_taken_by_a_built_in_model_is_refused(tmp_path):
     (tmp_path / "eliza-doctor.eliza").write_text(CATS)
-    result = subprocess.run([str(server_binary()), "--port", "0", "--script", str(tmp_path / "eliza-doctor.eliza")],
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 1
+    lines = start_up_failure("--script", str(tmp_path / "eliza-doctor.eliza"))
     assert f"{tmp_path}/eliza-doctor.eliza:1:1: error: the model name 'eliza-doctor' is taken by a built-in model; " \
-           "rename the file" in result.stderr
+           "rename the file" in lines
 
 
 def chat_event(model, text, **extra):

@@ -9,19 +9,10 @@ import subprocess
 import pytest
 
 import eliza_lambda
-from support import request
+from support import ROOT, request
 
-CATS = """(HELLO I AM CATBOT)
-(CAT
-    ((0 CAT 0) (TELL ME MORE ABOUT CATS) (WHY CATS)))
-(NONE
-    ((0) (GO ON)))
-(MEMORY CAT
-    (0 YOUR 0 = LET US DISCUSS YOUR 3)
-    (0 YOUR 0 = EARLIER YOU SAID YOUR 3)
-    (0 YOUR 0 = BUT YOUR 3)
-    (0 YOUR 0 = DOES THAT HAVE ANYTHING TO DO WITH YOUR 3))
-"""
+# A small script of an author's, shared with the Swift tests: CAT is its keyword.
+CATS = (ROOT / "Tests" / "Fixtures" / "catbot.eliza").read_text()
 BROKEN = CATS.replace("(WHY CATS)))", "(WHY CATS))")
 
 

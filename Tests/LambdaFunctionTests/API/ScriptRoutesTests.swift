@@ -10,19 +10,9 @@ import Testing
 /// of a model (`GET /v1/models/{id}/script`) and the check route (`POST /v1/scripts/check`).
 @Suite("Script routes")
 struct ScriptRoutesTests {
-    /// A small script of the author's: CAT is its keyword.
-    static let cats = """
-        (HELLO I AM CATBOT)
-        (CAT
-            ((0 CAT 0) (TELL ME MORE ABOUT CATS) (WHY CATS)))
-        (NONE
-            ((0) (GO ON)))
-        (MEMORY CAT
-            (0 YOUR 0 = LET US DISCUSS YOUR 3)
-            (0 YOUR 0 = EARLIER YOU SAID YOUR 3)
-            (0 YOUR 0 = BUT YOUR 3)
-            (0 YOUR 0 = DOES THAT HAVE ANYTHING TO DO WITH YOUR 3))
-        """
+    /// A small script of an author's, shared with the Python tests: CAT is its keyword.
+    static let cats = String(
+        decoding: (try? TestPaths.read(TestPaths.repositoryRoot + "/Tests/Fixtures/catbot.eliza")) ?? [], as: UTF8.self)
 
     /// The same script with the CAT rule, opened on line 2, left unclosed.
     static let broken = cats.replacing("(WHY CATS)))", with: "(WHY CATS))")
