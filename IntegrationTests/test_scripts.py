@@ -101,12 +101,10 @@ def chat_event(model, text, **extra):
         "body": body, "isBase64Encoded": False}).encode()
 
 
-def test_the_bootstrap_serves_the_scripts_of_eliza_scripts(bootstrap, tmp_path):  # noqa: F811
-    # The layout deploy.sh ships: scripts/ next to bootstrap, ELIZA_SCRIPTS naming the folder.
-    (tmp_path / "scripts").mkdir()
-    (tmp_path / "scripts" / "catbot.eliza").write_text(CATS)
-    runtime = FakeRuntimeAPI([("req-1", chat_event("catbot", "I have a cat")), (None, b"")])
-    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_SCRIPTS": str(tmp_path / "scripts")})
+def answer_through_bootstrap(bootstrap, event, environment):
+    """The bootstrap's proxy response (status, parsed body) to one API Gateway event."""
+    runtime = FakeRuntimeAPI([("req-1", event), (None, b"")])
+    proc, _ = run_bootstrap(bootstrap, runtime, environment)
     try:
         assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
     finally:
@@ -115,8 +113,17 @@ def test_the_bootstrap_serves_the_scripts_of_eliza_scripts(bootstrap, tmp_path):
         runtime.close()
     assert not runtime.init_errors
     answer = json.loads(runtime.answers["req-1"])
-    assert answer["statusCode"] == 200, answer
-    assert json.loads(answer["body"])["choices"][0]["message"]["content"] == "TELL ME MORE ABOUT CATS"
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def test_the_bootstrap_serves_the_scripts_of_eliza_scripts(bootstrap, tmp_path):  # noqa: F811
+    # The layout deploy.sh ships: scripts/ next to bootstrap, ELIZA_SCRIPTS naming the folder.
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "catbot.eliza").write_text(CATS)
+    status, body = answer_through_bootstrap(bootstrap, chat_event("catbot", "I have a cat"),
+                                            {"ELIZA_SCRIPTS": str(tmp_path / "scripts")})
+    assert status == 200, body
+    assert body["choices"][0]["message"]["content"] == "TELL ME MORE ABOUT CATS"
 
 
 def test_the_bootstrap_reports_a_bad_script_as_an_init_error(bootstrap, tmp_path):  # noqa: F811
@@ -132,21 +139,12 @@ def test_the_bootstrap_reports_a_bad_script_as_an_init_error(bootstrap, tmp_path
     assert f"{tmp_path}/bad.eliza:2:1: error: expected ')'" in body["errorMessage"]
 
 
-@pytest.mark.parametrize("setting,status", [(None, 200), ("off", 400)])
-def test_the_bootstrap_answers_an_inline_script(bootstrap, setting, status):  # noqa: F811
+@pytest.mark.parametrize("setting,expected", [(None, 200), ("off", 400)])
+def test_the_bootstrap_answers_an_inline_script(bootstrap, setting, expected):  # noqa: F811
     """Stateless, so on Lambda too; ELIZA_INLINE_SCRIPTS=off (the template's InlineScripts) refuses it."""
-    event = chat_event("eliza", "I have a cat", eliza={"script": CATS})
-    runtime = FakeRuntimeAPI([("req-1", event), (None, b"")])
-    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_INLINE_SCRIPTS": setting} if setting else {})
-    try:
-        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=10)
-        runtime.close()
-    answer = json.loads(runtime.answers["req-1"])
-    assert answer["statusCode"] == status, answer
-    body = json.loads(answer["body"])
+    status, body = answer_through_bootstrap(bootstrap, chat_event("eliza", "I have a cat", eliza={"script": CATS}),
+                                            {"ELIZA_INLINE_SCRIPTS": setting} if setting else {})
+    assert status == expected, body
     if status == 200:
         assert body["choices"][0]["message"]["content"] == "TELL ME MORE ABOUT CATS"
     else:
