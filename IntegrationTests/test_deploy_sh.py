@@ -445,3 +445,16 @@ def test_the_authoring_guides_deploy_example_runs_dry(tmp_path, fake_bin):
     copies = [shlex.split(line) for line in command_lines(result.stdout) if line.startswith("cp ")]
     assert [argv[2] for argv in copies] == [str(tmp_path / "catbot.eliza")]
     assert shown_parameters(result.stdout)["Scripts"] == "/var/task/scripts"
+
+
+def test_the_readmes_deploy_line_runs_dry(tmp_path, fake_bin):
+    """README, "Your own scripts": its deploy line, with --dry-run and a region, beside a mybot.eliza."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Your own scripts\n", 1)[1].split("\n## ", 1)[0]
+    (line,) = [line.split("#", 1)[0] for line in section.splitlines() if line.startswith("./deploy.sh ")]
+    (tmp_path / "mybot.eliza").write_text((ROOT / "Tests" / "Fixtures" / "catbot.eliza").read_text())
+    argv = shlex.split(line)[1:] + ["--dry-run", "--region", "eu-west-1"]
+    result = subprocess.run([DEPLOY, *argv], cwd=tmp_path, env=clean_env(tmp_path, fake_bin),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert shown_parameters(result.stdout)["Scripts"] == "/var/task/scripts"

@@ -93,3 +93,29 @@ def test_every_example_of_the_authoring_guide_runs_as_printed(tmp_path):
             process.wait(10)
     assert background, "the guide starts no server"
     assert ran >= 9, f"only {ran} commands ran"
+
+
+def readme_commands():
+    """The commands of the README's "Your own scripts" block, without their comments."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Your own scripts\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"^```sh\n(.*?)^```$", section, re.M | re.S)
+    return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readmes_own_scripts_commands_run(tmp_path):
+    """The README's three lines, with the guide's script saved as mybot.eliza: elizac chat --trace and
+    eliza-lambda --script here (the deploy line: IntegrationTests/test_deploy_sh.py)."""
+    (script,) = [body for _, name, body in blocks() if name == "catbot.eliza"]
+    (tmp_path / "mybot.eliza").write_text(script)
+    chat, serve, deploy = readme_commands()
+    assert deploy.startswith("./deploy.sh ")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ELIZA_")} | {"ELIZA_PORT": str(free_port())}
+    result = subprocess.run(["bash", "-c", chat], cwd=tmp_path, env=env, input="My cat is grumpy.\n",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "WHY IS YOUR CAT GRUMPY"
+    assert "trace: keyword CAT (line 10)" in result.stderr
+    server = start_background(serve, tmp_path, env, ["ELIZA is listening. … eliza-palindrome, mybot)"])
+    os.killpg(server.pid, signal.SIGTERM)
+    assert server.wait(10) == 0
