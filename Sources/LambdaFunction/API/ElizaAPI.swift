@@ -441,6 +441,11 @@ package struct ElizaAPI: Sendable {
         if let usage = outcome.usage {
             fields.append(.int("transformations", usage.transformations))
             fields.append(.int("wordOperations", usage.wordOperations))
+            // Only for a request that sent a script (`eliza.script`, `POST /v1/scripts/check`).
+            if usage.scriptBytes > 0 {
+                fields.append(.int("scriptBytes", usage.scriptBytes))
+                fields.append(.int("compileWork", usage.compileWork))
+            }
         }
         // Off unless asked for: ELIZA's replies quote the user's words (reassembly copies them).
         if let reply = outcome.reply, configuration.logPreviewBytes > 0 {

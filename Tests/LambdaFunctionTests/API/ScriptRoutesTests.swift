@@ -135,6 +135,18 @@ struct ScriptRoutesTests {
         #expect(APIHarness().chat(userBody("désolé", Self.inline(french))).status == 200)
     }
 
+    @Test("the access log line of a request with a script says its size and compile work")
+    func accessLog() throws {
+        let harness = APIHarness()
+        _ = harness.respond(.chat(userBody("I have a cat", Self.inline(Self.cats))))
+        _ = harness.respond(.chat(userBody("I have a cat")))
+        let lines = try harness.log.lines.map { try DecodedJSON.parse($0) }
+        #expect(lines.count == 2)
+        #expect(lines.first?["scriptBytes"]?.number == Double(Self.cats.utf8.count))
+        #expect((lines.first?["compileWork"]?.number ?? 0) > 40)
+        #expect(lines.last?["scriptBytes"] == nil && lines.last?["compileWork"] == nil)
+    }
+
     @Test("with ELIZA_INLINE_SCRIPTS=off an inline script, and the check route, are a 400 saying so")
     func inlineOff() throws {
         let harness = APIHarness { $0.inlineScripts = false }
