@@ -442,6 +442,21 @@ def test_the_script_workbench_edits_checks_and_answers_with_the_edit(server):
                                         editor)
         assert scrolls[0] > 0 and scrolls[0] == scrolls[1], scrolls
         screenshot(driver, BUILD / "playground-workbench.png")
+        # Ticked, an edit with an error is not replaced by the model's script: the API's 400 lists it.
+        at_how = editor_text(driver).index("(HOW)))") + len("(HOW)))")
+        driver.execute_script(put_caret, editor, at_how)
+        editor.send_keys(Keys.BACKSPACE)
+        wait_for_check(driver, "1 error", "no error shown for the second unbalanced list")
+        field = driver.find_element(By.ID, "say")
+        field.send_keys("Men are all alike.", Keys.ENTER)
+        error = driver.find_element(By.ID, "error")
+        wait(driver, EC.visibility_of(error), "no error shown for a chat with a broken edit")
+        assert f"eliza.script has 1 error: script:{rule_line}:1: error: expected ')'" in error.text, error.text
+        assert field.get_attribute("value") == "Men are all alike."
+        field.clear()
+        driver.execute_script(put_caret, editor, at_how - 1)
+        editor.send_keys(")")
+        wait_for_check(driver, "No errors", "the second error did not clear")
         # Unticked, the model's own script answers again.
         tab_to(driver, "use-edited").send_keys(Keys.SPACE)
         assert say(driver, "Men are all alike.").find_element(By.CSS_SELECTOR, ".text").text == "IN WHAT WAY"
@@ -467,7 +482,8 @@ def test_the_script_workbench_edits_checks_and_answers_with_the_edit(server):
                                                  ".workbench-actions label, a.button, .gutter li, #script")
         low = [(what, round(ratio, 2)) for what, ratio in ratios if ratio < 4.5]
         assert not low, low
+        # The console holds only the browser's note of the refused (400) chat with the broken edit.
         console = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
-        assert console == [], console
+        assert len(console) == 1 and console[0]["source"] == "network" and "400" in console[0]["message"], console
     finally:
         driver.quit()

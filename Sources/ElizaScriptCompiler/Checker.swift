@@ -7,7 +7,7 @@ struct Checker {
     /// Diagnostics left out past `maxDiagnostics`.
     private(set) var droppedDiagnostics = 0
     /// Units of table-building work spent (`CompileLimits.work`): a pattern element, a reassembly token,
-    /// and every word a `(/TAG)` element expands to.
+    /// and for a `(/TAG …)` element every keyword of every tag it names.
     private(set) var work = 0
     /// Where the work first went over `workLimit`; nil while within it.
     private(set) var workExceededAt: SourceLocation?
@@ -20,12 +20,13 @@ struct Checker {
     /// The longest message kept, in characters; a longer one (it quotes a long list) is cut.
     static let maxMessageCharacters = 300
 
+    /// The script's words as they are given ids.
+    private var words = WordTable()
+
     /// A checker that may spend at most `workLimit` units building tables.
     init(workLimit: Int = .max) {
         self.workLimit = workLimit
     }
-    /// The script's words as they are given ids.
-    private var words = WordTable()
 
     private struct RawRule {
         var keyword: String
