@@ -75,6 +75,14 @@ struct RuntimeScriptEquivalenceTests {
         return try #require(response.json()["choices"]?[0]?["message"]?["content"]?.string)
     }
 
+    @Test("every reference script linked in Tests/ReferenceTables was compiled in (../shared is there)")
+    func everyReferenceScriptCompiledIn() throws {
+        let linked = try FileManager.default.contentsOfDirectory(atPath: Self.referenceTablesDirectory)
+            .filter { $0.hasSuffix(".eliza") }
+        #expect(linked.count == 8)
+        #expect(ReferenceTables.CompiledScripts.all.map(\.name) == linked.map { String($0.dropLast(6)) }.sorted())
+    }
+
     @Test("the loaded tables equal the compiled-in ones", arguments: compiledScripts())
     func tablesAreEqual(_ compiled: Compiled) throws {
         let loaded = try ScriptFiles.load(
