@@ -41,7 +41,7 @@ LAMBDA_DIR := $(ROOT)/.build/lambda
 LAMBDA_BUILD := $(SWIFT) build --package-path $(ROOT) -c release --product eliza-lambda \
 	--scratch-path $(LAMBDA_SCRATCH) $(LAMBDA_SWIFT_FLAGS)
 
-.PHONY: build test lambda build-ElizaFunction deploy bench smoke-aws clean wheel
+.PHONY: build test lambda elizac-static build-ElizaFunction deploy bench smoke-aws clean wheel
 
 build:
 	$(SWIFT) build --package-path $(ROOT)
@@ -74,20 +74,50 @@ lambda:
 	fi
 	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
 
-# .build/wheel/eliza_lambda-<version>-py3-none-<platform tags>.whl: the bootstrap above inside the
-# Python package Python/eliza_lambda (Tools/build_wheel.py, standard library only, deterministic).
+# .build/lambda/elizac: the script authors' tool, built like the bootstrap (static, stripped), for the
+# wheel: `pip install` gives `elizac check` and `elizac chat --trace` without Swift.
+ELIZAC_BUILD := $(SWIFT) build --package-path $(ROOT) -c release --product elizac \
+	--scratch-path $(LAMBDA_SCRATCH) $(LAMBDA_SWIFT_FLAGS)
+
+elizac-static:
+	$(ELIZAC_BUILD)
+	mkdir -p $(LAMBDA_DIR)
+	rm -f $(LAMBDA_DIR)/elizac
+	cp "$$($(ELIZAC_BUILD) --show-bin-path)/elizac" $(LAMBDA_DIR)/elizac
+	$(STRIP) $(LAMBDA_DIR)/elizac
+	chmod 755 $(LAMBDA_DIR)/elizac
+	@if command -v readelf >/dev/null 2>&1 && readelf -d $(LAMBDA_DIR)/elizac | grep -q NEEDED; then \
+	  echo "error: elizac is dynamically linked" >&2; exit 1; fi
+	@ls -l $(LAMBDA_DIR)/elizac
+
+# .build/wheel/eliza_lambda-<version>-py3-none-<platform tags>.whl: the bootstrap and elizac above inside
+# the Python package Python/eliza_lambda (Tools/build_wheel.py, standard library only, deterministic).
 WHEEL_DIR := $(ROOT)/.build/wheel
 
-wheel: lambda
+wheel: lambda elizac-static
 	rm -f $(WHEEL_DIR)/*.whl
-	$(PYTHON) $(ROOT)/Tools/build_wheel.py --binary $(LAMBDA_DIR)/bootstrap --out $(WHEEL_DIR)
+	$(PYTHON) $(ROOT)/Tools/build_wheel.py --binary $(LAMBDA_DIR)/bootstrap --elizac $(LAMBDA_DIR)/elizac --out $(WHEEL_DIR)
 
-# Entry point of `sam build` (Metadata: BuildMethod: makefile in template.yaml).
+# Entry point of `sam build` (Metadata: BuildMethod: makefile in template.yaml). With
+# ELIZA_DEPLOY_SCRIPTS naming a folder of *.eliza files (deploy.sh --script), they are checked with
+# elizac and shipped in scripts/ next to bootstrap, where the function reads them (ELIZA_SCRIPTS):
+# no Swift rebuild of the binary.
+ELIZA_DEPLOY_SCRIPTS ?=
+
 build-ElizaFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "error: ARTIFACTS_DIR is not set (run through sam build)" >&2; exit 1; }
 	$(MAKE) -f $(ROOT)/Makefile lambda
 	mkdir -p "$(ARTIFACTS_DIR)"
 	cp -p $(LAMBDA_DIR)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
+	rm -rf "$(ARTIFACTS_DIR)/scripts"
+	@if [ -n "$(ELIZA_DEPLOY_SCRIPTS)" ]; then \
+	  set -e; $(MAKE) -f $(ROOT)/Makefile elizac-static; \
+	  echo "$(LAMBDA_DIR)/elizac check $(ELIZA_DEPLOY_SCRIPTS)/*.eliza"; \
+	  $(LAMBDA_DIR)/elizac check "$(ELIZA_DEPLOY_SCRIPTS)"/*.eliza; \
+	  mkdir -p "$(ARTIFACTS_DIR)/scripts"; \
+	  cp -p "$(ELIZA_DEPLOY_SCRIPTS)"/*.eliza "$(ARTIFACTS_DIR)/scripts/"; \
+	  ls -l "$(ARTIFACTS_DIR)/scripts"; \
+	fi
 
 # Extra options: make deploy DEPLOY_ARGS="--allowed-cidrs 203.0.113.0/24 --region eu-west-1"
 # (closed by default: without a key or allow-list a new stack gets a generated key). A key of your

@@ -32,12 +32,17 @@ let package = Package(
     targets: [
         // The table model, the matcher and the value-type Session. Standard library only.
         .target(name: "ElizaVM", swiftSettings: swiftSettings),
-        // `elizac` (Sources/ScriptCompiler): lex → parse → check → render 1966 scripts; also `check` and
-        // `chat` for script authors. The target carries the product's name because a build-tool plugin
-        // finds its tool by product name.
+        // The compiler front end: lex → parse → check a 1966 script into the VM's tables, with
+        // `file:line:col` diagnostics and bounds on the work (issue 22). Standard library only. One
+        // compiler for every path a script takes: `elizac`, the build plugin (through `elizac`), and the
+        // server's scripts loaded at start-up or sent inline.
+        .target(name: "ElizaScriptCompiler", dependencies: ["ElizaVM"], swiftSettings: swiftSettings),
+        // `elizac` (Sources/ScriptCompiler): `check`, `chat` and `compile` (render the tables as Swift) over
+        // ElizaScriptCompiler. The target carries the product's name because a build-tool plugin finds its
+        // tool by product name.
         .executableTarget(
             name: "elizac",
-            dependencies: ["ElizaVM"],
+            dependencies: ["ElizaVM", "ElizaScriptCompiler"],
             path: "Sources/ScriptCompiler",
             swiftSettings: swiftSettings,
             linkerSettings: staticRuntime
@@ -72,9 +77,12 @@ let package = Package(
         // The edge: the API routes (OpenAI wire format), start-up and configuration, the Lambda Runtime
         // API loop and event adapters, the caller-IP allow-list, structured logs, JSON. A library so that
         // tests and eliza-bench call the same request → response function the binary runs.
+        // It depends on the compiler on purpose (issue 22, overriding STYLE.md's "never on the compiler"):
+        // authors' scripts are compiled at start-up (--script, ELIZA_SCRIPTS) and per request (the
+        // inline `eliza.script` member), within bounds; the compiled-in tables stay the fast path.
         .target(
             name: "LambdaFunction",
-            dependencies: ["ElizaVM", "ElizaScripts", "ElizaHTTP", "ElizaWeb"],
+            dependencies: ["ElizaVM", "ElizaScriptCompiler", "ElizaScripts", "ElizaHTTP", "ElizaWeb"],
             swiftSettings: swiftSettings
         ),
         // `eliza-lambda`: the binary (and the Lambda `bootstrap`); a thin shell over LambdaFunction.
@@ -91,13 +99,22 @@ let package = Package(
         ),
         .testTarget(
             name: "ElizaVMTests",
-            dependencies: ["ElizaVM", "elizac", "ElizaScripts"],
+            dependencies: ["ElizaVM", "elizac", "ElizaScriptCompiler", "ElizaScripts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ScriptCompilerTests",
-            dependencies: ["elizac", "ElizaVM", "ElizaScripts"],
+            dependencies: ["elizac", "ElizaScriptCompiler", "ElizaVM", "ElizaScripts"],
             swiftSettings: swiftSettings
+        ),
+        // The reference scripts of ../shared/reference/scripts that load (symbolic links named *.eliza),
+        // compiled in by the plugin as Scripts/ is: the compiled-in side of the run-time equivalence tests.
+        .target(
+            name: "ReferenceTables",
+            dependencies: ["ElizaVM"],
+            path: "Tests/ReferenceTables",
+            swiftSettings: swiftSettings,
+            plugins: ["ElizaScriptPlugin"]
         ),
         .testTarget(
             name: "ElizaHTTPTests",
@@ -113,7 +130,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LambdaFunctionTests",
-            dependencies: ["LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScripts", "ElizaWeb", "ElizaBench"],
+            dependencies: [
+                "LambdaFunction", "ElizaHTTP", "ElizaVM", "ElizaScriptCompiler", "ElizaScripts", "ElizaWeb", "ElizaBench",
+                "ReferenceTables",
+            ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -22,6 +22,10 @@ usage: ./deploy.sh [options]
                           serve `aws lambda invoke` events, which skip the key and the
                           allow-list (stack default false)
   --architecture ARCH     x86_64 or arm64 (default: x86_64); `make lambda` builds for it
+  --script PATH           ship an ELIZA script (NAME.eliza, served as the model NAME) with the
+                          function, checked with elizac first; repeatable. A deploy without it
+                          ships none (docs/authoring.md)
+  --inline-scripts on|off let a request carry its own script in eliza.script (stack default on)
   --log-group-name NAME   the function's log group (default: /aws/lambda/<stack-name>)
   --dry-run               print the commands instead of running them
   -h, --help              show this help
@@ -60,6 +64,8 @@ allow_direct_invocation=""
 architecture="x86_64"
 log_group_name=""
 dry_run=0
+scripts=()
+inline_scripts=""
 
 set_option() {
   case "$1" in
@@ -71,11 +77,13 @@ set_option() {
     --allow-direct-invocation) allow_direct_invocation="$2" ;;
     --architecture) architecture="$2" ;;
     --log-group-name) log_group_name="$2" ;;
+    --script) scripts+=("$2") ;;
+    --inline-scripts) inline_scripts="$2" ;;
   esac
 }
 
 value_options="--stack-name --region --allowed-cidrs --api-key --reserved-concurrency --allow-direct-invocation"
-value_options+=" --architecture --log-group-name"
+value_options+=" --architecture --log-group-name --script --inline-scripts"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help) usage; exit 0 ;;
@@ -114,6 +122,18 @@ if [ "$public" -eq 1 ]; then
   # A flag wins over the environment: ELIZA_API_KEY may be exported for the clients.
   api_key="" api_key_source=""
 fi
+case "$inline_scripts" in "" | on | off) ;; *) usage_error "--inline-scripts must be on or off" ;; esac
+for i in ${scripts[@]+"${!scripts[@]}"}; do
+  script="${scripts[$i]}"
+  name="$(basename -- "$script")"
+  [[ "$name" =~ ^[A-Za-z0-9._-]{1,64}\.eliza$ ]] ||
+    usage_error "--script $script: the file must be NAME.eliza, NAME of letters, digits, '.', '_' and '-' (the model's name)"
+  [ -f "$script" ] || usage_error "--script $script: no such file"
+  # Absolute, since this script changes to its own directory below.
+  scripts[$i]="$(cd "$(dirname -- "$script")" && pwd)/$name"
+done
+duplicate="$(for script in ${scripts[@]+"${scripts[@]}"}; do basename -- "$script"; done | sort | uniq -d | head -1)"
+[ -z "$duplicate" ] || usage_error "--script: two scripts are named $duplicate; a model name must be unique"
 [ -n "$log_group_name" ] || log_group_name="/aws/lambda/$stack_name"
 [[ "$log_group_name" =~ ^[-._/#A-Za-z0-9]{1,512}$ ]] ||
   usage_error "--log-group-name may hold only letters, digits and . - _ / # (1-512 characters)"
@@ -198,6 +218,18 @@ override Architecture "$architecture"
 override LogGroupName "$log_group_name"
 [ -z "$reserved_concurrency" ] || override ReservedConcurrency "$reserved_concurrency"
 [ -z "$allow_direct_invocation" ] || override AllowDirectInvocation "$allow_direct_invocation"
+[ -z "$inline_scripts" ] || override InlineScripts "$inline_scripts"
+# The scripts travel in the package, rebuilt by every deploy: a deploy without --script ships none, so
+# an existing stack is told so too (its previous value would name a folder no longer there).
+build_env=(env LAMBDA_ARCH="$architecture")
+if [ ${#scripts[@]} -gt 0 ]; then
+  run mkdir -p "$work/scripts"
+  for script in "${scripts[@]}"; do run cp -- "$script" "$work/scripts/"; done
+  build_env+=(ELIZA_DEPLOY_SCRIPTS="$work/scripts")
+  override Scripts /var/task/scripts
+elif [ "$stack_state" = existing ]; then
+  override Scripts ""
+fi
 
 # sam reads the overrides from a config file that only this user can read (mktemp -d is 0700),
 # removed on exit: on its command line, `ps` would show the key to every local user.
@@ -215,7 +247,7 @@ export SAM_CLI_TELEMETRY=0
 
 # LAMBDA_ARCH tells the Makefile which architecture to build bootstrap for (a cross-build needs the
 # Swift Static Linux SDK; see docs/deploy.md).
-run env LAMBDA_ARCH="$architecture" sam build --template-file template.yaml
+run "${build_env[@]}" sam build --template-file template.yaml
 shown="${overrides[*]}"
 [ -z "$secret" ] || shown="${shown//"$secret"/***}"
 echo "  parameters in that file: $shown" >&3

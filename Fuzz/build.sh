@@ -29,9 +29,10 @@ module() {
 sources() { find "Sources/$1" -name '*.swift' | LC_ALL=C sort; }
 
 module ElizaVM $(sources ElizaVM)
+module ElizaScriptCompiler $(sources ElizaScriptCompiler)
 
 # Generated tables: elizac compile / index, as Plugins/ElizaScriptPlugin does.
-if [ ! -f "$out/gen/index.swift" ] || [ -n "$(find Scripts Sources/ScriptCompiler Sources/ElizaVM -newer "$out/gen/index.swift")" ]; then
+if [ ! -f "$out/gen/index.swift" ] || [ -n "$(find Scripts Sources/ScriptCompiler Sources/ElizaScriptCompiler Sources/ElizaVM -newer "$out/gen/index.swift")" ]; then
   echo "generating tables" >&2
   swift build --scratch-path .build-fuzz --product elizac >&2
   elizac="$(swift build --scratch-path .build-fuzz --show-bin-path)/elizac"
@@ -52,8 +53,6 @@ fi
 module ElizaWeb $(sources ElizaWeb) "$out"/gen-web/WebAssets.swift
 module ElizaHTTP $(sources ElizaHTTP)
 module LambdaFunction $(sources LambdaFunction)
-# The compiler front end without its @main shell.
-module ScriptCompiler $(sources ScriptCompiler | grep -v '/Elizac\.swift$')
 
 # The request and event targets compare our JSON decoding with JSONDecoder's, as the tests do.
 extra=()
@@ -61,7 +60,7 @@ case "$target" in
   request|event) extra=(Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift) ;;
 esac
 
-objects=("$mods"/{ElizaVM,ElizaScripts,ElizaWeb,ElizaHTTP,LambdaFunction,ScriptCompiler}.o)
+objects=("$mods"/{ElizaVM,ElizaScriptCompiler,ElizaScripts,ElizaWeb,ElizaHTTP,LambdaFunction}.o)
 if [ -f "$out/$target" ] && [ -z "$(find "Fuzz/$target.swift" ${extra[@]+"${extra[@]}"} "${objects[@]}" -newer "$out/$target")" ]; then
   echo "$out/$target"; exit 0
 fi

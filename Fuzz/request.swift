@@ -4,7 +4,7 @@ import ElizaHTTP
 // answered by ElizaAPI.handle (POST /v1/chat/completions), then as the body of every other route
 // (Responses, completions, Messages: never a 5xx, and within the same bounds). Never traps; the answer is 200 exactly
 // when the body decodes, its model is within the cap and the request stays within its budget (422
-// otherwise, 400 for the model); our decoder agrees with JSONDecoder
+// otherwise, 400 for the model or an inline script with errors); our decoder agrees with JSONDecoder
 // (Tests/LambdaFunctionTests/Support/JSONDecoderReference.swift, compiled in by build.sh): the same
 // request wherever JSONDecoder reads one, a refusal wherever it refuses, the same field error, but
 // for the deliberate differences listed there; and on every input the response is within the
@@ -15,7 +15,7 @@ import ElizaHTTP
 /// Small limits, so that every bound is reached often.
 let limits = RequestLimits(
     transformations: 5_000, wordOperations: 500_000, inputBytes: 8_192, inputMessages: 64,
-    replyBytes: 2_048, responseBytes: 16_384)
+    replyBytes: 2_048, responseBytes: 16_384, scriptBytes: 2_048, compileWork: 1_000)
 
 let api: ElizaAPI = {
     var configuration = Configuration()
@@ -47,6 +47,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     if let decoded {
         if decoded.model.utf8.count > RequestLimits.modelBytes {
             precondition(status == 400, "an over-long model answered \(status)")
+        } else if let script = decoded.eliza.script {
+            // An inline script: 400 exactly when it has errors within the compile limits.
+            var budget = RequestBudget(limits)
+            let compiles = (try? budget.check(script, field: "eliza.script"))
+            let expected: Set<Int> = compiles.map { $0.script == nil ? [400] : [200, 422] } ?? [422]
+            precondition(expected.contains(status), "a body with an inline script answered \(status)")
+            precondition(budget.usage.compileWork <= limits.compileWork + 1, "\(budget.usage.compileWork) units")
         } else {
             precondition(status == 200 || status == 422, "decoded body answered \(status)")
         }

@@ -27,10 +27,10 @@ class Server:
     """eliza-lambda on port 0; the base URL and the playground's URL are read from the lines it prints.
     Its later output (the access log) is drained into `lines`, so a long test cannot fill the pipe."""
 
-    def __init__(self, env_extra=None):
+    def __init__(self, env_extra=None, args=()):
         env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_RUNTIME_API"}
         env.update(env_extra or {})
-        self.proc = subprocess.Popen([str(server_binary()), "--port", "0"], env=env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([str(server_binary()), "--port", "0", *args], env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.lines = []
         deadline = time.monotonic() + 30

@@ -4,6 +4,7 @@ access (a generated key, --public, the stack's previous values on a re-run), and
 without the SAM CLI."""
 
 import inspect
+import os
 import re
 import shlex
 import subprocess
@@ -242,7 +243,8 @@ def test_rerun_keeps_the_stacks_key_and_allow_list(tmp_path, fake_bin, monkeypat
     result = deploy(env, "--region", "eu-west-1")
     assert result.returncode == 0, result.stderr
     overrides = sam_parameters(env, tmp_path, monkeypatch)
-    assert overrides == {"Architecture": "x86_64", "LogGroupName": "/aws/lambda/eliza-lambda"}
+    # Scripts is always sent to an existing stack: they travel in the package, which every deploy rebuilds.
+    assert overrides == {"Architecture": "x86_64", "LogGroupName": "/aws/lambda/eliza-lambda", "Scripts": ""}
     sent = sam_parameter_values(overrides)
     for kept in ("ApiKey", "AllowedCallerCIDR", "ReservedConcurrency", "AllowDirectInvocation"):
         assert sent[kept] == "<previous>", kept
@@ -337,6 +339,11 @@ def test_without_sam_exits_2_with_the_install_hint(tmp_path):
     ["--region", "r", "--bogus"],
     ["--region", "r", "--public=yes"],
     ["--region"],
+    ["--region", "r", "--inline-scripts", "yes"],
+    ["--region", "r", "--script", "/nonexistent/bot.eliza"],
+    ["--region", "r", "--script", str(ROOT / "README.md")],              # not NAME.eliza
+    ["--region", "r", "--script", str(ROOT / "Scripts" / "doctor.eliza"), "--script",
+     str(ROOT / "Tests" / "ReferenceTables" / ".." / ".." / "Scripts" / "doctor.eliza")],  # one name twice
 ])
 def test_usage_errors_exit_64(tmp_path, fake_bin, args):
     env = clean_env(tmp_path, fake_bin)
@@ -353,3 +360,101 @@ def test_help(tmp_path, fake_bin):
                    "--dry-run"):
         assert option in result.stdout
     assert "generated key" in result.stdout
+
+
+# --- authors' scripts (issue 22) ------------------------------------------------------------------------
+
+def test_dry_run_with_scripts_ships_them_next_to_bootstrap(tmp_path, fake_bin):
+    env = clean_env(tmp_path, fake_bin)
+    (tmp_path / "catbot.eliza").write_text("(HI)\n")
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--api-key", KEY,
+                    "--script", str(tmp_path / "catbot.eliza"), "--script", str(ROOT / "Scripts" / "palindrome.eliza"),
+                    "--inline-scripts", "off")
+    assert result.returncode == 0, result.stderr
+    lines = command_lines(result.stdout)
+    build = next(i for i, line in enumerate(lines) if "sam build" in line)
+    (folder,) = re.findall(r"ELIZA_DEPLOY_SCRIPTS=(\S+/scripts) ", lines[build])
+    copies = [shlex.split(line) for line in lines[:build] if line.startswith("cp ")]
+    assert copies == [["cp", "--", str(tmp_path / "catbot.eliza"), folder + "/"],
+                      ["cp", "--", str(ROOT / "Scripts" / "palindrome.eliza"), folder + "/"]]
+    assert f"mkdir -p {folder}" in lines[:build]
+    assert "LAMBDA_ARCH=x86_64" in lines[build]
+    assert shown_parameters(result.stdout) == {
+        "AllowedCallerCIDR": "", "ApiKey": "***", "Architecture": "x86_64", "LogGroupName": "/aws/lambda/eliza-lambda",
+        "InlineScripts": "off", "Scripts": "/var/task/scripts"}
+    assert calls(env) == []
+
+
+def test_dry_run_without_scripts_ships_none(tmp_path, fake_bin):
+    env = clean_env(tmp_path, fake_bin)
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--api-key", KEY)
+    assert result.returncode == 0, result.stderr
+    assert not any("ELIZA_DEPLOY_SCRIPTS" in line or line.startswith("cp ") for line in command_lines(result.stdout))
+    assert "Scripts" not in shown_parameters(result.stdout), "a new stack takes the template's default: none"
+
+
+def test_help_names_the_script_options(tmp_path, fake_bin):
+    result = deploy(clean_env(tmp_path, fake_bin), "--help")
+    assert "--script PATH" in result.stdout and "--inline-scripts on|off" in result.stdout
+
+
+def build_function(tmp_path, scripts):
+    """`make build-ElizaFunction` as `sam build` runs it (ARTIFACTS_DIR set), with deploy.sh's folder of
+    scripts: the real Makefile, the real static bootstrap and elizac (make lambda has built them)."""
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    for name, text in scripts.items():
+        (folder / name).write_text(text)
+    artifacts = tmp_path / "artifacts"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ELIZA_"))}
+    result = subprocess.run(["make", "-s", "-f", str(ROOT / "Makefile"), "build-ElizaFunction",
+                             f"ARTIFACTS_DIR={artifacts}", f"ELIZA_DEPLOY_SCRIPTS={folder}"],
+                            env=env, capture_output=True, text=True, timeout=1200)
+    return result, artifacts
+
+
+def test_the_build_ships_checked_scripts_next_to_bootstrap(tmp_path):
+    catbot = "(HI)\n(CAT ((0 CAT 0) (MEOW)))\n(NONE ((0) (GO ON)))\n(MEMORY CAT (0 = A) (0 = B) (0 = C) (0 = D))\n"
+    result, artifacts = build_function(tmp_path, {"catbot.eliza": catbot})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.relative_to(artifacts).as_posix() for p in artifacts.rglob("*")) == [
+        "bootstrap", "scripts", "scripts/catbot.eliza"]
+    assert (artifacts / "scripts" / "catbot.eliza").read_text() == catbot
+    assert (artifacts / "bootstrap").read_bytes() == (ROOT / ".build" / "lambda" / "bootstrap").read_bytes()
+
+
+def test_the_build_refuses_a_script_with_errors(tmp_path):
+    result, artifacts = build_function(tmp_path, {"bad.eliza": "(HI)\n(CAT ((0 CAT 0) (MEOW))\n"})
+    assert result.returncode != 0
+    assert f"{tmp_path}/scripts/bad.eliza:2:1: error: expected ')'" in result.stderr
+    assert not (artifacts / "scripts").exists()
+
+
+def test_the_authoring_guides_deploy_example_runs_dry(tmp_path, fake_bin):
+    """docs/authoring.md, "Deploy it": its command, as printed, beside the guide's catbot.eliza."""
+    guide = (ROOT / "docs" / "authoring.md").read_text()
+    (script,) = re.findall(r"^```eliza catbot\.eliza\n(.*?)^```$", guide, re.M | re.S)
+    (tmp_path / "catbot.eliza").write_text(script)
+    section = guide.split("\n## Deploy it\n", 1)[1].split("\n## ", 1)[0]
+    (command,) = re.findall(r"^```sh\n(.*?)^```$", section, re.M | re.S)
+    argv = shlex.split(command)
+    assert argv[0] == "./deploy.sh" and "--dry-run" in argv
+    result = subprocess.run([DEPLOY, *argv[1:]], cwd=tmp_path, env=clean_env(tmp_path, fake_bin),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    copies = [shlex.split(line) for line in command_lines(result.stdout) if line.startswith("cp ")]
+    assert [argv[2] for argv in copies] == [str(tmp_path / "catbot.eliza")]
+    assert shown_parameters(result.stdout)["Scripts"] == "/var/task/scripts"
+
+
+def test_the_readmes_deploy_line_runs_dry(tmp_path, fake_bin):
+    """README, "Your own scripts": its deploy line, with --dry-run and a region, beside a mybot.eliza."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Your own scripts\n", 1)[1].split("\n## ", 1)[0]
+    (line,) = [line.split("#", 1)[0] for line in section.splitlines() if line.startswith("./deploy.sh ")]
+    (tmp_path / "mybot.eliza").write_text((ROOT / "Tests" / "Fixtures" / "catbot.eliza").read_text())
+    argv = shlex.split(line)[1:] + ["--dry-run", "--region", "eu-west-1"]
+    result = subprocess.run([DEPLOY, *argv], cwd=tmp_path, env=clean_env(tmp_path, fake_bin),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert shown_parameters(result.stdout)["Scripts"] == "/var/task/scripts"

@@ -2,8 +2,9 @@
 (installed by Tools/test.sh), driven by Selenium from PyPI, against eliza-lambda on a free 127.0.0.1
 port. A person's CACM 1966 conversation typed key by key, each exact reply and its trace, the model
 picker, a new session, the API's errors; no request leaves the server's origin, nothing breaks the
-Content-Security-Policy, the console stays clean. Screenshots go to .build/playground.png (desktop)
-and .build/playground-phone.png; with ELIZA_SCREENSHOT_DOCS=1 the desktop one is also written to
+Content-Security-Policy, the console stays clean; the script workbench (editor, checks, an edited
+script answering). Screenshots go to .build/playground.png (desktop), .build/playground-phone.png and
+.build/playground-workbench.png; with ELIZA_SCREENSHOT_DOCS=1 the desktop one is also written to
 docs/playground.png, the README's picture.
 
 The browser may resolve no host but 127.0.0.1 (--host-resolver-rules), every wait is an explicit
@@ -17,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -354,3 +356,140 @@ def test_errors_show_the_apis_message_and_the_key_is_kept(tmp_path):
     finally:
         driver.quit()
         keyed.stop()
+
+
+def editor_text(driver):
+    return driver.find_element(By.ID, "script").get_attribute("value")
+
+
+def wait_for_check(driver, text, message):
+    """Waits until the check status says `text` (the debounced check has answered)."""
+    status = driver.find_element(By.ID, "check-status")
+    wait(driver, lambda d: text in status.text, f"{message}: the status says {status.text!r}")
+    return status
+
+
+def tab_to(driver, element_id, limit=60):
+    """Moves the focus with Tab only until it reaches `element_id` (keyboard-only use)."""
+    for _ in range(limit):
+        if driver.switch_to.active_element.get_attribute("id") == element_id:
+            return driver.switch_to.active_element
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def test_the_script_workbench_edits_checks_and_answers_with_the_edit(server):
+    """The editor panel from the keyboard: DOCTOR's source loaded, a syntax error shown on its line and
+    cleared when fixed, then a reassembly of DOCTOR edited and answered with through eliza.script."""
+    doctor = (ROOT / "Scripts" / "doctor.eliza").read_text()
+    driver = browser()
+    try:
+        driver.get(server.playground_url)
+        server_origin = origin(server.playground_url)
+        wait(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, "#log .message.greeting")), "no greeting")
+        # Open the panel from the keyboard: Tab to its summary, Enter.
+        driver.find_element(By.ID, "say").send_keys(Keys.SHIFT, Keys.TAB)
+        driver.execute_script("document.querySelector('#workbench > summary').focus()")
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+        wait(driver, lambda d: editor_text(d) == doctor, "the editor did not load DOCTOR's script")
+        wait_for_check(driver, "No errors", "DOCTOR does not check clean")
+        assert "Greeting: HOW DO YOU DO. PLEASE TELL ME YOUR PROBLEM" in driver.find_element(By.ID, "check-status").text
+        download = driver.find_element(By.ID, "download-script")
+        assert download.get_attribute("download") == "doctor.eliza"
+
+        # A syntax error, typed: delete the ')' that closes the last rule (its last line is "(HOW)))").
+        editor = tab_to(driver, "script")
+        at = doctor.index("(HOW)))") + len("(HOW)))")
+        rule_line = doctor[:doctor.rindex("\n(", 0, at) + 1].count("\n") + 1
+        put_caret = "arguments[0].focus(); arguments[0].setSelectionRange(arguments[1], arguments[1])"
+        driver.execute_script(put_caret, editor, at)
+        editor.send_keys(Keys.BACKSPACE)
+        wait_for_check(driver, "1 error", "no error shown for the unbalanced list")
+        (diagnostic,) = driver.find_elements(By.CSS_SELECTOR, "#diagnostics button.diag-error")
+        assert diagnostic.get_attribute("data-line") == str(rule_line)
+        assert diagnostic.text == (f"line {rule_line}, column 1: error: expected ')' to close the list opened at "
+                                   f"{rule_line}:1; the file ends inside it")
+        marked = driver.find_elements(By.CSS_SELECTOR, "#gutter li.bad")
+        assert [m.get_attribute("textContent") for m in marked] == [str(rule_line)]
+        # Enter on the diagnostic puts the caret on its line and column.
+        driver.execute_script("arguments[0].focus()", diagnostic)
+        diagnostic.send_keys(Keys.ENTER)
+        assert driver.switch_to.active_element == editor
+        caret = driver.execute_script("return arguments[0].selectionStart", editor)
+        assert editor_text(driver)[:caret].count("\n") == rule_line - 1
+        # Fixing it clears it.
+        driver.execute_script(put_caret, editor, at - 1)
+        editor.send_keys(")")
+        wait_for_check(driver, "No errors", "the error did not clear")
+        assert editor_text(driver) == doctor
+        assert driver.find_elements(By.CSS_SELECTOR, "#diagnostics button") == []
+        assert driver.find_elements(By.CSS_SELECTOR, "#gutter li.bad") == []
+
+        # Edit a reassembly: DIT's "(IN WHAT WAY)" becomes "(IN WHAT WAY EXACTLY)", typed at its end.
+        at = editor_text(driver).index("(IN WHAT WAY)") + len("(IN WHAT WAY")
+        driver.execute_script(put_caret, editor, at)
+        editor.send_keys(" EXACTLY")
+        wait_for_check(driver, "No errors", "the edited script does not check clean")
+        # The download is what the editor holds.
+        download.send_keys(Keys.ENTER)
+        href = download.get_attribute("href")
+        assert href.startswith("data:text/plain;charset=utf-8,")
+        assert "(IN WHAT WAY EXACTLY)" in urllib.parse.unquote(href.split(",", 1)[1])
+        # Answer with the edited script: Tab to the box, Space ticks it; a new session starts.
+        tab_to(driver, "use-edited").send_keys(Keys.SPACE)
+        assert driver.find_element(By.ID, "use-edited").is_selected()
+        wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#log .message")) == 1, "no new session")
+        reply = say(driver, "Men are all alike.")
+        assert reply.find_element(By.CSS_SELECTOR, ".text").get_attribute("textContent") == "IN WHAT WAY EXACTLY"
+        details = open_trace(driver, reply)
+        assert "Reassembly 1 of 8 (DIT decomposition 1)" in " ".join(details.text.split())
+        # The line numbers scroll with the text.
+        scrolls = driver.execute_script("return [arguments[0].scrollTop, document.getElementById('gutter').scrollTop]",
+                                        editor)
+        assert scrolls[0] > 0 and scrolls[0] == scrolls[1], scrolls
+        screenshot(driver, BUILD / "playground-workbench.png")
+        # Ticked, an edit with an error is not replaced by the model's script: the API's 400 lists it.
+        at_how = editor_text(driver).index("(HOW)))") + len("(HOW)))")
+        driver.execute_script(put_caret, editor, at_how)
+        editor.send_keys(Keys.BACKSPACE)
+        wait_for_check(driver, "1 error", "no error shown for the second unbalanced list")
+        field = driver.find_element(By.ID, "say")
+        field.send_keys("Men are all alike.", Keys.ENTER)
+        error = driver.find_element(By.ID, "error")
+        wait(driver, EC.visibility_of(error), "no error shown for a chat with a broken edit")
+        assert f"eliza.script has 1 error: script:{rule_line}:1: error: expected ')'" in error.text, error.text
+        assert field.get_attribute("value") == "Men are all alike."
+        field.clear()
+        driver.execute_script(put_caret, editor, at_how - 1)
+        editor.send_keys(")")
+        wait_for_check(driver, "No errors", "the second error did not clear")
+        # Unticked, the model's own script answers again.
+        tab_to(driver, "use-edited").send_keys(Keys.SPACE)
+        assert say(driver, "Men are all alike.").find_element(By.CSS_SELECTOR, ".text").text == "IN WHAT WAY"
+
+        # Another model loads its own script; the box is cleared.
+        Select(driver.find_element(By.ID, "model")).select_by_value("eliza-palindrome")
+        wait(driver, lambda d: editor_text(d) == (ROOT / "Scripts" / "palindrome.eliza").read_text(),
+             "the palindrome script did not load")
+        assert not driver.find_element(By.ID, "use-edited").is_selected()
+        assert driver.find_element(By.ID, "download-script").get_attribute("download") == "palindrome.eliza"
+
+        # With the panel open the page still fits a phone's width.
+        driver.set_window_size(390, 844)
+        wait(driver, lambda d: d.execute_script("return window.innerWidth") <= 390, "the window did not narrow")
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+
+        urls = assert_clean(driver, server_origin, {"/", "/v1/models", "/v1/models/eliza/script",
+                                                    "/v1/models/eliza-palindrome/script", "/v1/scripts/check",
+                                                    "/v1/chat/completions"})
+        bodies = [u for u in urls if urlsplit(u).path == "/v1/scripts/check"]
+        assert 3 <= len(bodies) < 40, f"{len(bodies)} checks: the check is not debounced"
+        ratios = driver.execute_script(CONTRAST, ".workbench summary, .check-status, #diagnostics button, "
+                                                 ".workbench-actions label, a.button, .gutter li, #script")
+        low = [(what, round(ratio, 2)) for what, ratio in ratios if ratio < 4.5]
+        assert not low, low
+        # The console holds only the browser's note of the refused (400) chat with the broken edit.
+        console = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+        assert len(console) == 1 and console[0]["source"] == "network" and "400" in console[0]["message"], console
+    finally:
+        driver.quit()

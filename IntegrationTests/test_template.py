@@ -150,12 +150,28 @@ def test_function_runtime_settings():
 
 def test_function_environment_maps_the_parameters():
     variables = FUNCTION["Environment"]["Variables"]
-    assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY", "ELIZA_ALLOW_DIRECT_INVOCATION"}
+    assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY", "ELIZA_ALLOW_DIRECT_INVOCATION",
+                              "ELIZA_INLINE_SCRIPTS", "ELIZA_SCRIPTS"}
     assert variables["ALLOWED_CALLER_CIDRS"] == {
         "Fn::If": ["HasAllowedCallers", {"Ref": "AllowedCallerCIDR"}, {"Ref": "AWS::NoValue"}]}
     assert variables["ELIZA_API_KEY"] == {
         "Fn::If": ["HasApiKey", {"Ref": "ApiKey"}, {"Ref": "AWS::NoValue"}]}
     assert variables["ELIZA_ALLOW_DIRECT_INVOCATION"] == {"Ref": "AllowDirectInvocation"}
+
+
+@pytest.mark.parametrize("parameters,inline,scripts", [
+    ({}, "on", None),
+    ({"InlineScripts": "off"}, "off", None),
+    ({"Scripts": "/var/task/scripts"}, "on", "/var/task/scripts"),
+])
+def test_authors_scripts_parameters(parameters, inline, scripts):
+    """InlineScripts (default on: a request's script is compiled within its own budget) and Scripts
+    (set by deploy.sh --script to where the package holds them; unset otherwise)."""
+    variables = FUNCTION["Environment"]["Variables"]
+    assert PARAMETERS["InlineScripts"]["AllowedValues"] == ["on", "off"]  # exactly what the function reads
+    assert PARAMETERS["Scripts"]["AllowedValues"] == ["", "/var/task/scripts"]
+    assert resolve(variables["ELIZA_INLINE_SCRIPTS"], parameters) == inline
+    assert resolve(variables["ELIZA_SCRIPTS"], parameters) == scripts
 
 
 def test_direct_invocation_is_off_unless_the_parameter_says_true():

@@ -2,7 +2,7 @@
 """Builds the eliza-lambda wheel: the static `bootstrap` of `make lambda` inside the Python package in
 Python/eliza_lambda. Standard library only; `make wheel` runs it.
 
-    Tools/build_wheel.py --binary .build/lambda/bootstrap --out .build/wheel [--release]
+    Tools/build_wheel.py --binary .build/lambda/bootstrap --elizac .build/lambda/elizac --out .build/wheel [--release]
 
 - Version: the binary's own (`Entry.version`, what `eliza-lambda --version` prints), read from the
   binary's bytes. The wheel therefore cannot name a version other than that of the binary it carries,
@@ -62,6 +62,7 @@ CLASSIFIERS = [
 ENTRY_POINTS = """\
 [console_scripts]
 eliza-lambda = eliza_lambda.__main__:main
+elizac = eliza_lambda.__main__:elizac_main
 
 [pytest11]
 eliza_lambda = eliza_lambda.pytest_plugin
@@ -72,6 +73,7 @@ DESCRIPTION_SECTIONS = ("Use it from Python tests",)
 CONFIGURATION_SECTION = "Flags and variables"
 
 BINARY_IN_WHEEL = "eliza_lambda/bin/eliza-lambda"
+ELIZAC_IN_WHEEL = "eliza_lambda/bin/elizac"
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 VERSION_PATTERN = re.compile(rb"eliza-lambda (\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?(?:\.dev\d+)?) \(")
 
@@ -243,17 +245,25 @@ def package_files() -> list:
     return [(p.relative_to(PACKAGE.parent).as_posix(), p.read_bytes(), 0o644) for p in files]
 
 
-def build(binary: Path, out_dir: Path) -> Path:
-    """Writes the wheel into `out_dir` and returns its path."""
+def build(binary: Path, out_dir: Path, elizac: Path) -> Path:
+    """Writes the wheel into `out_dir` and returns its path: the server `binary` and the script authors'
+    `elizac`, both fully static executables for the same instruction set."""
     data = binary.read_bytes()
     try:
         facts = inspect_elf(data)
     except (BuildError, struct.error) as error:
         raise BuildError(f"{binary}: {error}") from None
-    tags = platform_tags(facts)
+    tool = elizac.read_bytes()
+    try:
+        tool_facts = inspect_elf(tool)
+    except (BuildError, struct.error) as error:
+        raise BuildError(f"{elizac}: {error}") from None
+    if tool_facts.arch != facts.arch:
+        raise BuildError(f"{elizac} is for {tool_facts.arch}, {binary} for {facts.arch}")
+    tags = platform_tags(facts if facts.min_kernel >= tool_facts.min_kernel else tool_facts)
     version = binary_version(data)
     dist_info = f"eliza_lambda-{version}.dist-info"
-    entries = package_files() + [(BINARY_IN_WHEEL, data, 0o755)]
+    entries = package_files() + [(BINARY_IN_WHEEL, data, 0o755), (ELIZAC_IN_WHEEL, tool, 0o755)]
     entries.sort(key=lambda entry: entry[0])
     entries += [
         (f"{dist_info}/METADATA", metadata(version, long_description(README.read_text(), CONFIGURATION.read_text())).encode(), 0o644),
@@ -307,13 +317,14 @@ class _Parser(argparse.ArgumentParser):
 def main(argv=None) -> int:
     parser = _Parser(description="Build the eliza-lambda wheel around a static eliza-lambda binary.")
     parser.add_argument("--binary", type=Path, required=True, help="the static binary (make lambda's bootstrap)")
+    parser.add_argument("--elizac", type=Path, required=True, help="the static elizac (make wheel builds it)")
     parser.add_argument("--out", type=Path, required=True, help="directory for the .whl")
     parser.add_argument("--release", action="store_true", help="refuse to build what cannot be published")
     args = parser.parse_args(argv)
     try:
         if args.release:
             check_release()
-        wheel = build(args.binary, args.out)
+        wheel = build(args.binary, args.out, args.elizac)
     except (BuildError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -5,7 +5,8 @@
 #   2. A fresh virtual environment, .build/venv-wheel, with the wheel installed by `pip install
 #      --no-index`: it needs nothing from a registry, and nothing else is installed into it.
 #   3. With only the wheel: the command, `python -m eliza_lambda` and the Python API, from a directory
-#      outside the repository, with no Swift on PATH.
+#      outside the repository, with no Swift on PATH; and a new script written there, checked with
+#      `elizac check`, talked to with `elizac chat --trace` and served with `serve(scripts=[...])`.
 #   4. The wheel's pytest suite, Python/tests (the fixture-only suite, the API, the plugin, the README
 #      example, the .whl file and its builder), run by that environment's Python. pytest and the
 #      clients are not installed into it: a .pth file lets it see the integration venv's
@@ -65,6 +66,31 @@ with eliza_lambda.serve() as server:
 assert reply == "IN WHAT WAY", reply
 assert server.returncode == 0, server.returncode
 print(f"serve(): {server.base_url} answered {reply!r}, then stopped with status 0")
+EOF
+  # A script author's first session, with the wheel only: write, check, chat with the trace, serve.
+  cat >mybot.eliza <<'EOF'
+(HELLO I AM MYBOT)
+(CAT ((0 CAT 0) (TELL ME MORE ABOUT CATS)))
+(NONE ((0) (GO ON)))
+(MEMORY CAT (0 YOUR 0 = A 3) (0 YOUR 0 = B 3) (0 YOUR 0 = C 3) (0 YOUR 0 = D 3))
+EOF
+  "${isolated[@]}" elizac check mybot.eliza || fail "elizac check refused mybot.eliza"
+  out=$(printf 'my cat\n' | "${isolated[@]}" elizac chat --trace mybot.eliza 2>trace.txt)
+  [ "$out" = "$(printf 'HELLO I AM MYBOT\nTELL ME MORE ABOUT CATS')" ] || fail "elizac chat printed: $out"
+  grep -q '^trace: ' trace.txt || fail "elizac chat --trace wrote no trace: $(cat trace.txt)"
+  echo "elizac check, chat --trace: $(echo "$out" | tail -1)"
+  "${isolated[@]}" python - <<'EOF'
+import json, urllib.request
+import eliza_lambda
+
+direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with eliza_lambda.serve(scripts=["mybot.eliza"]) as server:
+    body = json.dumps({"model": "mybot", "messages": [{"role": "user", "content": "my cat"}]})
+    request = urllib.request.Request(server.base_url + "/chat/completions", data=body.encode())
+    with direct.open(request, timeout=20) as response:
+        reply = json.load(response)["choices"][0]["message"]["content"]
+assert reply == "TELL ME MORE ABOUT CATS", reply
+print(f"serve(scripts=['mybot.eliza']): the model mybot answered {reply!r}")
 EOF
 )
 

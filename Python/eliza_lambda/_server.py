@@ -1,4 +1,4 @@
-"""Starting and stopping the bundled server: `binary_path`, `serve`, `Server`, `ServerError`."""
+"""Starting and stopping the bundled server: `binary_path`, `elizac_path`, `serve`, `Server`, `ServerError`."""
 
 from __future__ import annotations
 
@@ -31,7 +31,17 @@ def binary_path() -> Path:
     Raises FileNotFoundError outside an installed wheel (a source checkout has no binary) and
     PermissionError if the installer dropped its executable mode.
     """
-    path = Path(__file__).resolve().parent / "bin" / "eliza-lambda"
+    return _bundled("eliza-lambda")
+
+
+def elizac_path() -> Path:
+    """The `elizac` executable this wheel installed (the script authors' tool: `check`, `chat`,
+    `chat --trace`). Raises as `binary_path()` does."""
+    return _bundled("elizac")
+
+
+def _bundled(name: str) -> Path:
+    path = Path(__file__).resolve().parent / "bin" / name
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: eliza_lambda works only as installed from its platform wheel")
     if not os.access(path, os.X_OK):
@@ -195,13 +205,16 @@ class Server:
 
 
 def serve(api_key: str | None = None, *, timeout: float = 30.0, binary: str | os.PathLike | None = None,
-          **env: str | None) -> Server:
+          scripts: "list[str | os.PathLike] | tuple" = (), **env: str | None) -> Server:
     """Starts eliza-lambda on a free 127.0.0.1 port and returns it once `GET /health` answers 200.
 
     - Parameters:
       - api_key: The key the server requires; None (or "") for none.
       - timeout: Seconds to wait for it to listen and answer.
       - binary: Another eliza-lambda executable to run (default: `binary_path()`).
+      - scripts: `.eliza` files, or folders of them, to serve as extra models, each named after its
+        file (`mybot.eliza` is the model `mybot`); passed as `--script PATH`. A script with errors
+        makes the server exit, so `serve()` raises `ServerError` holding every `file:line:col` diagnostic.
       - env: Environment variables for it, e.g. `ELIZA_MAX_TRANSFORMATIONS="1000"`, `LOG_LEVEL="ERROR"`;
         None removes an inherited one. The rest of `os.environ` is inherited, except
         AWS_LAMBDA_RUNTIME_API and ELIZA_API_KEY.
@@ -222,4 +235,8 @@ def serve(api_key: str | None = None, *, timeout: float = 30.0, binary: str | os
         environment["ELIZA_API_KEY"] = api_key
     # Flags win over the environment, so inherited ELIZA_HOST / ELIZA_PORT cannot move it.
     command = [os.fspath(binary or binary_path()), "--host", "127.0.0.1", "--port", "0"]
+    if isinstance(scripts, (str, os.PathLike)):
+        scripts = [scripts]  # one path, not its characters
+    for script in scripts:
+        command += ["--script", os.fspath(script)]
     return Server(command, environment, api_key or None, timeout)

@@ -4,6 +4,8 @@
   session; `eliza_server.base_url` is `http://127.0.0.1:PORT/v1`, `eliza_server.api_key` the key it was
   started with (None: it requires none). Stopped with SIGTERM at the end of the session.
 - `--eliza-api-key KEY` or the ini option `eliza_api_key`: start it with a key.
+- `--eliza-script PATH` (repeatable) or the ini option `eliza_scripts` (one path a line, relative to
+  the ini file's directory): `.eliza` files or folders served as extra models, named after their files.
 - A test that uses it and fails gets a report section with the server's output during that test.
 
 Disable it with `-p no:eliza_lambda`.
@@ -23,13 +25,19 @@ def pytest_addoption(parser):
     group.addoption("--eliza-api-key", metavar="KEY", default=None,
                     help="start the eliza_server fixture's server with this API key (default: ini eliza_api_key)")
     parser.addini("eliza_api_key", "API key for the eliza_server fixture's server (empty: none)", default="")
+    group.addoption("--eliza-script", metavar="PATH", action="append", default=[],
+                    help="serve this .eliza file (or folder of them) as an extra model of eliza_server; repeatable "
+                         "(default: ini eliza_scripts)")
+    parser.addini("eliza_scripts", "`.eliza` files or folders served as extra models by eliza_server, one a line, "
+                  "relative to the ini file", type="paths", default=[])
 
 
 @pytest.fixture(scope="session")
 def eliza_server(pytestconfig):
     """ELIZA on a free 127.0.0.1 port for the whole session: `.base_url`, `.api_key`, `.log`."""
     key = pytestconfig.getoption("eliza_api_key") or pytestconfig.getini("eliza_api_key") or None
-    server = serve(api_key=key)
+    scripts = pytestconfig.getoption("eliza_script") or pytestconfig.getini("eliza_scripts")
+    server = serve(api_key=key, scripts=scripts)
     pytestconfig.stash[_SERVER] = server
     try:
         yield server

@@ -1,6 +1,7 @@
 """The .whl file itself (what `make wheel` built, $ELIZA_WHEEL) and its builder, Tools/build_wheel.py:
 tags, METADATA, WHEEL, entry points, RECORD, byte-for-byte determinism, and the binary inside: the very
-static, stripped `bootstrap` of `make lambda`, which needs nothing from the host but the kernel."""
+static, stripped `bootstrap` of `make lambda`, which needs nothing from the host but the kernel, and the
+script authors' `elizac`, built the same way."""
 
 import ast
 import base64
@@ -30,11 +31,13 @@ from support import ROOT, chat, wheel_path
 
 WHEEL = wheel_path()
 BOOTSTRAP = ROOT / ".build" / "lambda" / "bootstrap"
+ELIZAC = ROOT / ".build" / "lambda" / "elizac"
 BUILDER = ROOT / "Tools" / "build_wheel.py"
 ARCH = platform.machine()
 VERSION = metadata.version("eliza-lambda")
 DIST_INFO = f"eliza_lambda-{VERSION}.dist-info"
 BINARY = "eliza_lambda/bin/eliza-lambda"
+ELIZAC_BINARY = "eliza_lambda/bin/elizac"
 TAGS = {f"py3-none-manylinux_2_17_{ARCH}", f"py3-none-manylinux2014_{ARCH}", f"py3-none-musllinux_1_1_{ARCH}"}
 
 
@@ -48,9 +51,9 @@ def read_text(archive, name):
     return archive.read(name).decode()
 
 
-def build(binary, out, *args):
-    return subprocess.run([sys.executable, str(BUILDER), "--binary", str(binary), "--out", str(out), *args],
-                          capture_output=True, text=True, timeout=300)
+def build(binary, out, *args, elizac=ELIZAC):
+    return subprocess.run([sys.executable, str(BUILDER), "--binary", str(binary), "--elizac", str(elizac),
+                           "--out", str(out), *args], capture_output=True, text=True, timeout=300)
 
 
 def readelf(*args):
@@ -91,10 +94,13 @@ def test_metadata(archive):
 def test_entry_points(archive):
     points = configparser.ConfigParser()
     points.read_string(read_text(archive, f"{DIST_INFO}/entry_points.txt"))
-    assert dict(points["console_scripts"]) == {"eliza-lambda": "eliza_lambda.__main__:main"}
+    assert dict(points["console_scripts"]) == {"eliza-lambda": "eliza_lambda.__main__:main",
+                                               "elizac": "eliza_lambda.__main__:elizac_main"}
     assert dict(points["pytest11"]) == {"eliza_lambda": "eliza_lambda.pytest_plugin"}
     (script,) = [e for e in metadata.entry_points(group="console_scripts") if e.name == "eliza-lambda"]
     assert script.load() is eliza_lambda.__main__.main
+    (tool,) = [e for e in metadata.entry_points(group="console_scripts") if e.name == "elizac"]
+    assert tool.load() is eliza_lambda.__main__.elizac_main
 
 
 def test_record_lists_every_file_with_its_sha256_and_size(archive):
@@ -116,11 +122,11 @@ def test_layout_modes_and_timestamps_are_fixed(archive):
     package = [n for n in names if not n.startswith(DIST_INFO)]
     assert package == sorted(package) and names[len(package):][-1] == f"{DIST_INFO}/RECORD"
     assert set(package) == {"eliza_lambda/__init__.py", "eliza_lambda/__main__.py", "eliza_lambda/_server.py",
-                            "eliza_lambda/pytest_plugin.py", "eliza_lambda/py.typed", BINARY}
+                            "eliza_lambda/pytest_plugin.py", "eliza_lambda/py.typed", BINARY, ELIZAC_BINARY}
     for info in infos:
         assert info.date_time == (1980, 1, 1, 0, 0, 0) and info.create_system == 3, info.filename
         mode = info.external_attr >> 16
-        assert stat.S_ISREG(mode) and stat.S_IMODE(mode) == (0o755 if info.filename == BINARY else 0o644)
+        assert stat.S_ISREG(mode) and stat.S_IMODE(mode) == (0o755 if info.filename in (BINARY, ELIZAC_BINARY) else 0o644)
 
 
 def test_the_package_is_python_3_9_syntax(archive):
@@ -146,8 +152,15 @@ def test_the_binary_is_make_lambdas_bootstrap(archive):
         assert lambda_zip.read("bootstrap") == inside  # and what the Lambda zip ships
 
 
-def test_the_binary_is_static_stripped_and_old_kernel_compatible():
-    path = str(eliza_lambda.binary_path())
+def test_elizac_is_make_wheels_static_elizac(archive):
+    inside = archive.read(ELIZAC_BINARY)
+    assert inside == ELIZAC.read_bytes(), "not byte-identical to .build/lambda/elizac"
+    assert eliza_lambda.elizac_path().read_bytes() == inside  # as pip installed it
+
+
+@pytest.mark.parametrize("path", [eliza_lambda.binary_path, eliza_lambda.elizac_path], ids=["eliza-lambda", "elizac"])
+def test_the_binary_is_static_stripped_and_old_kernel_compatible(path):
+    path = str(path())
     headers = readelf("-hlW", path)
     assert re.search(r"Machine:\s+Advanced Micro Devices X86-64" if ARCH == "x86_64" else r"Machine:\s+AArch64",
                      headers)
@@ -201,7 +214,8 @@ def fake_elf(machine: int, kernel=(3, 2, 0), interp: bytes = b"", version: bytes
 
 def test_an_aarch64_binary_gets_aarch64_tags(tmp_path):
     (tmp_path / "bootstrap").write_bytes(fake_elf(183))
-    result = build(tmp_path / "bootstrap", tmp_path / "out")
+    (tmp_path / "elizac").write_bytes(fake_elf(183, version=b""))
+    result = build(tmp_path / "bootstrap", tmp_path / "out", elizac=tmp_path / "elizac")
     assert result.returncode == 0, result.stderr
     (wheel,) = (tmp_path / "out").iterdir()
     assert wheel.name == ("eliza_lambda-9.8.7-py3-none-manylinux_2_17_aarch64.manylinux2014_aarch64"
@@ -227,6 +241,21 @@ def test_the_builder_refuses_what_would_make_a_dishonest_wheel(tmp_path, binary,
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 
+OTHER_ARCH, OTHER_MACHINE = ("aarch64", 183) if ARCH == "x86_64" else ("x86_64", 62)
+
+
+@pytest.mark.parametrize("elizac, message", [
+    (fake_elf(OTHER_MACHINE), f"is for {OTHER_ARCH}, "),
+    (b"#!/bin/sh\n", "elizac: not an ELF executable"),
+    (fake_elf(62 if ARCH == "x86_64" else 183, interp=b"/lib/ld.so"), "elizac: dynamically linked"),
+])
+def test_the_builder_refuses_an_elizac_that_would_not_run_beside_the_binary(tmp_path, elizac, message):
+    (tmp_path / "elizac").write_bytes(elizac)
+    result = build(BOOTSTRAP, tmp_path / "out", elizac=tmp_path / "elizac")
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_release_build_needs_a_licence_and_project_urls(tmp_path):
     result = build(BOOTSTRAP, tmp_path, "--release")
     assert result.returncode == 1
@@ -239,6 +268,9 @@ def test_make_wheel_builds_make_lambdas_bootstrap_first():
     dry = subprocess.run(["make", "-n", "-C", str(ROOT), "wheel"], capture_output=True, text=True, check=True).stdout
     lines = dry.splitlines()
     build_line = next(i for i, line in enumerate(lines) if "--product eliza-lambda" in line)
+    elizac_line = next(i for i, line in enumerate(lines) if "--product elizac" in line and "-c release" in line)
     wheel_line = next(i for i, line in enumerate(lines) if "Tools/build_wheel.py" in line)
-    assert build_line < wheel_line
-    assert f"--binary {ROOT}/.build/lambda/bootstrap --out {ROOT}/.build/wheel" in lines[wheel_line]
+    assert build_line < wheel_line and elizac_line < wheel_line
+    assert "-static-executable" in lines[elizac_line] or "--swift-sdk" in lines[elizac_line]
+    assert (f"--binary {ROOT}/.build/lambda/bootstrap --elizac {ROOT}/.build/lambda/elizac --out {ROOT}/.build/wheel"
+            in lines[wheel_line])

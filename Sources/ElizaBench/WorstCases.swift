@@ -2,6 +2,7 @@
 // default configuration: the figures of docs/configuration.md, "The worst requests". `eliza-bench --limits` runs
 // only this table.
 import ElizaHTTP
+import ElizaScripts
 import ElizaVM
 import LambdaFunction
 
@@ -27,6 +28,29 @@ func requestBody(_ messages: [(String, String)], model: String = "eliza", _ extr
     return Array(
         #"{"model":\#(JSONText.quoted(model)),"messages":[\#(list.joined(separator: ","))]\#(extra.isEmpty ? "" : "," + extra)}"#
             .utf8)
+}
+
+/// The `eliza` member carrying `script`.
+func inlineScript(_ script: String) -> String {
+    #""eliza":{"script":\#(JSONText.quoted(script))}"#
+}
+
+/// A script of about `bytes` whose tables would grow with the square of its size: keywords tagged /T,
+/// and one decomposition of `(/T)` elements, each standing for every one of them.
+func tagExpansionScript(bytes: Int) -> String {
+    let keywords = (0..<(bytes / 2 / 18)).map { "(W\($0) DLIST(/T))" }.joined(separator: "\n")
+    let elements = Array(repeating: "(/T)", count: bytes / 2 / 5).joined(separator: " ")
+    return
+        "(HI)\n\(keywords)\n(NONE ((0) (GO ON)))\n(MEMORY K (0 = A) (0 = B) (0 = C) (0 = D))\n(K ((\(elements)) (OK)))"
+}
+
+/// 500 keywords tagged /T and one element naming /T `times` times: a union whose cost, not its size,
+/// is what the compile-work limit must see.
+func repeatedTagScript(times: Int) -> String {
+    let keywords = (0..<500).map { "(W\($0) DLIST(/T))" }.joined(separator: "\n")
+    let element = "(/T" + String(repeating: " T", count: times) + ")"
+    return
+        "(HI)\n\(keywords)\n(NONE ((0) (GO ON)))\n(MEMORY K (0 = A) (0 = B) (0 = C) (0 = D))\n(K ((0 \(element) 0) (OK)))"
 }
 
 /// `PALP` and a palindrome of `cells` A/B cells (pseudo-random, fixed seed).
@@ -118,6 +142,27 @@ func worstCases() -> [WorstCase] {
             name: "1 MiB: 64 KiB of like + a system message of ŉ",
             body: requestBody([("system", String(repeating: "ŉ ", count: 320_000)), ("user", repeated("like", 12_000))]
             ),
+            status: 422),
+        // Inline scripts (issue 22): compiled within the request's budget, 64 KiB and 100,000 units of work.
+        WorstCase(
+            name: "inline script: DOCTOR in French (26 KB)",
+            body: requestBody([("user", "désolé")], inlineScript(CompiledScripts.doctorFrSource)), status: 200),
+        WorstCase(
+            name: "inline script: (/TAG) elements at the work limit (64 KiB)",
+            body: requestBody([("user", "hello")], inlineScript(tagExpansionScript(bytes: 65_536))), status: 422),
+        WorstCase(
+            name: "inline script: one (/T T T …) element naming a tag 25,000 times",
+            body: requestBody([("user", "hello")], inlineScript(repeatedTagScript(times: 25_000))), status: 422),
+        WorstCase(
+            name: "inline script: 64 KiB of empty rules (diagnostics capped)",
+            body: requestBody([("user", "hello")], inlineScript("(HI)" + String(repeating: " (A)", count: 16_382))),
+            status: 400),
+        WorstCase(
+            name: "inline script: 64 KiB of '(' (depth bound)",
+            body: requestBody([("user", "hello")], inlineScript(String(repeating: "(", count: 65_536))), status: 400),
+        WorstCase(
+            name: "inline script: 1 MiB body, over the script size limit",
+            body: requestBody([("user", "hello")], inlineScript(String(repeating: "A ", count: 520_000))),
             status: 422),
         WorstCase(
             name: "many messages: 2,000 of 32 bytes",

@@ -1,3 +1,4 @@
+import ElizaScriptCompiler
 import ElizaVM
 
 #if canImport(Glibc)
@@ -88,6 +89,12 @@ struct Elizac {
 
     /// Loads and checks one file, printing its diagnostics. Returns the script when it has no errors.
     static func check<IO: ElizacIO>(_ path: String, io: inout IO) -> Script? {
+        load(path, io: &io)?.script
+    }
+
+    /// Loads and checks one file, printing its diagnostics. Returns the script, and the bytes it was
+    /// compiled from, when it has no errors.
+    static func load<IO: ElizacIO>(_ path: String, io: inout IO) -> (script: Script, bytes: [UInt8])? {
         let bytes: [UInt8]
         do {
             bytes = try FileIO.read(path)
@@ -97,7 +104,7 @@ struct Elizac {
         }
         let (script, diagnostics) = ScriptLoader.load(bytes, file: path, name: ScriptLoader.scriptName(forPath: path))
         for diagnostic in diagnostics { io.err(diagnostic.description + "\n") }
-        return script
+        return script.map { ($0, bytes) }
     }
 
     private static func checkPackage<IO: ElizacIO>(io: inout IO) -> Int32 {
@@ -161,9 +168,11 @@ struct Elizac {
             }
         }
         guard let file, let output else { return usageError("compile needs FILE and --output OUT.swift", io: &io) }
-        guard let script = check(file, io: &io) else { return 1 }
+        guard let (script, bytes) = load(file, io: &io) else { return 1 }
         do {
-            try FileIO.write(Renderer.render(script, sourceName: sourceName ?? file), to: output)
+            let swift = Renderer.render(
+                script, sourceName: sourceName ?? file, sourceText: String(decoding: bytes, as: UTF8.self))
+            try FileIO.write(swift, to: output)
         } catch {
             io.err("error: \(error.description)\n")
             return 1

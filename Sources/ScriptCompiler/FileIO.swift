@@ -94,3 +94,20 @@ enum FileIO {
         #endif
     }
 }
+
+/// The compiler's error: a file it could not read or write. A script that fails to load is not an
+/// error value: its diagnostics are returned and printed (`ScriptLoader.load`).
+struct ScriptError: Error, Sendable, CustomStringConvertible {
+    enum Code: Sendable {
+        /// The file could not be read or written; the reason, with the path.
+        case unreadable(String)
+    }
+
+    var code: Code
+
+    var description: String {
+        switch code {
+        case .unreadable(let reason): reason
+        }
+    }
+}

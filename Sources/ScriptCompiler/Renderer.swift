@@ -1,3 +1,4 @@
+import ElizaScriptCompiler
 import ElizaVM
 
 /// Renders checked tables as Swift source for the `ElizaScripts` target.
@@ -7,12 +8,13 @@ import ElizaVM
 /// keeps type-checking fast and, above all, optimising: with all rules in one function, `-O` took
 /// more than 20 minutes over DOCTOR's tables; one `@inline(never)` function per rule takes seconds.
 enum Renderer {
-    /// Swift source defining `CompiledScripts.<identifier>`.
+    /// Swift source defining `CompiledScripts.<identifier>` and `CompiledScripts.<identifier>Source`.
     ///
     /// - Parameters:
     ///   - script: The checked script.
     ///   - sourceName: The package-relative path of the script, e.g. `Scripts/doctor.eliza`.
-    static func render(_ script: Script, sourceName: String) -> String {
+    ///   - sourceText: The script file's text, compiled in for `GET /v1/models/{id}/script` (issue 22).
+    static func render(_ script: Script, sourceName: String, sourceText: String) -> String {
         let identifier = ScriptLoader.identifier(forName: script.name)
         let fileName = sourceName.split(separator: "/").last.map(String.init) ?? sourceName
         // Words are ids into `words`; each id in the source is followed by its text in a comment.
@@ -26,6 +28,8 @@ enum Renderer {
             extension CompiledScripts {
                 /// The tables of \(sourceName).
                 public static let \(identifier): Script = make_\(identifier)()
+                /// The text of \(sourceName), as the author wrote it.
+                public static let \(identifier)Source: String = \(literal(sourceText))
             }
 
             private func make_\(identifier)() -> Script {
@@ -109,6 +113,12 @@ enum Renderer {
             """
         for name in names {
             out += "        \(ScriptLoader.identifier(forName: name)),\n"
+        }
+        out += "    ]\n"
+        out += "    /// The text of each compiled script, by script name.\n"
+        out += "    public static let sources: [String: String] = [\n"
+        for name in names {
+            out += "        \(literal(name)): \(ScriptLoader.identifier(forName: name))Source,\n"
         }
         out += "    ]\n}\n"
         return out

@@ -1,6 +1,7 @@
 import ElizaScripts
 import Testing
 
+@testable import ElizaScriptCompiler
 @testable import ElizaVM
 @testable import elizac
 

@@ -2,6 +2,7 @@ import ElizaScripts
 import ElizaVM
 import Testing
 
+@testable import ElizaScriptCompiler
 @testable import elizac
 
 /// The conversation printed in the CACM 1966 paper and the Turing-machine answers, exactly

@@ -1,6 +1,7 @@
 import ElizaVM
 import Testing
 
+@testable import ElizaScriptCompiler
 @testable import elizac
 
 /// Load errors of section G of ../shared/docs/eliza-1966.md, each on a small inline script, asserting

@@ -1,6 +1,7 @@
 import ElizaVM
 import Testing
 
+@testable import ElizaScriptCompiler
 @testable import elizac
 
 /// Every historical script in `../shared/reference/scripts/` loads as documented (`SCR`, section G of

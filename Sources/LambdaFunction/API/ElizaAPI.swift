@@ -110,6 +110,10 @@ package struct ElizaAPI: Sendable {
             outcome = createMessage(request)
         case .messageTokenCount:
             outcome = countMessageTokens(request)
+        case .modelScript(let id):
+            outcome = modelScript(id: id)
+        case .scriptCheck:
+            outcome = checkScript(request)
         case .playground:
             outcome = HandledRequest(response: PlaygroundPage.page)
         case .favicon:
@@ -128,6 +132,8 @@ package struct ElizaAPI: Sendable {
         case storedResponse(id: String)
         case completions
         case messages, messageTokenCount
+        case modelScript(id: String)
+        case scriptCheck
         case playground, favicon, openAPI
 
         /// Served without the API key: the health check, the playground page and its icon (whose API
@@ -146,6 +152,8 @@ package struct ElizaAPI: Sendable {
             case .completions: "/v1/completions"
             case .messages: "/v1/messages"
             case .messageTokenCount: "/v1/messages/count_tokens"
+            case .modelScript: "/v1/models/{id}/script"
+            case .scriptCheck: "/v1/scripts/check"
             case .playground: "/"
             case .favicon: "/favicon.ico"
             case .openAPI: "/openapi.yaml"
@@ -155,7 +163,7 @@ package struct ElizaAPI: Sendable {
         /// The methods it answers (GET routes answer HEAD too), in the `Allow` header's order.
         var methods: [String] {
             switch self {
-            case .models, .health, .playground, .favicon, .openAPI: ["GET", "HEAD"]
+            case .models, .health, .playground, .favicon, .openAPI, .modelScript: ["GET", "HEAD"]
             case .storedResponse: ["GET", "HEAD", "DELETE"]
             default: ["POST"]
             }
@@ -176,6 +184,7 @@ package struct ElizaAPI: Sendable {
             ("/v1/messages", .messages), ("/messages", .messages),
             ("/v1/messages/count_tokens", .messageTokenCount), ("/messages/count_tokens", .messageTokenCount),
             ("/v1/models", .models), ("/models", .models),
+            ("/v1/scripts/check", .scriptCheck), ("/scripts/check", .scriptCheck),
             ("/health", .health), ("/v1/health", .health),
             ("/", .playground), ("/favicon.ico", .favicon), ("/openapi.yaml", .openAPI),
         ]
@@ -183,7 +192,7 @@ package struct ElizaAPI: Sendable {
         /// What the 404 lists.
         static let summary = [
             Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
-            .messageTokenCount, .models, .health, .playground, .openAPI,
+            .messageTokenCount, .models, .modelScript(id: ""), .scriptCheck, .health, .playground, .openAPI,
         ].map(\.usage).joined(separator: ", ")
     }
 
@@ -268,6 +277,11 @@ package struct ElizaAPI: Sendable {
                 let id = path.dropFirst(prefix.count)
                 if !id.isEmpty, !id.contains("/") { found = .storedResponse(id: String(id)) }
             }
+            // `/v1/models/{id}/script`.
+            for prefix in ["/v1/models/", "/models/"] where path.hasPrefix(prefix) && path.hasSuffix("/script") {
+                let id = path.dropFirst(prefix.count).dropLast("/script".count)
+                if !id.isEmpty, !id.contains("/") { found = .modelScript(id: String(id)) }
+            }
         }
         guard let route = found else {
             return .failure(
@@ -345,7 +359,8 @@ package struct ElizaAPI: Sendable {
         serve(request, decode: ChatCompletionRequest.decode, model: \.model) { (chat, budget) throws(APIError) in
             // One budget for the whole request: the replay of every user message, the reply, and the
             // body of all its choices.
-            let completion = try ChatCompletion.answer(chat, script: catalog.script(for: chat.model), budget: &budget)
+            let script = try script(for: chat.model, chat.eliza, budget: &budget)
+            let completion = try ChatCompletion.answer(chat, script: script, budget: &budget)
             let id = Self.completionID()
             let response: HTTPResponse
             if chat.stream {
@@ -429,6 +444,11 @@ package struct ElizaAPI: Sendable {
         if let usage = outcome.usage {
             fields.append(.int("transformations", usage.transformations))
             fields.append(.int("wordOperations", usage.wordOperations))
+            // Only for a request that sent a script (`eliza.script`, `POST /v1/scripts/check`).
+            if usage.scriptBytes > 0 {
+                fields.append(.int("scriptBytes", usage.scriptBytes))
+                fields.append(.int("compileWork", usage.compileWork))
+            }
         }
         // Off unless asked for: ELIZA's replies quote the user's words (reassembly copies them).
         if let reply = outcome.reply, configuration.logPreviewBytes > 0 {

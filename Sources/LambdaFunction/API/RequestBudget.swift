@@ -1,3 +1,4 @@
+import ElizaScriptCompiler
 import ElizaVM
 
 /// One request's budget, spent as the request is answered. Every route replays its user inputs
@@ -22,6 +23,10 @@ package struct RequestBudget: Sendable {
         package var wordOperations = 0
         package var replyBytes = 0
         package var responseBytes = 0
+        /// Bytes of an inline script compiled for the request.
+        package var scriptBytes = 0
+        /// Units of compile work spent on it (`CompileLimits.work`).
+        package var compileWork = 0
     }
 
     /// One user input to replay.
@@ -124,6 +129,66 @@ package struct RequestBudget: Sendable {
             }
         }
         return reply
+    }
+
+    /// Compiles the request's inline script (`eliza.script`) within the request's bounds: its size is
+    /// checked before it is read, and compiling stops once the work limit is passed.
+    ///
+    /// - Parameters:
+    ///   - text: The script.
+    ///   - field: Where it is in the request, for errors.
+    /// - Returns: The checked script, named `inline`.
+    /// - Throws: `APIError` 422 naming `ELIZA_MAX_SCRIPT_BYTES` or `ELIZA_MAX_COMPILE_WORK` past either;
+    ///   400 listing every diagnostic (`script:LINE:COL: error: …`) when the script has errors.
+    package mutating func compile(_ text: String, field: String) throws(APIError) -> Script {
+        let compilation = try check(text, field: field)
+        guard let script = compilation.script else {
+            throw APIError(.badRequest, Self.describe(compilation.errors, in: field), param: field)
+        }
+        return script
+    }
+
+    /// Compiles a script sent with the request within the request's bounds, as `compile` does, and
+    /// returns every diagnostic rather than throwing on errors (`POST /v1/scripts/check`).
+    /// - Throws: `APIError` 422 naming `ELIZA_MAX_SCRIPT_BYTES` or `ELIZA_MAX_COMPILE_WORK` past either.
+    package mutating func check(_ text: String, field: String) throws(APIError) -> ScriptCompilation {
+        usage.scriptBytes = text.utf8.count
+        guard usage.scriptBytes <= limits.scriptBytes else {
+            throw APIError(
+                .overBudget(.scriptBytes),
+                "\(field) is \(usage.scriptBytes) bytes; \(limits.describe(.scriptBytes, unit: "bytes")) applies",
+                param: field)
+        }
+        let compilation = ScriptLoader.compile(
+            Array(text.utf8), file: "script", name: "inline", limits: limits.compileLimits)
+        usage.compileWork = compilation.work
+        // Past the byte limit the compiler refuses the script too, but the check above comes first.
+        if compilation.exceeded == .work {
+            let location =
+                compilation.errors.first.map { " (passed at line \($0.location.line), column \($0.location.column))" }
+                ?? ""
+            throw APIError(
+                .overBudget(.compileWork),
+                "compiling \(field) takes more than \(limits.describe(.compileWork, unit: "units of compile work"))\(location); a unit is a token, a pattern element, a reassembly word or a keyword a (/TAG) element stands for",
+                param: field)
+        }
+        return compilation
+    }
+
+    /// `eliza.script has 2 errors: script:3:5: error: …; script:9:1: error: …`: as many as fit in an
+    /// error message, the rest counted.
+    static func describe(_ errors: [Diagnostic], in field: String) -> String {
+        var message = "\(field) has \(errors.count) error\(errors.count == 1 ? "" : "s"):"
+        for (index, error) in errors.enumerated() {
+            let next = " " + error.description + (index == errors.count - 1 ? "" : ";")
+            let rest = errors.count - index
+            guard message.utf8.count + next.utf8.count + 100 <= APIError.maxMessageBytes else {
+                message += " and \(rest) more; check the script with POST /v1/scripts/check or elizac check"
+                break
+            }
+            message += next
+        }
+        return message
     }
 
     /// Admits the reply text a route is about to return (after any cut to a token limit).

@@ -1,3 +1,4 @@
+import ElizaScriptCompiler
 import ElizaVM
 
 /// How much one request may cost and say: the same numbers for every transport (local HTTP, every
@@ -26,6 +27,11 @@ package struct RequestLimits: Sendable, Equatable {
     /// Bytes of the response body, every chunk of every choice and the SSE framing included
     /// (`ELIZA_MAX_RESPONSE_BYTES`). Computed before the body is built.
     package var responseBytes: Int
+    /// UTF-8 bytes of a script compiled by the server: an inline `eliza.script`, or a file loaded at
+    /// start-up (`ELIZA_MAX_SCRIPT_BYTES`).
+    package var scriptBytes: Int
+    /// Units of compile work for such a script (`ELIZA_MAX_COMPILE_WORK`; `CompileLimits.work`).
+    package var compileWork: Int
 
     /// Words the text may grow to through PRE, per reply (the VM's own bound; word operations bound
     /// the time of such growth, this its size).
@@ -43,7 +49,8 @@ package struct RequestLimits: Sendable, Equatable {
     /// The limits; the defaults are the documented ones.
     package init(
         transformations: Int = 100_000, wordOperations: Int = 5_000_000, inputBytes: Int = 65_536,
-        inputMessages: Int = 2_000, replyBytes: Int = 65_536, responseBytes: Int = 1_048_576
+        inputMessages: Int = 2_000, replyBytes: Int = 65_536, responseBytes: Int = 1_048_576,
+        scriptBytes: Int = 65_536, compileWork: Int = 100_000
     ) {
         self.transformations = transformations
         self.wordOperations = wordOperations
@@ -51,6 +58,13 @@ package struct RequestLimits: Sendable, Equatable {
         self.inputMessages = inputMessages
         self.replyBytes = replyBytes
         self.responseBytes = responseBytes
+        self.scriptBytes = scriptBytes
+        self.compileWork = compileWork
+    }
+
+    /// The bounds of every script the server compiles.
+    package var compileLimits: CompileLimits {
+        CompileLimits(sourceBytes: scriptBytes, work: compileWork)
     }
 
     /// The VM budget for a request's session: one budget for every input replayed (`.perSession`).
@@ -63,6 +77,7 @@ package struct RequestLimits: Sendable, Equatable {
     /// A bound a request can exceed; each is named in the error the caller gets.
     package enum Limit: Sendable, Equatable, CaseIterable {
         case transformations, wordOperations, textWords, inputBytes, inputMessages, replyBytes, responseBytes
+        case scriptBytes, compileWork
 
         /// The environment variable that sets it, if any.
         package var variable: String? {
@@ -74,6 +89,8 @@ package struct RequestLimits: Sendable, Equatable {
             case .inputMessages: "ELIZA_MAX_INPUT_MESSAGES"
             case .replyBytes: "ELIZA_MAX_REPLY_BYTES"
             case .responseBytes: "ELIZA_MAX_RESPONSE_BYTES"
+            case .scriptBytes: "ELIZA_MAX_SCRIPT_BYTES"
+            case .compileWork: "ELIZA_MAX_COMPILE_WORK"
             }
         }
 
@@ -84,6 +101,8 @@ package struct RequestLimits: Sendable, Equatable {
             case .inputBytes, .inputMessages: "input_too_large"
             case .replyBytes: "reply_too_large"
             case .responseBytes: "response_too_large"
+            case .scriptBytes: "script_too_large"
+            case .compileWork: "compile_budget_exhausted"
             }
         }
 
@@ -107,6 +126,8 @@ package struct RequestLimits: Sendable, Equatable {
         case .inputMessages: inputMessages
         case .replyBytes: replyBytes
         case .responseBytes: responseBytes
+        case .scriptBytes: scriptBytes
+        case .compileWork: compileWork
         }
     }
 

@@ -33,6 +33,12 @@ package struct Configuration: Sendable {
     /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
     /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
     package var allowDirectInvocation = false
+    /// Script files and folders to serve as models (`--script`, repeatable; `ELIZA_SCRIPTS`, separated
+    /// by `:` as PATH is), compiled at start-up within `limits.compileLimits` (`ScriptFiles`).
+    package var scriptPaths: [String] = []
+    /// Whether a request may carry its own script (`eliza.script`; `ELIZA_INLINE_SCRIPTS=on|off`, on by
+    /// default: the script is compiled within the request's budget like any other work).
+    package var inlineScripts = true
 
     package init() {}
 
@@ -44,7 +50,7 @@ package struct Configuration: Sendable {
         otherwise it serves HTTP on 127.0.0.1:5005.
 
         USAGE: eliza-lambda [--host HOST] [--port PORT] [--api-key KEY] [--max-body-bytes N]
-                            [--allowed-caller-cidrs LIST] [--log-level LEVEL]
+                            [--allowed-caller-cidrs LIST] [--log-level LEVEL] [--script PATH]...
 
         OPTIONS:
           --host HOST                  address to listen on (ELIZA_HOST, default 127.0.0.1)
@@ -55,6 +61,9 @@ package struct Configuration: Sendable {
                                        (ALLOWED_CALLER_CIDRS, default: everyone)
           --log-level LEVEL            TRACE, DEBUG, INFO, WARN, ERROR or FATAL
                                        (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL, default INFO)
+          --script PATH                serve a script as a model named after its file (mybot.eliza:
+                                       mybot); a folder serves its *.eliza files; repeatable
+                                       (ELIZA_SCRIPTS, paths separated by ':'; docs/authoring.md)
           --help, --version
         """
 
@@ -69,8 +78,11 @@ package struct Configuration: Sendable {
     {
         var config = Configuration()
         var flags: [String: String] = [:]
+        var scriptFlags: [String] = []
         var i = 0
-        let known = ["--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level"]
+        let known = [
+            "--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level", "--script",
+        ]
         while i < arguments.count {
             var argument = arguments[i]
             var value: String?
@@ -88,7 +100,11 @@ package struct Configuration: Sendable {
                 value = arguments[i + 1]
                 i += 1
             }
-            flags[argument] = value
+            if argument == "--script", let value {
+                scriptFlags.append(value)
+            } else {
+                flags[argument] = value
+            }
             i += 1
         }
 
@@ -209,14 +225,36 @@ package struct Configuration: Sendable {
         if let seconds = try wholeNumber("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400, of: "of seconds ") {
             config.idleTimeoutSeconds = seconds
         }
-        if let value = environment["ELIZA_ALLOW_DIRECT_INVOCATION"] {
-            switch value.trimmingBlanks.lowercased() {
-            case "true": config.allowDirectInvocation = true
-            case "false": config.allowDirectInvocation = false
-            default:
+        if let bytes = try wholeNumber("ELIZA_MAX_SCRIPT_BYTES", 256...1_048_576, of: "of bytes ") {
+            config.limits.scriptBytes = bytes
+        }
+        if let work = try wholeNumber("ELIZA_MAX_COMPILE_WORK", 100...10_000_000, of: "of units ") {
+            config.limits.compileWork = work
+        }
+        if !scriptFlags.isEmpty {
+            if let empty = scriptFlags.first(where: { $0.trimmingBlanks.isEmpty }) {
                 throw ConfigurationError(
-                    code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
+                    code: .invalidValue, message: "--script '\(empty)' is empty; give a file or folder")
             }
+            config.scriptPaths = scriptFlags
+        } else if let value = environment["ELIZA_SCRIPTS"], !value.trimmingBlanks.isEmpty {
+            // Flags win over the environment, as for every setting; empty entries (`a::b`, a final
+            // `:`) are skipped as PATH's are not, since they would name the working directory.
+            config.scriptPaths = value.split(separator: ":").map { String($0.trimmingBlanks) }.filter { !$0.isEmpty }
+        }
+        /// A two-valued variable: true for `yes`, false for `no`, nil when it is not set.
+        func choice(_ variable: String, _ yes: String, _ no: String) throws(ConfigurationError) -> Bool? {
+            guard let value = environment[variable] else { return nil }
+            switch value.trimmingBlanks.lowercased() {
+            case yes: return true
+            case no: return false
+            default:
+                throw ConfigurationError(code: .invalidValue, message: "\(variable)='\(value)' must be \(yes) or \(no)")
+            }
+        }
+        if let on = try choice("ELIZA_INLINE_SCRIPTS", "on", "off") { config.inlineScripts = on }
+        if let allow = try choice("ELIZA_ALLOW_DIRECT_INVOCATION", "true", "false") {
+            config.allowDirectInvocation = allow
         }
         return config
     }

@@ -6,6 +6,9 @@ package struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equ
         case invalidValue
         /// The command line itself is wrong (exit 64).
         case usage
+        /// Scripts named by `--script` or `ELIZA_SCRIPTS` could not be loaded: the message holds every
+        /// diagnostic, one a line, `file:line:col: error: …`.
+        case scripts
     }
 
     package var code: Code

@@ -55,17 +55,20 @@ package enum Entry {
         }
         var transport = RuntimeHTTPTransport(client: client)
         let configuration: Configuration
+        let catalog: (catalog: ModelCatalog, warnings: [String])
         do {
             // Lambda passes no arguments; everything comes from the function's environment.
             configuration = try Configuration.load(arguments: [], environment: environment)
+            catalog = try Self.catalog(configuration)
         } catch {
             startupLogger.fatal("invalid configuration", [.string("errorMessage", error.message)])
             LambdaRuntime.reportInitError(error.message, transport: &transport)
             exit(1)
         }
         let logger = Logger(minimumLevel: configuration.logLevel)
-        for warning in configuration.allowListWarnings { logger.warn(warning) }
-        let runtime = LambdaRuntime(api: ElizaAPI(configuration: configuration, logger: logger), logger: logger)
+        logStartupWarnings(configuration, catalog, logger)
+        let runtime = LambdaRuntime(
+            api: ElizaAPI(configuration: configuration, catalog: catalog.catalog, logger: logger), logger: logger)
         runtime.run(transport: &transport)
         logger.fatal("the Lambda Runtime API is gone; exiting", [.string("runtimeAPI", runtimeAPI)])
         exit(1)
@@ -74,8 +77,10 @@ package enum Entry {
     /// On a developer's machine: serve the API over HTTP until SIGINT or SIGTERM.
     static func runLocal(arguments: [String], environment: [String: String]) -> Never {
         let configuration: Configuration
+        let catalog: (catalog: ModelCatalog, warnings: [String])
         do {
             configuration = try Configuration.load(arguments: arguments, environment: environment)
+            catalog = try Self.catalog(configuration)
         } catch {
             switch error.code {
             case .usage:
@@ -84,12 +89,17 @@ package enum Entry {
             case .invalidValue:
                 write("eliza-lambda: invalid configuration: \(error.message)\n", fd: 2)
                 exit(1)
+            case .scripts:
+                // Every diagnostic as a compiler prints it, so that editors make them clickable.
+                write("\(error.message)\neliza-lambda: not started: fix the scripts above\n", fd: 2)
+                exit(1)
             }
         }
         let logger = Logger(minimumLevel: configuration.logLevel)
-        for warning in configuration.allowListWarnings { logger.warn(warning) }
+        logStartupWarnings(configuration, catalog, logger)
         // The local server remembers responses for previous_response_id (Lambda cannot: see ResponseStore).
-        let api = ElizaAPI(configuration: configuration, logger: logger, responseStore: ResponseStore())
+        let api = ElizaAPI(
+            configuration: configuration, catalog: catalog.catalog, logger: logger, responseStore: ResponseStore())
         let server = LocalServer.make(configuration: configuration, api: api)
         let port: Int
         do {
@@ -129,6 +139,27 @@ package enum Entry {
         server.stop()
         signals.cancel()
         exit(0)
+    }
+
+    /// The compiled-in models plus the scripts of `--script` and `ELIZA_SCRIPTS`, all or nothing.
+    /// - Throws: `ConfigurationError` (`.scripts`) holding every diagnostic of every script.
+    /// - Returns: The catalog, and the scripts' warnings (`file:line:col: warning: …`).
+    package static func catalog(_ configuration: Configuration) throws(ConfigurationError) -> (
+        catalog: ModelCatalog, warnings: [String]
+    ) {
+        guard !configuration.scriptPaths.isEmpty else { return (.compiled, []) }
+        let loaded = try ScriptFiles.load(configuration.scriptPaths, limits: configuration.limits.compileLimits)
+        return (try ModelCatalog.compiled.adding(loaded), loaded.flatMap(\.warnings))
+    }
+
+    /// The allow-list's and the scripts' warnings, and each loaded script's model.
+    static func logStartupWarnings(
+        _ configuration: Configuration, _ catalog: (catalog: ModelCatalog, warnings: [String]), _ logger: Logger
+    ) {
+        for warning in configuration.allowListWarnings + catalog.warnings { logger.warn(warning) }
+        for model in catalog.catalog.models where !model.builtIn {
+            logger.info("script loaded", [.string("model", model.id), .string("greeting", model.script.greetingText)])
+        }
     }
 
     static func write(_ text: String, fd: Int32) {

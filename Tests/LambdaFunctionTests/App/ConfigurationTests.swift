@@ -234,3 +234,57 @@ import Testing
         }
     }
 }
+
+/// The settings of authors' scripts (issue 22).
+@Suite struct ScriptConfigurationTests {
+    @Test func defaults() throws {
+        let config = try Configuration.load(arguments: [], environment: [:])
+        #expect(config.scriptPaths == [])
+        #expect(config.inlineScripts)
+        #expect(config.limits.scriptBytes == 65_536)
+        #expect(config.limits.compileWork == 100_000)
+    }
+
+    @Test func scriptFlagsRepeatAndWinOverTheEnvironment() throws {
+        let flags = try Configuration.load(
+            arguments: ["--script", "a.eliza", "--script=dir/"], environment: ["ELIZA_SCRIPTS": "x.eliza"])
+        #expect(flags.scriptPaths == ["a.eliza", "dir/"])
+        let environment = try Configuration.load(arguments: [], environment: ["ELIZA_SCRIPTS": " a.eliza:/opt/s::b "])
+        #expect(environment.scriptPaths == ["a.eliza", "/opt/s", "b"])
+        #expect(try Configuration.load(arguments: [], environment: ["ELIZA_SCRIPTS": " "]).scriptPaths == [])
+        #expect(throws: ConfigurationError(code: .usage, message: "--script needs a value")) {
+            try Configuration.load(arguments: ["--script"], environment: [:])
+        }
+    }
+
+    @Test(arguments: [("on", true), ("OFF", false), (" off ", false), ("On", true)])
+    func inlineSwitch(value: String, on: Bool) throws {
+        #expect(try Configuration.load(arguments: [], environment: ["ELIZA_INLINE_SCRIPTS": value]).inlineScripts == on)
+    }
+
+    @Test func badValuesNameTheVariable() throws {
+        #expect(
+            throws: ConfigurationError(code: .invalidValue, message: "ELIZA_INLINE_SCRIPTS='yes' must be on or off")
+        ) {
+            try Configuration.load(arguments: [], environment: ["ELIZA_INLINE_SCRIPTS": "yes"])
+        }
+        #expect(
+            throws: ConfigurationError(
+                code: .invalidValue,
+                message: "ELIZA_MAX_SCRIPT_BYTES='100' must be a whole number of bytes from 256 to 1048576")
+        ) {
+            try Configuration.load(arguments: [], environment: ["ELIZA_MAX_SCRIPT_BYTES": "100"])
+        }
+        #expect(
+            throws: ConfigurationError(
+                code: .invalidValue,
+                message: "ELIZA_MAX_COMPILE_WORK='x' must be a whole number of units from 100 to 10000000")
+        ) {
+            try Configuration.load(arguments: [], environment: ["ELIZA_MAX_COMPILE_WORK": "x"])
+        }
+        let set = try Configuration.load(
+            arguments: [], environment: ["ELIZA_MAX_SCRIPT_BYTES": "1024", "ELIZA_MAX_COMPILE_WORK": "5000"])
+        #expect(set.limits.compileLimits.sourceBytes == 1024)
+        #expect(set.limits.compileLimits.work == 5000)
+    }
+}

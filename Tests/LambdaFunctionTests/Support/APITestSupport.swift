@@ -12,11 +12,15 @@ struct APIHarness {
     /// - Parameters:
     ///   - responseStore: The responses the API keeps (the local server's); none by default, as on Lambda.
     ///   - configure: Changes to the default configuration.
-    init(responseStore: ResponseStore? = nil, _ configure: (inout Configuration) -> Void = { _ in }) {
+    ///   - catalog: The models.
+    init(
+        responseStore: ResponseStore? = nil, catalog: ModelCatalog = .compiled,
+        _ configure: (inout Configuration) -> Void = { _ in }
+    ) {
         var configuration = Configuration()
         configure(&configuration)
         api = ElizaAPI(
-            configuration: configuration, logger: Logger(minimumLevel: .trace, sink: log.sink),
+            configuration: configuration, catalog: catalog, logger: Logger(minimumLevel: .trace, sink: log.sink),
             responseStore: responseStore)
     }
 

@@ -1,4 +1,5 @@
 // swift-format-ignore-file: AlwaysUseLowerCamelCase
+
 // (the coding keys are the wire format's snake_case names)
 // FoundationEssentials' `JSONDecoder`, kept as the reference the package's own JSON reader is
 // compared with: in `JSONDecoderAgreementTests` and in the `request` and `event` fuzz targets
@@ -476,7 +477,8 @@ private struct ReferenceWire: Decodable {
         request = ChatCompletionRequest(
             model: model, messages: messages, stream: stream, includeUsage: includeUsage,
             maxTokens: limit, n: n)
-        request.trace = try container.decodeIfPresent(ReferenceElizaExtension.self, forKey: .eliza)?.trace ?? false
+        let eliza = try container.decodeIfPresent(ReferenceElizaExtension.self, forKey: .eliza)
+        request.eliza = ElizaExtension(trace: eliza?.trace ?? false, script: eliza?.script)
     }
 
     private static func positive(_ container: KeyedDecodingContainer<Key>, _ key: Key) throws -> Int? {
@@ -655,8 +657,9 @@ private struct ReferenceIdentity: Decodable {
 /// The `eliza` extension as the playground branch decoded it with `JSONDecoder` (ElizaExtension.swift, 1a30e32).
 private struct ReferenceElizaExtension: Decodable {
     var trace = false
+    var script: String?
 
-    enum Key: String, CodingKey { case trace }
+    enum Key: String, CodingKey { case trace, script }
 
     init(from decoder: any Decoder) throws {
         let container: KeyedDecodingContainer<Key>
@@ -670,6 +673,13 @@ private struct ReferenceElizaExtension: Decodable {
                 throw JSONDecoderReference.invalid(container.codingPath + [Key.trace], "must be a boolean")
             }
             trace = value
+        }
+        if container.contains(.script), try !container.decodeNil(forKey: .script) {
+            guard let value = try? container.decode(String.self, forKey: .script) else {
+                throw JSONDecoderReference.invalid(
+                    container.codingPath + [Key.script], "must be a string holding a script in the 1966 format")
+            }
+            script = value
         }
     }
 }

@@ -19,8 +19,13 @@ package struct ChatCompletionRequest: Sendable, Equatable {
     /// The smaller of `max_tokens` and `max_completion_tokens`, when either is given.
     package var maxTokens: Int?
     package var n: Int
-    /// `eliza.trace`: trace the reply to the last user message (`ElizaExtension`).
-    package var trace = false
+    /// The `eliza` member: the trace, an inline script (`ElizaExtension`).
+    package var eliza = ElizaExtension()
+    /// `eliza.trace`: trace the reply to the last user message.
+    package var trace: Bool {
+        get { eliza.trace }
+        set { eliza.trace = newValue }
+    }
 
     /// The largest `n` accepted.
     package static let maxChoices = 16
@@ -77,7 +82,7 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         var request = ChatCompletionRequest(
             model: model, messages: messages, stream: stream, includeUsage: includeUsage,
             maxTokens: limit, n: n)
-        request.trace = try ElizaExtension.read(body.optional("eliza")).trace
+        request.eliza = try ElizaExtension.read(body.optional("eliza"))
         return request
     }
 

@@ -24,6 +24,8 @@ package struct CompletionRequest: Sendable, Equatable {
     package var includeUsage: Bool
     /// Whether each choice's text starts with its prompt.
     package var echo: Bool
+    /// The `eliza` member (`ElizaExtension`).
+    package var eliza = ElizaExtension()
 
     /// Decodes and validates a body.
     /// - Throws: `APIError` 400 naming what is wrong and where.
@@ -62,9 +64,11 @@ package struct CompletionRequest: Sendable, Equatable {
             body, numbers: ["temperature", "top_p", "presence_penalty", "frequency_penalty"],
             integers: ["seed", "best_of", "logprobs"], strings: ["suffix", "user"], objects: ["logit_bias"])
         try RequestBody.checkStop(body, "stop")
-        return CompletionRequest(
+        var request = CompletionRequest(
             model: model, prompts: prompts, n: n, maxTokens: maxTokens, stream: stream,
             includeUsage: includeUsage, echo: echo)
+        request.eliza = try ElizaExtension.read(body.optional("eliza"))
+        return request
     }
 
     /// A prompt's lines as user messages (see the type's documentation).

@@ -4,7 +4,7 @@ import ElizaHTTP
 extension ElizaAPI {
     func completion(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: CompletionRequest.decode, model: \.model) { (body, budget) throws(APIError) in
-            let script = catalog.script(for: body.model)
+            let script = try script(for: body.model, body.eliza, budget: &budget)
             // Every prompt of a batch draws on the one budget of the request.
             let completion = try TextCompletion.answer(body) { (prompt) throws(APIError) in
                 try prompt.conversation.answer(

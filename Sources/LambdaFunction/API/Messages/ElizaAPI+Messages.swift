@@ -9,7 +9,7 @@ extension ElizaAPI {
             model: \.model
         ) { (body, budget) throws(APIError) in
             let answer = try body.conversation.answer(
-                script: catalog.script(for: body.model), maxWords: body.maxTokens,
+                script: script(for: body.model, body.eliza, budget: &budget), maxWords: body.maxTokens,
                 collection: "messages", budget: &budget)
             let message = AnthropicMessage(id: RandomID.make("msg_"), model: body.model, answer: answer)
             let response = try Self.admitted(

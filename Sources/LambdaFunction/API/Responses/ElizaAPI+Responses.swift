@@ -9,7 +9,7 @@ extension ElizaAPI {
             let collection =
                 body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
             let answer = try asked.answer(
-                script: catalog.script(for: body.model), maxWords: body.maxOutputTokens,
+                script: script(for: body.model, body.eliza, budget: &budget), maxWords: body.maxOutputTokens,
                 collection: collection, budget: &budget)
             var kept = carried
             kept.addContextTokens(answer.outputTokens)

@@ -21,6 +21,8 @@ package struct ResponsesRequest: Sendable, Equatable {
     package var metadata: [ResponseObject.Metadatum]
     package var toolChoice: String
     package var parallelToolCalls: Bool
+    /// The `eliza` member (`ElizaExtension`).
+    package var eliza = ElizaExtension()
 
     /// The roles of message items.
     package static let roles = ["user", "assistant", "system", "developer"]
@@ -93,10 +95,12 @@ package struct ResponsesRequest: Sendable, Equatable {
             throw body.invalid(
                 "prompt", "is not supported: this server has no stored prompts; send instructions and input instead")
         }
-        return ResponsesRequest(
+        var request = ResponsesRequest(
             model: model, conversation: conversation, instructions: instructions,
             maxOutputTokens: maxOutputTokens, stream: stream, previousResponseID: previous, store: store,
             metadata: metadata, toolChoice: toolChoice, parallelToolCalls: parallelToolCalls)
+        request.eliza = try ElizaExtension.read(body.optional("eliza"))
+        return request
     }
 
     /// One input item. A message (`type` absent or `message`) of role `user` is spoken to ELIZA; the

@@ -49,6 +49,11 @@ enum Node: Sendable, Equatable {
 
 /// Builds the list structure from tokens, reporting unbalanced parentheses where they are.
 struct Parser {
+    /// How deeply lists may nest. Scripts nest four levels at most (a rule, a transformation, a
+    /// decomposition, a sub-list); the bound keeps the recursive walks of a parse tree (its text, its
+    /// release) within any thread's stack whatever the input.
+    static let maxDepth = 64
+
     /// Parses the top level of a script: a sequence of nodes.
     ///
     /// - Returns: The complete top-level nodes; whether the file ended outside every list; and diagnostics for a `)` without a `(` or a `(` never closed (reported at
@@ -62,6 +67,14 @@ struct Parser {
         for token in tokens {
             switch token.kind {
             case .open:
+                guard stack.count < Self.maxDepth else {
+                    diagnostics.append(
+                        Diagnostic(
+                            severity: .error, location: token.location,
+                            message:
+                                "lists nest more than \(Self.maxDepth) levels deep here; a script needs four at most"))
+                    return (top, false, diagnostics)
+                }
                 if token.location.column == 1, !stack.isEmpty, stack[0].suspicious == nil {
                     stack[0].suspicious = token.location
                 }

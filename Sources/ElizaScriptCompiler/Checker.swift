@@ -4,8 +4,29 @@ import ElizaVM
 /// ../shared/docs/eliza-1966.md, `cpp:eliza_script_reader`, the CACM appendix).
 struct Checker {
     private(set) var diagnostics: [Diagnostic] = []
+    /// Diagnostics left out past `maxDiagnostics`.
+    private(set) var droppedDiagnostics = 0
+    /// Units of table-building work spent (`CompileLimits.work`): a pattern element, a reassembly token,
+    /// and for a `(/TAG …)` element every keyword of every tag it names.
+    private(set) var work = 0
+    /// Where the work first went over `workLimit`; nil while within it.
+    private(set) var workExceededAt: SourceLocation?
+    /// The most work allowed; past it no more tables are built, so neither time nor memory grows.
+    let workLimit: Int
+
+    /// At most this many diagnostics are kept, as compilers cap their errors: the messages quote the
+    /// script, and a hostile one could otherwise make millions of them.
+    static let maxDiagnostics = 100
+    /// The longest message kept, in characters; a longer one (it quotes a long list) is cut.
+    static let maxMessageCharacters = 300
+
     /// The script's words as they are given ids.
     private var words = WordTable()
+
+    /// A checker that may spend at most `workLimit` units building tables.
+    init(workLimit: Int = .max) {
+        self.workLimit = workLimit
+    }
 
     private struct RawRule {
         var keyword: String
@@ -450,6 +471,7 @@ struct Checker {
 
     /// One decomposition element (item 12).
     private mutating func patternElement(_ node: Node, tagged: [String: Set<String>]) -> PatternElement {
+        guard charge(1, at: node.location) else { return .any }
         switch node {
         case .atom(let token):
             switch token.kind {
@@ -469,6 +491,10 @@ struct Checker {
                 let head = String(first.dropFirst())
                 let items = (head.isEmpty ? [] : [head]) + texts.dropFirst()
                 if first.hasPrefix("*") { return .oneOf(items.map { words.id($0) }) }
+                // The one place the tables can grow faster than the source: every `(/TAG)` element
+                // holds every keyword carrying its tags. Charged before the union is built, by what
+                // building it costs (a tag named twice costs twice), not by its size.
+                guard charge(items.reduce(0) { $0 + (tagged[$1]?.count ?? 0) }, at: node.location) else { return .any }
                 let keywords = items.reduce(into: Set<String>()) { $0.formUnion(tagged[$1] ?? []) }
                 if keywords.isEmpty {
                     warning(
@@ -485,7 +511,8 @@ struct Checker {
 
     /// Reassembly tokens; numbers are component indices, checked against the decomposition (section G).
     private mutating func reassemblyTokens(_ nodes: [Node], pattern: Node, count: Int) -> [ReassemblyToken] {
-        nodes.compactMap { node in
+        guard charge(nodes.count, at: nodes.first?.location ?? pattern.location) else { return [] }
+        return nodes.compactMap { node in
             if case .atom(let token) = node, case .number(let digits) = token.kind {
                 guard let n = Int(digits), n >= 1, n <= count else {
                     if Int(digits) == 0 {
@@ -504,15 +531,35 @@ struct Checker {
         }
     }
 
-    private mutating func error(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(severity: .error, location: location, message: message))
+    /// Spends `units` of work; false once the limit is passed (reported once, where it happened).
+    private mutating func charge(_ units: Int, at location: SourceLocation) -> Bool {
+        guard workExceededAt == nil else { return false }
+        work = units > workLimit - work ? workLimit + 1 : work + units
+        guard work > workLimit else { return true }
+        workExceededAt = location
+        return false
     }
 
-    private mutating func warning(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(severity: .warning, location: location, message: message))
+    // Messages are built only when kept (`@autoclosure`), so that the cap bounds their work too.
+    private mutating func error(_ location: SourceLocation, _ message: @autoclosure () -> String) {
+        report(.error, location, message)
     }
 
-    private mutating func note(_ location: SourceLocation, _ message: String) {
-        diagnostics.append(Diagnostic(severity: .note, location: location, message: message))
+    private mutating func warning(_ location: SourceLocation, _ message: @autoclosure () -> String) {
+        report(.warning, location, message)
+    }
+
+    private mutating func note(_ location: SourceLocation, _ message: @autoclosure () -> String) {
+        report(.note, location, message)
+    }
+
+    private mutating func report(_ severity: Diagnostic.Severity, _ location: SourceLocation, _ message: () -> String) {
+        guard diagnostics.count < Self.maxDiagnostics else {
+            droppedDiagnostics += 1
+            return
+        }
+        var text = message()
+        if text.count > Self.maxMessageCharacters { text = text.prefix(Self.maxMessageCharacters - 1) + "…" }
+        diagnostics.append(Diagnostic(severity: severity, location: location, message: text))
     }
 }
