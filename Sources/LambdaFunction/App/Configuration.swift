@@ -33,6 +33,18 @@ package struct Configuration: Sendable {
     /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
     /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
     package var allowDirectInvocation = false
+    /// How Lambda invocations are answered: buffered, or streamed (`ELIZA_RESPONSE_MODE`, set only
+    /// by the streaming front door, since the event looks the same either way).
+    package var responseMode = ResponseMode.buffered
+
+    /// `ELIZA_RESPONSE_MODE`: whether the front door invokes the function with response streaming.
+    package enum ResponseMode: String, Sendable {
+        /// One response object (HTTP API, the REST API without streaming, `aws lambda invoke`).
+        case buffered
+        /// Lambda's response-streaming protocol (the REST API's streaming integration, a Function
+        /// URL with `InvokeMode: RESPONSE_STREAM`).
+        case streaming
+    }
 
     package init() {}
 
@@ -217,6 +229,13 @@ package struct Configuration: Sendable {
                 throw ConfigurationError(
                     code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
             }
+        }
+        if let value = environment["ELIZA_RESPONSE_MODE"] {
+            guard let mode = ResponseMode(rawValue: value.trimmingBlanks.lowercased()) else {
+                throw ConfigurationError(
+                    code: .invalidValue, message: "ELIZA_RESPONSE_MODE='\(value)' must be buffered or streaming")
+            }
+            config.responseMode = mode
         }
         return config
     }
