@@ -6,6 +6,7 @@ the variable for bad configuration, correct answers to the recorded event fixtur
 hostile requests inside API Gateway events answered with a whole 4xx while the process lives on.
 """
 
+import base64
 import json
 import os
 import queue
@@ -51,15 +52,63 @@ def test_zip_is_small_with_an_executable_bootstrap_at_the_root(bootstrap):
         assert mode == 0o755
 
 
+class StreamedPost:
+    """A chunked POST to the Runtime API taken apart as it arrived: its headers, each chunk with the
+    monotonic time it arrived, and the trailer fields (Lambda's response-streaming protocol)."""
+
+    def __init__(self, headers, chunks, trailers, started):
+        self.headers = headers
+        self.chunks = chunks
+        self.trailers = trailers
+        self.started = started
+
+    @classmethod
+    def read(cls, headers, stream):
+        started = time.monotonic()
+        chunks, trailers = [], {}
+        while True:
+            size = int(stream.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                break
+            chunk = stream.read(size)
+            assert stream.readline() == b"\r\n", "a chunk must end with CRLF"
+            chunks.append((time.monotonic(), chunk))
+        while (line := stream.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            trailers[name.strip().lower()] = value.strip()
+        return cls({k.lower(): v for k, v in headers.items()}, chunks, trailers, started)
+
+    @property
+    def body(self):
+        return b"".join(chunk for _, chunk in self.chunks)
+
+    def prelude_and_payload(self):
+        """The prelude's JSON and the payload after the 8 NUL bytes, which come within 16 KB."""
+        end = self.body.index(b"\0" * 8)
+        assert end < 16 * 1024
+        return json.loads(self.body[:end]), self.body[end + 8:]
+
+    def trailer_error(self):
+        """The error the trailers report: its type and the decoded JSON body (None when none)."""
+        if "lambda-runtime-function-error-type" not in self.trailers:
+            return None
+        body = base64.b64decode(self.trailers["lambda-runtime-function-error-body"])
+        return self.trailers["lambda-runtime-function-error-type"], json.loads(body)
+
+
 class FakeRuntimeAPI:
     """Runtime API 2018-06-01: hands out events on /next and records every answer."""
 
-    def __init__(self, events):
+    def __init__(self, events, deadlines=None):
         self.pending = queue.Queue()
         for event in events:
             self.pending.put(event)
+        # Milliseconds from /next to each request id's deadline (default 10 s).
+        self.deadlines = deadlines or {}
         self.answers = {}
         self.errors = {}
+        # Request id -> StreamedPost, for every chunked POST (a streamed response or a timed error).
+        self.streams = {}
         self.init_errors = []
         self.next_calls = []
         self.done = threading.Event()
@@ -92,15 +141,21 @@ class FakeRuntimeAPI:
                     # Hold the long poll until the test ends.
                     time.sleep(30)
                     return self.reply(500)
-                deadline = int(time.time() * 1000) + 10_000
+                deadline = int(time.time() * 1000) + runtime.deadlines.get(request_id, 10_000)
                 self.reply(200, event, [("Lambda-Runtime-Aws-Request-Id", request_id),
                                         ("Lambda-Runtime-Deadline-Ms", str(deadline)),
                                         ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:eliza"),
                                         ("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")])
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 parts = self.path.split("/")
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    streamed = StreamedPost.read(self.headers, self.rfile)
+                    body = b"".join(chunk for _, chunk in streamed.chunks)
+                    if len(parts) == 6:
+                        runtime.streams[parts[4]] = streamed
+                else:
+                    body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.path == "/2018-06-01/runtime/init/error":
                     runtime.init_errors.append((dict(self.headers), json.loads(body)))
                 elif len(parts) == 6 and parts[4] in runtime.answers:

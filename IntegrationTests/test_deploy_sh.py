@@ -336,6 +336,9 @@ def test_without_sam_exits_2_with_the_install_hint(tmp_path):
     ["--region", "r", "--allow-direct-invocation", "yes"],
     ["--region", "r", "--bogus"],
     ["--region", "r", "--public=yes"],
+    ["--region", "r", "--front-door", "websocket"],
+    ["--region", "r", "--web-acl-arn", "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/a/" + "0" * 36],
+    ["--region", "r", "--front-door", "rest", "--web-acl-arn", "arn:aws:wafv2:us-east-1:1:global/webacl/a/b"],
     ["--region"],
 ])
 def test_usage_errors_exit_64(tmp_path, fake_bin, args):
@@ -350,6 +353,47 @@ def test_help(tmp_path, fake_bin):
     result = deploy(clean_env(tmp_path, fake_bin), "--help")
     assert result.returncode == 0
     for option in ("--allowed-cidrs", "--api-key", "--public", "--reserved-concurrency", "--allow-direct-invocation",
-                   "--dry-run"):
+                   "--dry-run", "--front-door", "--web-acl-arn"):
         assert option in result.stdout
     assert "generated key" in result.stdout
+
+
+# --- the REST API front door ----------------------------------------------------------------------------
+
+WEB_ACL = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/eliza/a1b2c3d4-5678-90ab-cdef-0123456789ab"
+
+
+def test_front_door_rest_builds_the_rest_template_with_the_waf_and_a_spaceless_list(tmp_path, fake_bin):
+    env = clean_env(tmp_path, fake_bin)
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--front-door", "rest", "--web-acl-arn", WEB_ACL,
+                    "--allowed-cidrs", "203.0.113.0/24, 2001:db8::/32")
+    assert result.returncode == 0, result.stderr
+    (build,) = [line for line in command_lines(result.stdout) if line.startswith("env LAMBDA_ARCH")]
+    assert shlex.split(build)[-2:] == ["--template-file", "template-rest.yaml"]
+    parameters = shown_parameters(result.stdout)
+    # The resource policy splits the list on commas: no spaces reach it.
+    assert parameters["AllowedCallerCIDR"] == "203.0.113.0/24,2001:db8::/32"
+    assert parameters["WebAclArn"] == WEB_ACL
+    assert set(parameters) <= set(load_template(ROOT / "template-rest.yaml")["Parameters"])
+    assert "api_base: https://API_ID.execute-api.eu-west-1.amazonaws.com/prod/v1" in result.stdout
+
+
+def test_the_default_front_door_is_the_http_api(tmp_path, fake_bin):
+    env = clean_env(tmp_path, fake_bin)
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--allowed-cidrs", "203.0.113.0/24")
+    (build,) = [line for line in command_lines(result.stdout) if line.startswith("env LAMBDA_ARCH")]
+    assert shlex.split(build)[-2:] == ["--template-file", "template.yaml"]
+    assert "WebAclArn" not in shown_parameters(result.stdout)
+
+
+def test_moving_a_stack_to_the_rest_front_door_keeps_its_list_without_spaces(tmp_path, fake_bin, monkeypatch):
+    env = clean_env(tmp_path, fake_bin, FAKE_STACK=EXISTING_WITH_KEY_AND_LIST)
+    result = deploy(env, "--region", "eu-west-1", "--front-door", "rest")
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("sam build --template-file template-rest.yaml") for line in calls(env))
+    overrides = sam_parameters(env, tmp_path, monkeypatch)
+    assert overrides["AllowedCallerCIDR"] == "203.0.113.0/24,2001:db8::/32"
+    from samcli.commands.deploy.deploy_context import DeployContext
+    merged = DeployContext.merge_parameters(load_template(ROOT / "template-rest.yaml"), overrides)
+    sent = {p["ParameterKey"]: "<previous>" if p.get("UsePreviousValue") else p["ParameterValue"] for p in merged}
+    assert sent["ApiKey"] == "<previous>" and sent["WebAclArn"] == "<previous>"
