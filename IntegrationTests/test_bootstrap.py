@@ -283,6 +283,7 @@ def test_direct_invocation_when_not_allowed_is_denied(bootstrap):
 @pytest.mark.parametrize("environment,named,value", [
     ({"ALLOWED_CALLER_CIDRS": "10.0.0.0/8, 300.1.2.3/32"}, "ALLOWED_CALLER_CIDRS", "300.1.2.3"),
     ({"ELIZA_ALLOW_DIRECT_INVOCATION": "yes"}, "ELIZA_ALLOW_DIRECT_INVOCATION", "'yes'"),
+    ({"ELIZA_RESPONSE_MODE": "stream"}, "ELIZA_RESPONSE_MODE", "'stream'"),
 ])
 def test_bad_configuration_is_an_init_error_naming_the_variable(bootstrap, environment, named, value):
     runtime = FakeRuntimeAPI([])
@@ -362,3 +363,60 @@ def test_hostile_requests_in_gateway_events_get_a_whole_4xx(bootstrap):
     assert all(json.loads(line) for line in lines)
     print(f"\npeak RSS of the bootstrap: {rss / 1048576:.1f} MiB" if rss else "\npeak RSS unknown")
     assert rss is None or rss < 64 * 1024 * 1024, f"peak RSS {rss} bytes"
+
+
+STREAMING_HEADERS = {
+    "lambda-runtime-function-response-mode": "streaming",
+    "transfer-encoding": "chunked",
+    "content-type": "application/vnd.awslambda.http-integration-response",
+    "trailer": "lambda-runtime-function-error-type, lambda-runtime-function-error-body",
+}
+
+
+def test_streaming_mode_speaks_the_response_streaming_protocol(bootstrap):
+    """ELIZA_RESPONSE_MODE=streaming (template-rest.yaml): gateway events are answered with a chunked POST,
+    the prelude and 8 NULs first, then the body; a direct invocation keeps its buffered answer; an
+    invocation whose deadline is too close gets a chunked /error naming the deadline."""
+    gateway = ["http-api-v2-chat.json", "rest-api-v1-chat.json", "http-api-v2-stream.json",
+               "http-api-v2-disallowed-caller.json", "unknown-event.json"]
+    events = [(f"req-s{i}", (FIXTURES / name).read_bytes()) for i, name in enumerate(gateway)]
+    events += [("req-direct", (FIXTURES / "direct-invocation.json").read_bytes()),
+               ("req-late", (FIXTURES / "http-api-v2-chat.json").read_bytes())]
+    runtime = FakeRuntimeAPI(events + [(None, b"")], deadlines={"req-late": 100})
+    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_RESPONSE_MODE": "streaming",
+                                                 "ELIZA_ALLOW_DIRECT_INVOCATION": "true"})
+    try:
+        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+        runtime.close()
+    statuses = {}
+    for request_id, _ in events[:len(gateway)]:
+        streamed = runtime.streams[request_id]
+        for name, value in STREAMING_HEADERS.items():
+            assert streamed.headers.get(name, "").lower() == value, (request_id, name, streamed.headers)
+        assert streamed.trailers == {}, "a complete stream ends without error trailers"
+        assert streamed.chunks[0][1].endswith(b"\0" * 8), "the first chunk is the prelude and its NULs"
+        prelude, payload = streamed.prelude_and_payload()
+        assert set(prelude) <= {"statusCode", "headers", "multiValueHeaders", "cookies"}
+        assert all(isinstance(v, str) for v in prelude["headers"].values())
+        statuses[request_id] = prelude["statusCode"]
+        assert payload, request_id
+    assert list(statuses.values()) == [200, 200, 200, 403, 400]
+    chat = json.loads(runtime.streams["req-s0"].prelude_and_payload()[1])
+    assert chat["choices"][0]["message"]["content"] == "IN WHAT WAY"
+    prelude, sse = runtime.streams["req-s2"].prelude_and_payload()
+    assert prelude["headers"]["content-type"] == "text/event-stream" and sse.endswith(b"data: [DONE]\n\n")
+    denied = json.loads(runtime.streams["req-s3"].prelude_and_payload()[1])
+    assert denied["error"]["code"] == "caller_not_allowed"
+    # A direct invocation answers with the completion itself, never a stream.
+    assert "req-direct" not in runtime.streams
+    assert json.loads(runtime.answers["req-direct"])["object"] == "chat.completion"
+    # 100 ms before the deadline is too close to stream anything: an invocation error, not a kill.
+    assert "req-late" not in runtime.answers
+    assert runtime.errors["req-late"]["errorType"] == "Eliza.DeadlineExceeded"
+    assert runtime.streams["req-late"].headers["lambda-runtime-function-error-type"] == "Eliza.DeadlineExceeded"
+    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    assert any(line.get("errorType") == "Eliza.DeadlineExceeded" and line["requestId"] == "req-late"
+               for line in lines)
