@@ -21,6 +21,8 @@ package struct Configuration: Sendable {
     /// Warnings from parsing the allow-list (host bits set), logged at start-up.
     package var allowListWarnings: [String] = []
     package var logLevel = LogLevel.info
+    /// Text lines locally (a person reads them); JSON on Lambda (its log tooling reads them).
+    package var logFormat = LogFormat.text
     /// How many bytes of ELIZA's reply go into each access log line; 0, the default, turns it off:
     /// replies quote the user's words, and the logs promise never to hold what the user said.
     package var logPreviewBytes = 0
@@ -56,7 +58,7 @@ package struct Configuration: Sendable {
         otherwise it serves HTTP on 127.0.0.1:5005.
 
         USAGE: eliza-lambda [--host HOST] [--port PORT] [--api-key KEY] [--max-body-bytes N]
-                            [--allowed-caller-cidrs LIST] [--log-level LEVEL]
+                            [--allowed-caller-cidrs LIST] [--log-level LEVEL] [--log-format FORMAT]
 
         OPTIONS:
           --host HOST                  address to listen on (ELIZA_HOST, default 127.0.0.1)
@@ -67,6 +69,8 @@ package struct Configuration: Sendable {
                                        (ALLOWED_CALLER_CIDRS, default: everyone)
           --log-level LEVEL            TRACE, DEBUG, INFO, WARN, ERROR or FATAL
                                        (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL, default INFO)
+          --log-format FORMAT          text or json log lines (AWS_LAMBDA_LOG_FORMAT or
+                                       ELIZA_LOG_FORMAT; default text, JSON inside Lambda)
           --help, --version
         """
 
@@ -82,7 +86,10 @@ package struct Configuration: Sendable {
         var config = Configuration()
         var flags: [String: String] = [:]
         var i = 0
-        let known = ["--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level"]
+        let known = [
+            "--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level",
+            "--log-format",
+        ]
         while i < arguments.count {
             var argument = arguments[i]
             var value: String?
@@ -166,6 +173,12 @@ package struct Configuration: Sendable {
             }
         } catch {
             throw ConfigurationError(code: .invalidValue, message: error.description)
+        }
+        if let value = flags["--log-format"] {
+            config.logFormat = try LogFormat.parse(value, variable: "--log-format")
+        } else {
+            let inLambda = !(environment["AWS_LAMBDA_RUNTIME_API"] ?? "").isEmpty
+            config.logFormat = try LogFormat.fromEnvironment({ environment[$0] }, fallback: inLambda ? .json : .text)
         }
         /// A whole-number variable within `range`, or nil when it is not set.
         func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(ConfigurationError)

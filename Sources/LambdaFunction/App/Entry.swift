@@ -43,7 +43,10 @@ package enum Entry {
     /// API is gone. Nothing heavy happens before the first `/next` (the tables are compiled in and
     /// built lazily on first use).
     static func runLambda(runtimeAPI: String, environment: [String: String]) -> Never {
-        let startupLogger = Logger(minimumLevel: .info)
+        // Before the configuration is read: the format it would choose, JSON if that is bad too.
+        let startupLogger = Logger(
+            minimumLevel: .info, format: (try? LogFormat.fromEnvironment({ environment[$0] }, fallback: .json)) ?? .json
+        )
         let client: HTTPClient
         do {
             client = try HTTPClient(address: runtimeAPI)
@@ -63,7 +66,7 @@ package enum Entry {
             LambdaRuntime.reportInitError(error.message, transport: &transport)
             exit(1)
         }
-        let logger = Logger(minimumLevel: configuration.logLevel)
+        let logger = Logger(minimumLevel: configuration.logLevel, format: configuration.logFormat)
         for warning in configuration.allowListWarnings { logger.warn(warning) }
         let runtime = LambdaRuntime(api: ElizaAPI(configuration: configuration, logger: logger), logger: logger)
         runtime.run(transport: &transport)
@@ -86,7 +89,7 @@ package enum Entry {
                 exit(1)
             }
         }
-        let logger = Logger(minimumLevel: configuration.logLevel)
+        let logger = Logger(minimumLevel: configuration.logLevel, format: configuration.logFormat)
         for warning in configuration.allowListWarnings { logger.warn(warning) }
         // The local server remembers responses for previous_response_id (Lambda cannot: see ResponseStore).
         let api = ElizaAPI(configuration: configuration, logger: logger, responseStore: ResponseStore())
