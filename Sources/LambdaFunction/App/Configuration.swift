@@ -38,6 +38,9 @@ package struct Configuration: Sendable {
     /// How Lambda invocations are answered: buffered, or streamed (`ELIZA_RESPONSE_MODE`, set only
     /// by the streaming front door, since the event looks the same either way).
     package var responseMode = ResponseMode.buffered
+    /// The CloudWatch namespace of the EMF metric lines (`ELIZA_METRICS_NAMESPACE`); nil, the
+    /// default, writes none (`MetricsEmitter`).
+    package var metricsNamespace: String?
 
     /// `ELIZA_RESPONSE_MODE`: whether the front door invokes the function with response streaming.
     package enum ResponseMode: String, Sendable {
@@ -242,6 +245,23 @@ package struct Configuration: Sendable {
                 throw ConfigurationError(
                     code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
             }
+        }
+        if let value = environment["ELIZA_METRICS_NAMESPACE"], !value.trimmingBlanks.isEmpty {
+            // CloudWatch's rule for a namespace: 1-255 of these characters, and not AWS's own.
+            let allowed = value.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || Array(".-_/#: ".utf8).contains(byte)
+            }
+            guard allowed, value.utf8.count <= 255, !value.hasPrefix("AWS/"), value.trimmingBlanks.count == value.count
+            else {
+                throw ConfigurationError(
+                    code: .invalidValue,
+                    message:
+                        "ELIZA_METRICS_NAMESPACE='\(value)' is not a CloudWatch namespace: 1-255 letters, digits and . - _ / # : or space, not starting with AWS/"
+                )
+            }
+            config.metricsNamespace = value
         }
         if let value = environment["ELIZA_RESPONSE_MODE"] {
             guard let mode = ResponseMode(rawValue: value.trimmingBlanks.lowercased()) else {

@@ -68,7 +68,8 @@ package enum Entry {
         }
         let logger = Logger(minimumLevel: configuration.logLevel, format: configuration.logFormat)
         for warning in configuration.allowListWarnings { logger.warn(warning) }
-        let runtime = LambdaRuntime(api: ElizaAPI(configuration: configuration, logger: logger), logger: logger)
+        let api = ElizaAPI(configuration: configuration, logger: logger, metrics: metrics(configuration))
+        let runtime = LambdaRuntime(api: api, logger: logger)
         runtime.run(transport: &transport)
         logger.fatal("the Lambda Runtime API is gone; exiting", [.string("runtimeAPI", runtimeAPI)])
         exit(1)
@@ -92,7 +93,9 @@ package enum Entry {
         let logger = Logger(minimumLevel: configuration.logLevel, format: configuration.logFormat)
         for warning in configuration.allowListWarnings { logger.warn(warning) }
         // The local server remembers responses for previous_response_id (Lambda cannot: see ResponseStore).
-        let api = ElizaAPI(configuration: configuration, logger: logger, responseStore: ResponseStore())
+        let api = ElizaAPI(
+            configuration: configuration, logger: logger, responseStore: ResponseStore(),
+            metrics: metrics(configuration))
         let server = LocalServer.make(configuration: configuration, api: api)
         let port: Int
         do {
@@ -132,6 +135,14 @@ package enum Entry {
         server.stop()
         signals.cancel()
         exit(0)
+    }
+
+    /// The EMF emitter when `ELIZA_METRICS_NAMESPACE` is set (the template sets it; locally off unless asked).
+    static func metrics(_ configuration: Configuration) -> MetricsEmitter? {
+        configuration.metricsNamespace.map {
+            MetricsEmitter(
+                namespace: $0, logLevel: configuration.logLevel, modelIDs: ModelCatalog.compiled.models.map(\.id))
+        }
     }
 
     static func write(_ text: String, fd: Int32) {
