@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -420,3 +421,85 @@ def test_streaming_mode_speaks_the_response_streaming_protocol(bootstrap):
     lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
     assert any(line.get("errorType") == "Eliza.DeadlineExceeded" and line["requestId"] == "req-late"
                for line in lines)
+
+
+def run_fixtures(bootstrap, names, extra_env):
+    """The named fixtures through the bootstrap; its answers and the lines it printed."""
+    events = [(f"req-{i:03d}-{name.split('.')[0]}", (FIXTURES / name).read_bytes()) for i, name in enumerate(names)]
+    runtime = FakeRuntimeAPI(events + [(None, b"")])
+    proc, _ = run_bootstrap(bootstrap, runtime, extra_env)
+    try:
+        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+        runtime.close()
+    return runtime, out.decode().splitlines()
+
+
+EMF_METRICS = ["Requests", "ClientErrors", "ServerErrors", "DeniedCallers", "LatencyMs", "ReplyWords"]
+
+
+@pytest.mark.parametrize("log_level", ["INFO", "WARN"])
+def test_emf_metric_lines_have_the_shape_and_cardinality_cloudwatch_needs(bootstrap, log_level):
+    """ELIZA_METRICS_NAMESPACE (the templates' MetricsNamespace): ColdStart once, then one EMF line per
+    request with route and model as the only dimensions; with ApplicationLogLevel WARN (Lambda sets
+    AWS_LAMBDA_LOG_LEVEL) the INFO access lines go, the metric lines stay, marked WARN so that Lambda's
+    filter keeps them."""
+    names = ["http-api-v2-chat.json", "http-api-v2-models.json", "http-api-v2-disallowed-caller.json",
+             "http-api-v2-unknown-path.json", "rest-api-v1-chat.json"]
+    runtime, lines = run_fixtures(bootstrap, names, {"ELIZA_METRICS_NAMESPACE": "ElizaTest",
+                                                     "AWS_LAMBDA_LOG_LEVEL": log_level})
+    assert len(runtime.answers) == len(names)
+    documents = [json.loads(line) for line in lines]
+    emf = [d for d in documents if "_aws" in d]
+    cold = [d for d in emf if "ColdStart" in d]
+    requests = [d for d in emf if "Requests" in d]
+    assert len(cold) == 1 and cold[0]["ColdStart"] == 1 and emf[0] is cold[0]
+    assert len(requests) == len(names)
+    for document in emf:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "ElizaTest"
+        assert isinstance(document["_aws"]["Timestamp"], int)
+        assert document["level"] == log_level and document["timestamp"].endswith("Z")
+        for metric in directive["Metrics"]:
+            assert isinstance(document[metric["Name"]], (int, float))
+            assert metric["Unit"] in ("Count", "Milliseconds")
+    for document in requests:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Dimensions"] == [["route", "model"]]
+        assert [m["Name"] for m in directive["Metrics"]] == EMF_METRICS
+        # Low cardinality: dimension values from fixed sets; no IP anywhere in a metric line.
+        assert document["model"] in ("eliza", "other", "none") or document["model"].startswith("eliza-")
+        assert document["route"] == "none" or document["route"].startswith("/")
+        assert not any(isinstance(v, str) and v.count(".") == 3 and v.replace(".", "").isdigit()
+                       for v in document.values())
+    by_request = {d["requestId"].split("-", 2)[2]: d for d in requests}
+    assert by_request["http-api-v2-chat"]["route"] == "/v1/chat/completions"
+    assert by_request["http-api-v2-chat"]["model"] == "eliza" and by_request["http-api-v2-chat"]["ReplyWords"] == 3
+    assert by_request["http-api-v2-disallowed-caller"]["DeniedCallers"] == 1
+    assert by_request["http-api-v2-unknown-path"]["ClientErrors"] == 1
+    assert sum(d["Requests"] for d in requests) == len(names)
+    served = [d for d in documents if d.get("message") == "request" and d["level"] == "INFO"]
+    assert bool(served) is (log_level == "INFO"), "WARN filters the INFO access lines, not the metrics"
+
+
+def test_without_a_namespace_there_are_no_metric_lines(bootstrap):
+    _, lines = run_fixtures(bootstrap, ["http-api-v2-chat.json"], {})
+    assert lines and not any('"_aws"' in line for line in lines)
+
+
+def test_text_log_format_on_lambda(bootstrap):
+    """LoggingConfig.LogFormat Text: Lambda sets AWS_LAMBDA_LOG_FORMAT=Text, and the lines are readable text
+    carrying the request id; the EMF lines stay JSON (CloudWatch extracts metrics from them)."""
+    runtime, lines = run_fixtures(bootstrap, ["http-api-v2-chat.json", "http-api-v2-disallowed-caller.json"],
+                                  {"AWS_LAMBDA_LOG_FORMAT": "Text", "ELIZA_METRICS_NAMESPACE": "ElizaTest"})
+    assert len(runtime.answers) == 2
+    text = [line for line in lines if not line.startswith("{")]
+    emf = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(emf) == 3 and all("_aws" in d for d in emf)
+    (served,) = [line for line in text if " request requestId=req-000-" in line]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  request requestId=req-000-http-api-v2-chat ", served)
+    assert " status=200 " in served and " route=/v1/chat/completions " in served
+    (denied,) = [line for line in text if " request denied " in line]
+    assert denied.split()[1] == "WARN" and 'reason="caller IP not in ALLOWED_CALLER_CIDRS"' in denied

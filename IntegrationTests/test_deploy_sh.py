@@ -397,3 +397,22 @@ def test_moving_a_stack_to_the_rest_front_door_keeps_its_list_without_spaces(tmp
     merged = DeployContext.merge_parameters(load_template(ROOT / "template-rest.yaml"), overrides)
     sent = {p["ParameterKey"]: "<previous>" if p.get("UsePreviousValue") else p["ParameterValue"] for p in merged}
     assert sent["ApiKey"] == "<previous>" and sent["WebAclArn"] == "<previous>"
+
+
+def documented_deploys():
+    """The ./deploy.sh command lines in docs/production.md's code blocks."""
+    text = (ROOT / "docs" / "production.md").read_text()
+    blocks = re.findall(r"^```\n(.*?)^```", text, re.M | re.S)
+    return [line for block in blocks for line in block.splitlines() if line.startswith("./deploy.sh ")]
+
+
+def test_the_documented_deploys_run(tmp_path, fake_bin):
+    commands = documented_deploys()
+    assert len(commands) == 3
+    for command in commands:
+        env = clean_env(tmp_path, fake_bin, ELIZA_API_KEY=KEY)
+        result = deploy(env, "--dry-run", *shlex.split(command.replace('"$ELIZA_API_KEY"', KEY))[1:])
+        assert result.returncode == 0, (command, result.stderr)
+        rest = "--front-door rest" in command
+        (build,) = [line for line in command_lines(result.stdout) if line.startswith("env LAMBDA_ARCH")]
+        assert build.endswith("template-rest.yaml" if rest else "template.yaml"), command

@@ -150,7 +150,8 @@ def test_function_runtime_settings():
 
 def test_function_environment_maps_the_parameters():
     variables = FUNCTION["Environment"]["Variables"]
-    assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY", "ELIZA_ALLOW_DIRECT_INVOCATION"}
+    assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY", "ELIZA_ALLOW_DIRECT_INVOCATION",
+                              "ELIZA_METRICS_NAMESPACE"}
     assert variables["ALLOWED_CALLER_CIDRS"] == {
         "Fn::If": ["HasAllowedCallers", {"Ref": "AllowedCallerCIDR"}, {"Ref": "AWS::NoValue"}]}
     assert variables["ELIZA_API_KEY"] == {

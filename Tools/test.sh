@@ -76,7 +76,8 @@ ELIZA_VENV="$VENV" Tools/test-wheel.sh
 export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
 # The template and deploy checks import the SAM CLI's own modules, so they run in its environment.
-SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_template_rest.py IntegrationTests/test_deploy_sh.py)
+SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_template_rest.py IntegrationTests/test_template_monitoring.py
+  IntegrationTests/test_deploy_sh.py)
 
 step "pytest: real clients, the playground in chromium, bootstrap end-to-end, packaging, smoke script ($VENV)"
 VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider IntegrationTests \
