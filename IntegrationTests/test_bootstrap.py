@@ -252,19 +252,11 @@ def test_answers_every_fixture(bootstrap):
 def answer_direct_invocation(bootstrap, setting):
     """The direct-invocation fixture through the bootstrap with ELIZA_ALLOW_DIRECT_INVOCATION=setting
     (the template's AllowDirectInvocation values): the parsed answer and the request's log line."""
-    events = [("req-direct", (FIXTURES / "direct-invocation.json").read_bytes())]
-    runtime = FakeRuntimeAPI(events + [(None, b"")])
-    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_ALLOW_DIRECT_INVOCATION": setting})
-    try:
-        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=10)
-        runtime.close()
-    assert list(runtime.answers) == ["req-direct"] and not runtime.errors and not runtime.init_errors
-    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-    (logged,) = [line for line in lines if line.get("requestId") == "req-direct"]
-    return json.loads(runtime.answers["req-direct"]), logged
+    runtime, lines = run_fixtures(bootstrap, ["direct-invocation.json"], {"ELIZA_ALLOW_DIRECT_INVOCATION": setting})
+    (request_id,) = runtime.answers
+    assert not runtime.errors and not runtime.init_errors
+    (logged,) = [json.loads(line) for line in lines if request_id in line]
+    return json.loads(runtime.answers[request_id]), logged
 
 
 def test_direct_invocation_when_allowed_gets_the_completion(bootstrap):

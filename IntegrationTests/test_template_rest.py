@@ -6,15 +6,12 @@ template.yaml kept identical, so that the two front doors cannot drift apart. Of
 
 import copy
 import json
-import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import ROOT, load_template, offline_sam_env
-from test_template import (LOG_STREAMS_OF_GROUP, as_list, find_tool, policy_statements, resources_of_type,
-                           strings_in)
+from conftest import ROOT, load_template
+from test_template import LOG_STREAMS_OF_GROUP, as_list, policy_statements, resources_of_type, strings_in
 
 HTTP = load_template()
 REST = load_template(ROOT / "template-rest.yaml")
@@ -117,25 +114,7 @@ def test_the_web_acl_parameter_takes_a_regional_acl_arn(value, ok):
     assert bool(re.fullmatch(REST["Parameters"]["WebAclArn"]["AllowedPattern"], value)) is ok
 
 
-# --- tools -------------------------------------------------------------------------------------------
-
-def test_cfn_lint_is_clean():
-    cfn_lint = find_tool("cfn-lint")
-    if cfn_lint is None:
-        pytest.skip("cfn-lint is not installed (pip install cfn-lint)")
-    result = subprocess.run([cfn_lint, "template-rest.yaml"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_sam_validate_lint_is_clean(tmp_path):
-    sam = find_tool("sam")
-    if sam is None:
-        pytest.skip("sam is not installed (pip install aws-sam-cli)")
-    env = dict(os.environ, HOME=str(tmp_path), **offline_sam_env(tmp_path))
-    result = subprocess.run([sam, "validate", "--lint", "--region", "us-east-1", "--template-file",
-                             "template-rest.yaml"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-
+# --- SAM's transform (cfn-lint and `sam validate --lint` of this template: test_template.py) -------------
 
 def translate(parameters: dict) -> dict:
     """SAM's transform of template-rest.yaml for these parameter values, as CloudFormation runs it."""
