@@ -375,15 +375,8 @@ def test_streaming_mode_speaks_the_response_streaming_protocol(bootstrap):
     events = [(f"req-s{i}", (FIXTURES / name).read_bytes()) for i, name in enumerate(gateway)]
     events += [("req-direct", (FIXTURES / "direct-invocation.json").read_bytes()),
                ("req-late", (FIXTURES / "http-api-v2-chat.json").read_bytes())]
-    runtime = FakeRuntimeAPI(events + [(None, b"")], deadlines={"req-late": 100})
-    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_RESPONSE_MODE": "streaming",
-                                                 "ELIZA_ALLOW_DIRECT_INVOCATION": "true"})
-    try:
-        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=10)
-        runtime.close()
+    runtime, out = run_events(bootstrap, events, {"ELIZA_RESPONSE_MODE": "streaming",
+                                                  "ELIZA_ALLOW_DIRECT_INVOCATION": "true"}, deadlines={"req-late": 100})
     statuses = {}
     for request_id, _ in events[:len(gateway)]:
         streamed = runtime.streams[request_id]
@@ -410,7 +403,7 @@ def test_streaming_mode_speaks_the_response_streaming_protocol(bootstrap):
     assert "req-late" not in runtime.answers
     assert runtime.errors["req-late"]["errorType"] == "Eliza.DeadlineExceeded"
     assert runtime.streams["req-late"].headers["lambda-runtime-function-error-type"] == "Eliza.DeadlineExceeded"
-    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    lines = [json.loads(line) for line in out if line.strip()]
     assert any(line.get("errorType") == "Eliza.DeadlineExceeded" and line["requestId"] == "req-late"
                for line in lines)
 
@@ -418,7 +411,12 @@ def test_streaming_mode_speaks_the_response_streaming_protocol(bootstrap):
 def run_fixtures(bootstrap, names, extra_env):
     """The named fixtures through the bootstrap; its answers and the lines it printed."""
     events = [(f"req-{i:03d}-{name.split('.')[0]}", (FIXTURES / name).read_bytes()) for i, name in enumerate(names)]
-    runtime = FakeRuntimeAPI(events + [(None, b"")])
+    return run_events(bootstrap, events, extra_env)
+
+
+def run_events(bootstrap, events, extra_env, deadlines=None):
+    """(request id, event) pairs through the bootstrap; the fake Runtime API and the lines printed."""
+    runtime = FakeRuntimeAPI(events + [(None, b"")], deadlines=deadlines)
     proc, _ = run_bootstrap(bootstrap, runtime, extra_env)
     try:
         assert runtime.done.wait(30), "the bootstrap did not come back for the next event"

@@ -254,7 +254,13 @@ struct ClientConnection: ~Copyable {
             if !keepAlive || !complete { disconnect() }
             return response
         } catch {
+            // A server may answer and close before the body is complete (a 413 while the client is
+            // still writing): the answer, if it arrived, is the result rather than the broken write.
+            let answer =
+                error.code == .connectionClosed
+                ? try? readResponse(isHead: false, deadline: deadline, maxBodyBytes: maxBodyBytes).response : nil
             disconnect()
+            if let answer { return answer }
             throw error
         }
     }

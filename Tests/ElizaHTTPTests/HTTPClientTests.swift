@@ -133,8 +133,8 @@ extension Loopback {
             let client = try HTTPClient(address: "127.0.0.1:\(server.port)", receiveTimeout: .seconds(10))
             let body = HTTPChunkedBody(
                 chunks: [
-                    .init(delayMilliseconds: 0, bytes: Array("first".utf8)),
-                    .init(delayMilliseconds: 5_000, bytes: [1]),
+                    .init(delayMilliseconds: 5_000, bytes: Array("first".utf8)),
+                    .init(delayMilliseconds: 0, bytes: [1]),
                 ],
                 trailers: [HTTPHeader("x-done", "1")])
             let start = Socket.monotonicNanoseconds()
