@@ -47,6 +47,7 @@ step "load, abuse and Lambda soak checks (release bootstrap, 127.0.0.1 only)"
 python3 Tools/load.py --requests 20000 --concurrency 16 --mix default --check
 python3 Tools/abuse.py
 python3 Tools/soak-lambda.py --invocations 30000 --startup-runs 5
+python3 Tools/soak-lambda.py --streaming --invocations 10000 --startup-runs 0
 
 step "chromium and chromium-driver for the playground's browser test (Debian packages)"
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then

@@ -92,8 +92,8 @@ package final class HTTPClient: Sendable {
     ///
     /// Waiting for a chunk is a `poll` on this connection with a timeout (never a sleep): it ends
     /// early when the server answers or closes before the body is complete, and the request then
-    /// stops there. A body spread over time cannot be replayed, so the request always starts on a
-    /// new connection.
+    /// stops there. The kept-alive connection is used, and the request is sent once more on a new
+    /// connection only if the server had closed that one before any response byte arrived.
     /// - Parameters:
     ///   - method: For example `POST`.
     ///   - path: The request target.
@@ -211,14 +211,34 @@ struct ClientConnection: ~Copyable {
         }
     }
 
-    /// One chunked exchange on a new connection: the head, each chunk when due, the last chunk with
-    /// the trailers, then the response. When the server speaks (or closes) while a chunk is awaited,
-    /// the rest of the body is not sent and the response, if one came, is returned.
+    /// One chunked exchange: the head, each chunk when due, the last chunk with the trailers, then
+    /// the response. When the server speaks (or closes) while a chunk is awaited, the rest of the body
+    /// is not sent and the response, if one came, is returned. Like `exchange`, it uses the kept-alive
+    /// connection and starts once more on a new one if that turns out to have been closed before the
+    /// server saw anything (no response byte arrived).
     mutating func exchangeChunked(
         _ head: [UInt8], body: HTTPChunkedBody, address: sockaddr_in, deadline: Int64?, maxBodyBytes: Int
     ) throws(HTTPError) -> HTTPResponse {
-        disconnect()
-        try open(address, deadline: deadline)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let reused = fd >= 0 && isReusable()
+            if !reused {
+                disconnect()
+                try open(address, deadline: deadline)
+            }
+            do {
+                return try sendChunked(head, body: body, deadline: deadline, maxBodyBytes: maxBodyBytes)
+            } catch {
+                if reused && attempt == 1 && error.code == .connectionClosed && !receivedAny { continue }
+                throw error
+            }
+        }
+    }
+
+    private mutating func sendChunked(
+        _ head: [UInt8], body: HTTPChunkedBody, deadline: Int64?, maxBodyBytes: Int
+    ) throws(HTTPError) -> HTTPResponse {
         do throws(HTTPError) {
             receivedAny = false
             try write(head, deadline: deadline)
@@ -238,10 +258,13 @@ struct ClientConnection: ~Copyable {
                 }
                 // A zero-size chunk would end the body: an empty part is simply nothing to send.
                 guard !chunk.bytes.isEmpty else { continue }
-                try write(
-                    Array(String(chunk.bytes.count, radix: 16).utf8) + [HTTPSyntax.cr, HTTPSyntax.lf],
-                    deadline: deadline)
-                try write(chunk.bytes + [HTTPSyntax.cr, HTTPSyntax.lf], deadline: deadline)
+                // One write per chunk: its size line, its bytes and their CRLF.
+                var framed = Array(String(chunk.bytes.count, radix: 16).utf8)
+                framed.reserveCapacity(framed.count + chunk.bytes.count + 4)
+                framed += [HTTPSyntax.cr, HTTPSyntax.lf]
+                framed += chunk.bytes
+                framed += [HTTPSyntax.cr, HTTPSyntax.lf]
+                try write(framed, deadline: deadline)
             }
             if complete {
                 var last = "0\r\n"
