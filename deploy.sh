@@ -116,8 +116,21 @@ esac
   usage_error "--web-acl-arn needs --front-door rest (an HTTP API cannot have a WAF web ACL)"
 [[ -z "$web_acl_arn" || "$web_acl_arn" =~ ^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$ ]] ||
   usage_error "--web-acl-arn must be the ARN of a REGIONAL WAFv2 web ACL"
-# The REST API's resource policy splits the list on commas, so its entries carry no spaces.
-[ "$front_door" != rest ] || allowed_cidrs="${allowed_cidrs//[[:space:]]/}"
+# The REST API's resource policy splits the list on commas, so its entries carry no spaces, and
+# takes CIDR blocks: a bare address becomes its /32 (IPv4) or /128 (IPv6).
+rest_cidrs() {
+  local list="${1//[[:space:]]/}" entry out=""
+  [ -n "$list" ] || return 0
+  IFS=, read -r -a entries <<<"$list"
+  for entry in "${entries[@]}"; do
+    if [[ "$entry" != */* ]]; then
+      if [[ "$entry" == *:* ]]; then entry+="/128"; else entry+="/32"; fi
+    fi
+    out+="${out:+,}$entry"
+  done
+  printf '%s' "$out"
+}
+[ "$front_door" != rest ] || allowed_cidrs="$(rest_cidrs "$allowed_cidrs")"
 # RFC 6750 b64token, the same pattern the template's ApiKey parameter enforces; it also makes the
 # value safe inside sam's quoted Key="value" parameter syntax.
 [[ -z "$api_key" || "$api_key" =~ ^[A-Za-z0-9._~+/-]+=*$ ]] ||
@@ -221,11 +234,11 @@ override LogGroupName "$log_group_name"
 [ -z "$reserved_concurrency" ] || override ReservedConcurrency "$reserved_concurrency"
 [ -z "$allow_direct_invocation" ] || override AllowDirectInvocation "$allow_direct_invocation"
 [ "$web_acl_given" -eq 0 ] || override WebAclArn "$web_acl_arn"
-# An HTTP API stack's list may hold spaces, which the REST template refuses: moving the stack to
-# the REST front door passes the same list without them.
+# An HTTP API stack's list may hold spaces or bare addresses, which the REST policy cannot take:
+# moving the stack to the REST front door passes the same list as CIDR blocks without spaces.
 if [ "$front_door" = rest ] && [ "$stack_state" = existing ] && [ "$cidrs_given" -eq 0 ] && [ "$public" -eq 0 ] &&
-  [ "$previous_cidrs" != - ] && [[ "$previous_cidrs" == *[[:space:]]* ]]; then
-  override AllowedCallerCIDR "${previous_cidrs//[[:space:]]/}"
+  [ "$previous_cidrs" != - ] && [ "$(rest_cidrs "$previous_cidrs")" != "$previous_cidrs" ]; then
+  override AllowedCallerCIDR "$(rest_cidrs "$previous_cidrs")"
 fi
 
 # sam reads the overrides from a config file that only this user can read (mktemp -d is 0700),

@@ -366,13 +366,15 @@ WEB_ACL = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/eliza/a1b2c3d4-5
 def test_front_door_rest_builds_the_rest_template_with_the_waf_and_a_spaceless_list(tmp_path, fake_bin):
     env = clean_env(tmp_path, fake_bin)
     result = deploy(env, "--dry-run", "--region", "eu-west-1", "--front-door", "rest", "--web-acl-arn", WEB_ACL,
-                    "--allowed-cidrs", "203.0.113.0/24, 2001:db8::/32")
+                    "--allowed-cidrs", "203.0.113.0/24, 2001:db8::/32, 198.51.100.7,2001:db8::1")
     assert result.returncode == 0, result.stderr
     (build,) = [line for line in command_lines(result.stdout) if line.startswith("env LAMBDA_ARCH")]
     assert shlex.split(build)[-2:] == ["--template-file", "template-rest.yaml"]
     parameters = shown_parameters(result.stdout)
     # The resource policy splits the list on commas: no spaces reach it.
-    assert parameters["AllowedCallerCIDR"] == "203.0.113.0/24,2001:db8::/32"
+    assert parameters["AllowedCallerCIDR"] == "203.0.113.0/24,2001:db8::/32,198.51.100.7/32,2001:db8::1/128"
+    assert re.fullmatch(load_template(ROOT / "template-rest.yaml")["Parameters"]["AllowedCallerCIDR"]["AllowedPattern"],
+                        parameters["AllowedCallerCIDR"])
     assert parameters["WebAclArn"] == WEB_ACL
     assert set(parameters) <= set(load_template(ROOT / "template-rest.yaml")["Parameters"])
     assert "api_base: https://API_ID.execute-api.eu-west-1.amazonaws.com/prod/v1" in result.stdout
