@@ -355,5 +355,38 @@ extension TraceIDSuites {
             let (type, error) = try trailerError(recording.trailers)
             #expect(type == "Eliza.StreamCut" && error["errorType"]?.string == "Eliza.StreamCut")
         }
+
+        @Test func aDropIsADelayedInvocationErrorOnTheWire() throws {
+            let recorder = try ChunkedRecorder()
+            var transport = RuntimeHTTPTransport(client: try HTTPClient(host: "127.0.0.1", port: recorder.port))
+            let harness = StreamingRuntimeTests.streamingHarness()
+            let start = Socket.monotonicNanoseconds()
+            harness.runtime.stream(
+                StreamedResponsePlanTests.scheduled(.drop, head: 120, delays: [0]), requestId: "drop-1",
+                deadline: LambdaRuntimeTests.now + 60_000, logger: harness.runtime.logger, transport: &transport)
+            let recording = try #require(recorder.finish())
+            #expect(recording.head.hasPrefix("POST /2018-06-01/runtime/invocation/drop-1/error HTTP/1.1\n"))
+            #expect(recording.head.contains("lambda-runtime-function-error-type: Eliza.ConnectionDropped\n"))
+            #expect(recording.complete && recording.trailers.isEmpty && recording.chunks.count == 1)
+            let arrived = Double(try #require(recording.chunks.first).arrivedNanoseconds - start) / 1e6
+            #expect(arrived >= 119 && arrived < 2_120, "the error left \(arrived) ms after the start, due at 120")
+            let error = try DecodedJSON.parse(String(decoding: recording.chunks[0].bytes, as: UTF8.self))
+            #expect(error["errorType"] == .string("Eliza.ConnectionDropped"))
+        }
+
+        @Test func aStreamDueToOutlastTheDeadlineEndsWithADeadlineTrailer() throws {
+            let recorder = try ChunkedRecorder()
+            var transport = RuntimeHTTPTransport(client: try HTTPClient(host: "127.0.0.1", port: recorder.port))
+            let harness = StreamingRuntimeTests.streamingHarness()
+            // 400 ms left: the parts due at 0 and 50 ms go; the one due at 1,050 ms does not.
+            harness.runtime.stream(
+                StreamedResponsePlanTests.scheduled(.complete, delays: [0, 50, 1_000]), requestId: "late-1",
+                deadline: LambdaRuntimeTests.now + 400, logger: harness.runtime.logger, transport: &transport)
+            let recording = try #require(recorder.finish())
+            #expect(recording.complete)
+            #expect(try StreamedBody(recording.chunks.flatMap(\.bytes)).text == "part0;part1;")
+            let (type, error) = try trailerError(recording.trailers)
+            #expect(type == "Eliza.DeadlineExceeded" && error["errorType"]?.string == "Eliza.DeadlineExceeded")
+        }
     }
 }
