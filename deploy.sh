@@ -26,6 +26,12 @@ usage: ./deploy.sh [options]
                           function, checked with elizac first; repeatable. A deploy without it
                           ships none (docs/authoring.md)
   --inline-scripts on|off let a request carry its own script in eliza.script (stack default on)
+  --front-door http|rest  http (default): the HTTP API, $1.00 per million requests, buffered
+                          answers (template.yaml). rest: the REST API, $3.50 per million, with the
+                          allow-list in its resource policy, optional WAF and response streaming
+                          (template-rest.yaml). See docs/production.md
+  --web-acl-arn ARN       a REGIONAL AWS WAF web ACL for the REST API stage (--front-door rest;
+                          '' removes it)
   --log-group-name NAME   the function's log group (default: /aws/lambda/<stack-name>)
   --dry-run               print the commands instead of running them
   -h, --help              show this help
@@ -62,6 +68,9 @@ public=0
 reserved_concurrency=""
 allow_direct_invocation=""
 architecture="x86_64"
+front_door="http"
+web_acl_arn=""
+web_acl_given=0
 log_group_name=""
 dry_run=0
 scripts=()
@@ -76,6 +85,8 @@ set_option() {
     --reserved-concurrency) reserved_concurrency="$2" ;;
     --allow-direct-invocation) allow_direct_invocation="$2" ;;
     --architecture) architecture="$2" ;;
+    --front-door) front_door="$2" ;;
+    --web-acl-arn) web_acl_arn="$2"; web_acl_given=1 ;;
     --log-group-name) log_group_name="$2" ;;
     --script) scripts+=("$2") ;;
     --inline-scripts) inline_scripts="$2" ;;
@@ -83,7 +94,7 @@ set_option() {
 }
 
 value_options="--stack-name --region --allowed-cidrs --api-key --reserved-concurrency --allow-direct-invocation"
-value_options+=" --architecture --log-group-name --script --inline-scripts"
+value_options+=" --architecture --log-group-name --script --inline-scripts --front-door --web-acl-arn"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help) usage; exit 0 ;;
@@ -104,6 +115,30 @@ done
 [[ "$stack_name" =~ ^[A-Za-z][A-Za-z0-9-]{0,127}$ ]] ||
   usage_error "--stack-name must start with a letter and hold only letters, digits and '-'"
 case "$architecture" in x86_64 | arm64) ;; *) usage_error "--architecture must be x86_64 or arm64" ;; esac
+case "$front_door" in
+  http) template="template.yaml" ;;
+  rest) template="template-rest.yaml" ;;
+  *) usage_error "--front-door must be http or rest" ;;
+esac
+[ "$web_acl_given" -eq 0 ] || [ "$front_door" = rest ] ||
+  usage_error "--web-acl-arn needs --front-door rest (an HTTP API cannot have a WAF web ACL)"
+[[ -z "$web_acl_arn" || "$web_acl_arn" =~ ^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}$ ]] ||
+  usage_error "--web-acl-arn must be the ARN of a REGIONAL WAFv2 web ACL"
+# The REST API's resource policy splits the list on commas, so its entries carry no spaces, and
+# takes CIDR blocks: a bare address becomes its /32 (IPv4) or /128 (IPv6).
+rest_cidrs() {
+  local list="${1//[[:space:]]/}" entry out=""
+  [ -n "$list" ] || return 0
+  IFS=, read -r -a entries <<<"$list"
+  for entry in "${entries[@]}"; do
+    if [[ "$entry" != */* ]]; then
+      if [[ "$entry" == *:* ]]; then entry+="/128"; else entry+="/32"; fi
+    fi
+    out+="${out:+,}$entry"
+  done
+  printf '%s' "$out"
+}
+[ "$front_door" != rest ] || allowed_cidrs="$(rest_cidrs "$allowed_cidrs")"
 # RFC 6750 b64token, the same pattern the template's ApiKey parameter enforces; it also makes the
 # value safe inside sam's quoted Key="value" parameter syntax.
 [[ -z "$api_key" || "$api_key" =~ ^[A-Za-z0-9._~+/-]+=*$ ]] ||
@@ -230,6 +265,13 @@ if [ ${#scripts[@]} -gt 0 ]; then
 elif [ "$stack_state" = existing ]; then
   override Scripts ""
 fi
+[ "$web_acl_given" -eq 0 ] || override WebAclArn "$web_acl_arn"
+# An HTTP API stack's list may hold spaces or bare addresses, which the REST policy cannot take:
+# moving the stack to the REST front door passes the same list as CIDR blocks without spaces.
+if [ "$front_door" = rest ] && [ "$stack_state" = existing ] && [ "$cidrs_given" -eq 0 ] && [ "$public" -eq 0 ] &&
+  [ "$previous_cidrs" != - ] && [ "$(rest_cidrs "$previous_cidrs")" != "$previous_cidrs" ]; then
+  override AllowedCallerCIDR "$(rest_cidrs "$previous_cidrs")"
+fi
 
 # sam reads the overrides from a config file that only this user can read (mktemp -d is 0700),
 # removed on exit: on its command line, `ps` would show the key to every local user.
@@ -247,7 +289,7 @@ export SAM_CLI_TELEMETRY=0
 
 # LAMBDA_ARCH tells the Makefile which architecture to build bootstrap for (a cross-build needs the
 # Swift Static Linux SDK; see docs/deploy.md).
-run "${build_env[@]}" sam build --template-file template.yaml
+run "${build_env[@]}" sam build --template-file "$template"
 shown="${overrides[*]}"
 [ -z "$secret" ] || shown="${shown//"$secret"/***}"
 echo "  parameters in that file: $shown" >&3
@@ -267,6 +309,7 @@ run sam deploy \
   --config-file "$sam_config"
 
 api_base_url="https://API_ID.execute-api.$region.amazonaws.com/v1"
+[ "$front_door" != rest ] || api_base_url="https://API_ID.execute-api.$region.amazonaws.com/prod/v1"
 function_name="FUNCTION_NAME"
 function_log_group="$log_group_name"
 access_log_group="ACCESS_LOG_GROUP"

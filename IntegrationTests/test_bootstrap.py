@@ -6,9 +6,11 @@ the variable for bad configuration, correct answers to the recorded event fixtur
 hostile requests inside API Gateway events answered with a whole 4xx while the process lives on.
 """
 
+import base64
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -53,16 +55,64 @@ def test_zip_is_small_with_an_executable_bootstrap_at_the_root(bootstrap):
         assert mode == 0o755
 
 
+class StreamedPost:
+    """A chunked POST to the Runtime API taken apart as it arrived: its headers, each chunk with the
+    monotonic time it arrived, and the trailer fields (Lambda's response-streaming protocol)."""
+
+    def __init__(self, headers, chunks, trailers, started):
+        self.headers = headers
+        self.chunks = chunks
+        self.trailers = trailers
+        self.started = started
+
+    @classmethod
+    def read(cls, headers, stream):
+        started = time.monotonic()
+        chunks, trailers = [], {}
+        while True:
+            size = int(stream.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                break
+            chunk = stream.read(size)
+            assert stream.readline() == b"\r\n", "a chunk must end with CRLF"
+            chunks.append((time.monotonic(), chunk))
+        while (line := stream.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            trailers[name.strip().lower()] = value.strip()
+        return cls({k.lower(): v for k, v in headers.items()}, chunks, trailers, started)
+
+    @property
+    def body(self):
+        return b"".join(chunk for _, chunk in self.chunks)
+
+    def prelude_and_payload(self):
+        """The prelude's JSON and the payload after the 8 NUL bytes, which come within 16 KB."""
+        end = self.body.index(b"\0" * 8)
+        assert end < 16 * 1024
+        return json.loads(self.body[:end]), self.body[end + 8:]
+
+    def trailer_error(self):
+        """The error the trailers report: its type and the decoded JSON body (None when none)."""
+        if "lambda-runtime-function-error-type" not in self.trailers:
+            return None
+        body = base64.b64decode(self.trailers["lambda-runtime-function-error-body"])
+        return self.trailers["lambda-runtime-function-error-type"], json.loads(body)
+
+
 class FakeRuntimeAPI:
     """Runtime API 2018-06-01: hands out events on /next and records every answer."""
 
-    def __init__(self, events):
+    def __init__(self, events, deadlines=None):
         self.pending = queue.Queue()
         for event in events:
             self.pending.put(event)
+        # Milliseconds from /next to each request id's deadline (default 10 s).
+        self.deadlines = deadlines or {}
         self.answers = {}
         self.served = {}
         self.errors = {}
+        # Request id -> StreamedPost, for every chunked POST (a streamed response or a timed error).
+        self.streams = {}
         self.init_errors = []
         self.next_calls = []
         self.done = threading.Event()
@@ -96,15 +146,21 @@ class FakeRuntimeAPI:
                     time.sleep(30)
                     return self.reply(500)
                 runtime.served[request_id] = event
-                deadline = int(time.time() * 1000) + 10_000
+                deadline = int(time.time() * 1000) + runtime.deadlines.get(request_id, 10_000)
                 self.reply(200, event, [("Lambda-Runtime-Aws-Request-Id", request_id),
                                         ("Lambda-Runtime-Deadline-Ms", str(deadline)),
                                         ("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:eliza"),
                                         ("Lambda-Runtime-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")])
 
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 parts = self.path.split("/")
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    streamed = StreamedPost.read(self.headers, self.rfile)
+                    body = b"".join(chunk for _, chunk in streamed.chunks)
+                    if len(parts) == 6:
+                        runtime.streams[parts[4]] = streamed
+                else:
+                    body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 if self.path == "/2018-06-01/runtime/init/error":
                     runtime.init_errors.append((dict(self.headers), json.loads(body)))
                 elif len(parts) == 6 and parts[4] in runtime.answers:
@@ -201,19 +257,11 @@ def test_answers_every_fixture(bootstrap):
 def answer_direct_invocation(bootstrap, setting):
     """The direct-invocation fixture through the bootstrap with ELIZA_ALLOW_DIRECT_INVOCATION=setting
     (the template's AllowDirectInvocation values): the parsed answer and the request's log line."""
-    events = [("req-direct", (FIXTURES / "direct-invocation.json").read_bytes())]
-    runtime = FakeRuntimeAPI(events + [(None, b"")])
-    proc, _ = run_bootstrap(bootstrap, runtime, {"ELIZA_ALLOW_DIRECT_INVOCATION": setting})
-    try:
-        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=10)
-        runtime.close()
-    assert list(runtime.answers) == ["req-direct"] and not runtime.errors and not runtime.init_errors
-    lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-    (logged,) = [line for line in lines if line.get("requestId") == "req-direct"]
-    return json.loads(runtime.answers["req-direct"]), logged
+    runtime, lines = run_fixtures(bootstrap, ["direct-invocation.json"], {"ELIZA_ALLOW_DIRECT_INVOCATION": setting})
+    (request_id,) = runtime.answers
+    assert not runtime.errors and not runtime.init_errors
+    (logged,) = [json.loads(line) for line in lines if request_id in line]
+    return json.loads(runtime.answers[request_id]), logged
 
 
 def test_direct_invocation_when_allowed_gets_the_completion(bootstrap):
@@ -233,6 +281,7 @@ def test_direct_invocation_when_not_allowed_is_denied(bootstrap):
 @pytest.mark.parametrize("environment,named,value", [
     ({"ALLOWED_CALLER_CIDRS": "10.0.0.0/8, 300.1.2.3/32"}, "ALLOWED_CALLER_CIDRS", "300.1.2.3"),
     ({"ELIZA_ALLOW_DIRECT_INVOCATION": "yes"}, "ELIZA_ALLOW_DIRECT_INVOCATION", "'yes'"),
+    ({"ELIZA_RESPONSE_MODE": "stream"}, "ELIZA_RESPONSE_MODE", "'stream'"),
 ])
 def test_bad_configuration_is_an_init_error_naming_the_variable(bootstrap, environment, named, value):
     runtime = FakeRuntimeAPI([])
@@ -312,3 +361,140 @@ def test_hostile_requests_in_gateway_events_get_a_whole_4xx(bootstrap):
     assert all(json.loads(line) for line in lines)
     print(f"\npeak RSS of the bootstrap: {rss / 1048576:.1f} MiB" if rss else "\npeak RSS unknown")
     assert rss is None or rss < 64 * 1024 * 1024, f"peak RSS {rss} bytes"
+
+
+STREAMING_HEADERS = {
+    "lambda-runtime-function-response-mode": "streaming",
+    "transfer-encoding": "chunked",
+    "content-type": "application/vnd.awslambda.http-integration-response",
+    "trailer": "lambda-runtime-function-error-type, lambda-runtime-function-error-body",
+}
+
+
+def test_streaming_mode_speaks_the_response_streaming_protocol(bootstrap):
+    """ELIZA_RESPONSE_MODE=streaming (template-rest.yaml): gateway events are answered with a chunked POST,
+    the prelude and 8 NULs first, then the body; a direct invocation keeps its buffered answer; an
+    invocation whose deadline is too close gets a chunked /error naming the deadline."""
+    gateway = ["http-api-v2-chat.json", "rest-api-v1-chat.json", "http-api-v2-stream.json",
+               "http-api-v2-disallowed-caller.json", "unknown-event.json"]
+    events = [(f"req-s{i}", (FIXTURES / name).read_bytes()) for i, name in enumerate(gateway)]
+    events += [("req-direct", (FIXTURES / "direct-invocation.json").read_bytes()),
+               ("req-late", (FIXTURES / "http-api-v2-chat.json").read_bytes())]
+    runtime, out = run_events(bootstrap, events, {"ELIZA_RESPONSE_MODE": "streaming",
+                                                  "ELIZA_ALLOW_DIRECT_INVOCATION": "true"}, deadlines={"req-late": 100})
+    statuses = {}
+    for request_id, _ in events[:len(gateway)]:
+        streamed = runtime.streams[request_id]
+        for name, value in STREAMING_HEADERS.items():
+            assert streamed.headers.get(name, "").lower() == value, (request_id, name, streamed.headers)
+        assert streamed.trailers == {}, "a complete stream ends without error trailers"
+        assert streamed.chunks[0][1].endswith(b"\0" * 8), "the first chunk is the prelude and its NULs"
+        prelude, payload = streamed.prelude_and_payload()
+        assert set(prelude) <= {"statusCode", "headers", "multiValueHeaders", "cookies"}
+        assert all(isinstance(v, str) for v in prelude["headers"].values())
+        statuses[request_id] = prelude["statusCode"]
+        assert payload, request_id
+    assert list(statuses.values()) == [200, 200, 200, 403, 400]
+    chat = json.loads(runtime.streams["req-s0"].prelude_and_payload()[1])
+    assert chat["choices"][0]["message"]["content"] == "IN WHAT WAY"
+    prelude, sse = runtime.streams["req-s2"].prelude_and_payload()
+    assert prelude["headers"]["content-type"] == "text/event-stream" and sse.endswith(b"data: [DONE]\n\n")
+    denied = json.loads(runtime.streams["req-s3"].prelude_and_payload()[1])
+    assert denied["error"]["code"] == "caller_not_allowed"
+    # A direct invocation answers with the completion itself, never a stream.
+    assert "req-direct" not in runtime.streams
+    assert json.loads(runtime.answers["req-direct"])["object"] == "chat.completion"
+    # 100 ms before the deadline is too close to stream anything: an invocation error, not a kill.
+    assert "req-late" not in runtime.answers
+    assert runtime.errors["req-late"]["errorType"] == "Eliza.DeadlineExceeded"
+    assert runtime.streams["req-late"].headers["lambda-runtime-function-error-type"] == "Eliza.DeadlineExceeded"
+    lines = [json.loads(line) for line in out if line.strip()]
+    assert any(line.get("errorType") == "Eliza.DeadlineExceeded" and line["requestId"] == "req-late"
+               for line in lines)
+
+
+def run_fixtures(bootstrap, names, extra_env):
+    """The named fixtures through the bootstrap; its answers and the lines it printed."""
+    events = [(f"req-{i:03d}-{name.split('.')[0]}", (FIXTURES / name).read_bytes()) for i, name in enumerate(names)]
+    return run_events(bootstrap, events, extra_env)
+
+
+def run_events(bootstrap, events, extra_env, deadlines=None):
+    """(request id, event) pairs through the bootstrap; the fake Runtime API and the lines printed."""
+    runtime = FakeRuntimeAPI(events + [(None, b"")], deadlines=deadlines)
+    proc, _ = run_bootstrap(bootstrap, runtime, extra_env)
+    try:
+        assert runtime.done.wait(30), "the bootstrap did not come back for the next event"
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+        runtime.close()
+    return runtime, out.decode().splitlines()
+
+
+EMF_METRICS = ["Requests", "ClientErrors", "ServerErrors", "DeniedCallers", "LatencyMs", "ReplyWords"]
+
+
+@pytest.mark.parametrize("log_level", ["INFO", "WARN"])
+def test_emf_metric_lines_have_the_shape_and_cardinality_cloudwatch_needs(bootstrap, log_level):
+    """ELIZA_METRICS_NAMESPACE (the templates' MetricsNamespace): ColdStart once, then one EMF line per
+    request with route and model as the only dimensions; with ApplicationLogLevel WARN (Lambda sets
+    AWS_LAMBDA_LOG_LEVEL) the INFO access lines go, the metric lines stay, marked WARN so that Lambda's
+    filter keeps them."""
+    names = ["http-api-v2-chat.json", "http-api-v2-models.json", "http-api-v2-disallowed-caller.json",
+             "http-api-v2-unknown-path.json", "rest-api-v1-chat.json"]
+    runtime, lines = run_fixtures(bootstrap, names, {"ELIZA_METRICS_NAMESPACE": "ElizaTest",
+                                                     "AWS_LAMBDA_LOG_LEVEL": log_level})
+    assert len(runtime.answers) == len(names)
+    documents = [json.loads(line) for line in lines]
+    emf = [d for d in documents if "_aws" in d]
+    cold = [d for d in emf if "ColdStart" in d]
+    requests = [d for d in emf if "Requests" in d]
+    assert len(cold) == 1 and cold[0]["ColdStart"] == 1 and emf[0] is cold[0]
+    assert len(requests) == len(names)
+    for document in emf:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "ElizaTest"
+        assert isinstance(document["_aws"]["Timestamp"], int)
+        assert document["level"] == log_level and document["timestamp"].endswith("Z")
+        for metric in directive["Metrics"]:
+            assert isinstance(document[metric["Name"]], (int, float))
+            assert metric["Unit"] in ("Count", "Milliseconds")
+    for document in requests:
+        (directive,) = document["_aws"]["CloudWatchMetrics"]
+        assert directive["Dimensions"] == [["route", "model"]]
+        assert [m["Name"] for m in directive["Metrics"]] == EMF_METRICS
+        # Low cardinality: dimension values from fixed sets; no IP anywhere in a metric line.
+        assert document["model"] in ("eliza", "other", "none") or document["model"].startswith("eliza-")
+        assert document["route"] == "none" or document["route"].startswith("/")
+        assert not any(isinstance(v, str) and v.count(".") == 3 and v.replace(".", "").isdigit()
+                       for v in document.values())
+    by_request = {d["requestId"].split("-", 2)[2]: d for d in requests}
+    assert by_request["http-api-v2-chat"]["route"] == "/v1/chat/completions"
+    assert by_request["http-api-v2-chat"]["model"] == "eliza" and by_request["http-api-v2-chat"]["ReplyWords"] == 3
+    assert by_request["http-api-v2-disallowed-caller"]["DeniedCallers"] == 1
+    assert by_request["http-api-v2-unknown-path"]["ClientErrors"] == 1
+    assert sum(d["Requests"] for d in requests) == len(names)
+    served = [d for d in documents if d.get("message") == "request" and d["level"] == "INFO"]
+    assert bool(served) is (log_level == "INFO"), "WARN filters the INFO access lines, not the metrics"
+
+
+def test_without_a_namespace_there_are_no_metric_lines(bootstrap):
+    _, lines = run_fixtures(bootstrap, ["http-api-v2-chat.json"], {})
+    assert lines and not any('"_aws"' in line for line in lines)
+
+
+def test_text_log_format_on_lambda(bootstrap):
+    """LoggingConfig.LogFormat Text: Lambda sets AWS_LAMBDA_LOG_FORMAT=Text, and the lines are readable text
+    carrying the request id; the EMF lines stay JSON (CloudWatch extracts metrics from them)."""
+    runtime, lines = run_fixtures(bootstrap, ["http-api-v2-chat.json", "http-api-v2-disallowed-caller.json"],
+                                  {"AWS_LAMBDA_LOG_FORMAT": "Text", "ELIZA_METRICS_NAMESPACE": "ElizaTest"})
+    assert len(runtime.answers) == 2
+    text = [line for line in lines if not line.startswith("{")]
+    emf = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(emf) == 3 and all("_aws" in d for d in emf)
+    (served,) = [line for line in text if " request requestId=req-000-" in line]
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  request requestId=req-000-http-api-v2-chat ", served)
+    assert " status=200 " in served and " route=/v1/chat/completions " in served
+    (denied,) = [line for line in text if " request denied " in line]
+    assert denied.split()[1] == "WARN" and 'reason="caller IP not in ALLOWED_CALLER_CIDRS"' in denied

@@ -338,6 +338,9 @@ def test_without_sam_exits_2_with_the_install_hint(tmp_path):
     ["--region", "r", "--allow-direct-invocation", "yes"],
     ["--region", "r", "--bogus"],
     ["--region", "r", "--public=yes"],
+    ["--region", "r", "--front-door", "websocket"],
+    ["--region", "r", "--web-acl-arn", "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/a/" + "0" * 36],
+    ["--region", "r", "--front-door", "rest", "--web-acl-arn", "arn:aws:wafv2:us-east-1:1:global/webacl/a/b"],
     ["--region"],
     ["--region", "r", "--inline-scripts", "yes"],
     ["--region", "r", "--script", "/nonexistent/bot.eliza"],
@@ -357,7 +360,7 @@ def test_help(tmp_path, fake_bin):
     result = deploy(clean_env(tmp_path, fake_bin), "--help")
     assert result.returncode == 0
     for option in ("--allowed-cidrs", "--api-key", "--public", "--reserved-concurrency", "--allow-direct-invocation",
-                   "--dry-run"):
+                   "--dry-run", "--front-door", "--web-acl-arn"):
         assert option in result.stdout
     assert "generated key" in result.stdout
 
@@ -458,3 +461,65 @@ def test_the_readmes_deploy_line_runs_dry(tmp_path, fake_bin):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert shown_parameters(result.stdout)["Scripts"] == "/var/task/scripts"
+
+
+# --- the REST API front door ----------------------------------------------------------------------------
+
+WEB_ACL = "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/eliza/a1b2c3d4-5678-90ab-cdef-0123456789ab"
+
+
+def test_front_door_rest_builds_the_rest_template_with_the_waf_and_a_spaceless_list(tmp_path, fake_bin):
+    env = clean_env(tmp_path, fake_bin)
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--front-door", "rest", "--web-acl-arn", WEB_ACL,
+                    "--allowed-cidrs", "203.0.113.0/24, 2001:db8::/32, 198.51.100.7,2001:db8::1")
+    assert result.returncode == 0, result.stderr
+    (build,) = [line for line in command_lines(result.stdout) if line.startswith("env LAMBDA_ARCH")]
+    assert shlex.split(build)[-2:] == ["--template-file", "template-rest.yaml"]
+    parameters = shown_parameters(result.stdout)
+    # The resource policy splits the list on commas: no spaces reach it.
+    assert parameters["AllowedCallerCIDR"] == "203.0.113.0/24,2001:db8::/32,198.51.100.7/32,2001:db8::1/128"
+    assert re.fullmatch(load_template(ROOT / "template-rest.yaml")["Parameters"]["AllowedCallerCIDR"]["AllowedPattern"],
+                        parameters["AllowedCallerCIDR"])
+    assert parameters["WebAclArn"] == WEB_ACL
+    assert set(parameters) <= set(load_template(ROOT / "template-rest.yaml")["Parameters"])
+    assert "api_base: https://API_ID.execute-api.eu-west-1.amazonaws.com/prod/v1" in result.stdout
+
+
+def test_the_default_front_door_is_the_http_api(tmp_path, fake_bin):
+    env = clean_env(tmp_path, fake_bin)
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--allowed-cidrs", "203.0.113.0/24")
+    (build,) = [line for line in command_lines(result.stdout) if line.startswith("env LAMBDA_ARCH")]
+    assert shlex.split(build)[-2:] == ["--template-file", "template.yaml"]
+    assert "WebAclArn" not in shown_parameters(result.stdout)
+
+
+def test_moving_a_stack_to_the_rest_front_door_keeps_its_list_without_spaces(tmp_path, fake_bin, monkeypatch):
+    env = clean_env(tmp_path, fake_bin, FAKE_STACK=EXISTING_WITH_KEY_AND_LIST)
+    result = deploy(env, "--region", "eu-west-1", "--front-door", "rest")
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("sam build --template-file template-rest.yaml") for line in calls(env))
+    overrides = sam_parameters(env, tmp_path, monkeypatch)
+    assert overrides["AllowedCallerCIDR"] == "203.0.113.0/24,2001:db8::/32"
+    from samcli.commands.deploy.deploy_context import DeployContext
+    merged = DeployContext.merge_parameters(load_template(ROOT / "template-rest.yaml"), overrides)
+    sent = {p["ParameterKey"]: "<previous>" if p.get("UsePreviousValue") else p["ParameterValue"] for p in merged}
+    assert sent["ApiKey"] == "<previous>" and sent["WebAclArn"] == "<previous>"
+
+
+def documented_deploys():
+    """The ./deploy.sh command lines in docs/production.md's code blocks."""
+    text = (ROOT / "docs" / "production.md").read_text()
+    blocks = re.findall(r"^```\n(.*?)^```", text, re.M | re.S)
+    return [line for block in blocks for line in block.splitlines() if line.startswith("./deploy.sh ")]
+
+
+def test_the_documented_deploys_run(tmp_path, fake_bin):
+    commands = documented_deploys()
+    assert len(commands) == 3
+    for command in commands:
+        env = clean_env(tmp_path, fake_bin, ELIZA_API_KEY=KEY)
+        result = deploy(env, "--dry-run", *shlex.split(command.replace('"$ELIZA_API_KEY"', KEY))[1:])
+        assert result.returncode == 0, (command, result.stderr)
+        rest = "--front-door rest" in command
+        (build,) = [line for line in command_lines(result.stdout) if line.startswith("env LAMBDA_ARCH")]
+        assert build.endswith("template-rest.yaml" if rest else "template.yaml"), command

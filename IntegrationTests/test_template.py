@@ -151,7 +151,7 @@ def test_function_runtime_settings():
 def test_function_environment_maps_the_parameters():
     variables = FUNCTION["Environment"]["Variables"]
     assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY", "ELIZA_ALLOW_DIRECT_INVOCATION",
-                              "ELIZA_INLINE_SCRIPTS", "ELIZA_SCRIPTS"}
+                              "ELIZA_INLINE_SCRIPTS", "ELIZA_SCRIPTS", "ELIZA_METRICS_NAMESPACE"}
     assert variables["ALLOWED_CALLER_CIDRS"] == {
         "Fn::If": ["HasAllowedCallers", {"Ref": "AllowedCallerCIDR"}, {"Ref": "AWS::NoValue"}]}
     assert variables["ELIZA_API_KEY"] == {
@@ -304,21 +304,27 @@ def find_tool(name: str):
     return shutil.which(name) or (str(beside) if beside.exists() else None)
 
 
-def test_cfn_lint_is_clean():
+# Both front doors: the HTTP API (template.yaml) and the REST API (template-rest.yaml).
+TEMPLATE_FILES = ["template.yaml", "template-rest.yaml"]
+
+
+@pytest.mark.parametrize("template_file", TEMPLATE_FILES)
+def test_cfn_lint_is_clean(template_file):
     cfn_lint = find_tool("cfn-lint")
     if cfn_lint is None:
         pytest.skip("cfn-lint is not installed (pip install cfn-lint)")
-    result = subprocess.run([cfn_lint, "template.yaml"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([cfn_lint, template_file], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_sam_validate_lint_is_clean(tmp_path):
+@pytest.mark.parametrize("template_file", TEMPLATE_FILES)
+def test_sam_validate_lint_is_clean(tmp_path, template_file):
     sam = find_tool("sam")
     if sam is None:
         pytest.skip("sam is not installed (pip install aws-sam-cli)")
     env = dict(os.environ, HOME=str(tmp_path), **offline_sam_env(tmp_path))
-    result = subprocess.run([sam, "validate", "--lint", "--region", "us-east-1"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sam, "validate", "--lint", "--region", "us-east-1", "--template-file", template_file],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

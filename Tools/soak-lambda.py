@@ -6,8 +6,12 @@ Tests/LambdaFunctionTests/Fixtures, good and bad, in turn). Every answer is chec
 /response per request id, the fixture's expected statusCode, no /error posts. The process's RSS
 (/proc/PID/status) must not grow by more than 2 MiB between the end of warm-up and the end.
 Also measures the time from process start to its first /next (median of --startup-runs starts).
+With --streaming the function runs with ELIZA_RESPONSE_MODE=streaming (template-rest.yaml): gateway
+events are answered with Lambda's response-streaming protocol (a chunked /response: the prelude, 8 NUL
+bytes, the body, no error trailers), each taken apart and checked like a buffered answer.
 
   python3 Tools/soak-lambda.py --invocations 100000 --startup-runs 20
+  python3 Tools/soak-lambda.py --streaming --invocations 30000 --startup-runs 0
 
 Standard library only. The fake speaks HTTP/1.1 keep-alive on raw sockets, one thread per
 connection (the runtime keeps one connection), so it costs little next to the function.
@@ -55,8 +59,9 @@ ACCEPTED = response(202, b'{"status":"OK"}', [("Content-Type", "application/json
 class FakeRuntimeAPI:
     """Runtime API 2018-06-01: /next hands out `limit` events in turn, then holds the long poll."""
 
-    def __init__(self, events, limit, warmup, on_warm):
+    def __init__(self, events, limit, warmup, on_warm, streaming=False):
         self.events = events  # [(name, bytes, expected status)]
+        self.streaming = streaming
         self.limit = limit
         self.warmup = warmup
         self.on_warm = on_warm
@@ -99,22 +104,83 @@ class FakeRuntimeAPI:
                 head, buffer = buffer.split(b"\r\n\r\n", 1)
                 lines = head.split(b"\r\n")
                 method, path, _ = lines[0].decode().split(" ", 2)
-                length = 0
+                length, chunked = 0, False
                 for line in lines[1:]:
                     name, _, value = line.partition(b":")
                     if name.strip().lower() == b"content-length":
                         length = int(value)
-                while len(buffer) < length:
-                    data = conn.recv(65536)
-                    if not data:
+                    elif name.strip().lower() == b"transfer-encoding":
+                        chunked = value.strip().lower() == b"chunked"
+                if chunked:
+                    taken = self.take_chunked(conn, buffer)
+                    if taken is None:
                         return
-                    buffer += data
-                body, buffer = buffer[:length], buffer[length:]
+                    body, trailers, buffer = taken
+                    body = self.unstream(method, path, body, trailers)
+                else:
+                    while len(buffer) < length:
+                        data = conn.recv(65536)
+                        if not data:
+                            return
+                        buffer += data
+                    body, buffer = buffer[:length], buffer[length:]
+                    if self.streaming and path.endswith("/response") and not body.startswith(b'{"id":"chatcmpl-') \
+                            and not body.startswith(b'{"error"'):
+                        self.fail(f"a buffered answer in streaming mode on {path}")
                 reply = self.handle(method, path, body)
                 if reply is None:  # all events handed out: hold the poll until the run ends
                     self.stop.wait(TIME_LIMIT_SECONDS)
                     return
                 conn.sendall(reply)
+
+    @staticmethod
+    def take_chunked(conn, buffer):
+        """A chunked body from `buffer` and the connection: (body, trailer lines, what follows), or None
+        when the connection closes first."""
+        body, trailers = b"", []
+
+        def line():
+            nonlocal buffer
+            while b"\r\n" not in buffer:
+                data = conn.recv(65536)
+                if not data:
+                    return None
+                buffer += data
+            text, buffer = buffer.split(b"\r\n", 1)
+            return text
+
+        while True:
+            size_line = line()
+            if size_line is None:
+                return None
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                break
+            while len(buffer) < size + 2:
+                data = conn.recv(65536)
+                if not data:
+                    return None
+                buffer += data
+            body, buffer = body + buffer[:size], buffer[size + 2:]
+        while (trailer := line()) not in (b"", None):
+            trailers.append(trailer)
+        return body, trailers, buffer
+
+    def unstream(self, method, path, body, trailers):
+        """A streamed answer as the buffered proxy response it stands for, after checking the protocol:
+        the prelude and 8 NULs first, no error trailers (nothing in these fixtures fails midway)."""
+        if not self.streaming or not path.endswith("/response"):
+            self.fail(f"an unexpected chunked {method} {path}")
+            return body
+        if trailers:
+            self.fail(f"error trailers on {path}: {trailers!r}")
+        end = body.find(b"\0" * 8)
+        if end < 0:
+            self.fail(f"no prelude on {path}")
+            return body
+        prelude = json.loads(body[:end])
+        prelude["body"] = body[end + 8:].decode()
+        return json.dumps(prelude).encode()
 
     def handle(self, method, path, body):
         if method == "GET" and path == PREFIX + "/invocation/next":
@@ -199,10 +265,13 @@ def load_events():
     return events
 
 
-def environment(address):
-    return {"PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": address, "ALLOWED_CALLER_CIDRS": ALLOW,
-            "AWS_LAMBDA_FUNCTION_NAME": "eliza", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-            "AWS_LAMBDA_LOG_FORMAT": "JSON"}
+def environment(address, streaming=False):
+    variables = {"PATH": "/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API": address, "ALLOWED_CALLER_CIDRS": ALLOW,
+                 "AWS_LAMBDA_FUNCTION_NAME": "eliza", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+                 "AWS_LAMBDA_LOG_FORMAT": "JSON"}
+    if streaming:
+        variables["ELIZA_RESPONSE_MODE"] = "streaming"
+    return variables
 
 
 def stop(proc):
@@ -233,6 +302,8 @@ def main():
     parser.add_argument("--invocations", type=int, default=100_000)
     parser.add_argument("--startup-runs", type=int, default=20, help="fresh starts timed to the first /next")
     parser.add_argument("--bin", help="bootstrap binary (default .build/lambda/bootstrap, from `make lambda`)")
+    parser.add_argument("--streaming", action="store_true",
+                        help="ELIZA_RESPONSE_MODE=streaming: answers use Lambda's response-streaming protocol")
     args = parser.parse_args()
     if not 100 <= args.invocations <= 10_000_000:
         parser.error("--invocations must be 100..10000000")
@@ -245,10 +316,12 @@ def main():
     proc_holder = []
     fake = FakeRuntimeAPI(load_events(), args.invocations, warmup,
                           lambda: marks.update(warm=read_memory(proc_holder[0].pid), warm_at=time.monotonic(),
-                                               warm_cpu=cpu_seconds(proc_holder[0].pid)))
+                                               warm_cpu=cpu_seconds(proc_holder[0].pid)),
+                          streaming=args.streaming)
     stderr = tempfile.TemporaryFile()
     start = time.monotonic()
-    proc = subprocess.Popen([binary], env=environment(fake.address), stdout=subprocess.DEVNULL, stderr=stderr)
+    proc = subprocess.Popen([binary], env=environment(fake.address, args.streaming), stdout=subprocess.DEVNULL,
+                            stderr=stderr)
     proc_holder.append(proc)
     try:
         finished = fake.done.wait(TIME_LIMIT_SECONDS)
@@ -273,6 +346,7 @@ def main():
     steady_seconds = (fake.last_response or 0) - marks.get("warm_at", 0)
     rows = [
         ("binary", binary),
+        ("response mode", "streaming (chunked /response)" if args.streaming else "buffered"),
         ("invocations", f"{handled} of {args.invocations} ({len(FIXTURE_STATUS)} fixtures in turn)"),
         ("wall time, first /next to last answer", f"{loop_seconds:.2f} s"),
         ("invocations/s", f"{handled / loop_seconds:,.0f}" if loop_seconds > 0 else "-"),

@@ -55,6 +55,7 @@ step "load, abuse and Lambda soak checks (release bootstrap, 127.0.0.1 only)"
 python3 Tools/load.py --requests 20000 --concurrency 16 --mix default --check
 python3 Tools/abuse.py
 python3 Tools/soak-lambda.py --invocations 30000 --startup-runs 5
+python3 Tools/soak-lambda.py --streaming --invocations 10000 --startup-runs 0
 
 step "chromium and chromium-driver for the playground's browser test (Debian packages)"
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
@@ -84,7 +85,8 @@ ELIZA_VENV="$VENV" Tools/test-wheel.sh
 export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
 # The template and deploy checks import the SAM CLI's own modules, so they run in its environment.
-SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_deploy_sh.py)
+SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_template_rest.py IntegrationTests/test_template_monitoring.py
+  IntegrationTests/test_deploy_sh.py)
 RECORDED_TEST=IntegrationTests/test_openapi.py::test_every_recorded_response_is_as_documented
 
 step "pytest: real clients, the playground in chromium, bootstrap end-to-end, packaging, smoke script ($VENV)"

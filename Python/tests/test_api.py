@@ -107,22 +107,34 @@ def test_the_command_passes_flags_and_environment_through():
 
 
 def test_serve_starts_and_stops_the_server():
-    with eliza_lambda.serve() as server:
+    # The default log format (no format variable inherited): readable text lines.
+    with eliza_lambda.serve(ELIZA_LOG_FORMAT=None, AWS_LAMBDA_LOG_FORMAT=None) as server:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", server.base_url)
         assert server.base_url == server.url + "/v1" and server.api_key is None
         assert Path(f"/proc/{server.pid}/exe").resolve() == BINARY
         assert chat(server.base_url, "Men are all alike.") == "IN WHAT WAY"
         assert server.returncode is None
     assert server.returncode == 0  # SIGTERM: a clean shutdown
-    assert '"message":"shutting down","signal":15' in server.log
+    assert re.search(r"^\S+Z INFO  shutting down signal=15$", server.log, re.M), server.log
     # The access log line of that request (its fields: see docs/configuration.md, "Logs").
-    line = next(line for line in server.log.splitlines() if '"path":"/v1/chat/completions"' in line)
-    assert json.loads(line)["status"] == 200
+    line = next(line for line in server.log.splitlines() if " path=/v1/chat/completions " in line)
+    assert re.match(r"^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  request requestId=local-\S+ callerIp=127\.0\.0\.1 ", line), line
+    assert " status=200 " in line and " model=eliza " in line
     assert server.stop() == 0  # again: the same status
 
 
+def test_serve_writes_json_log_lines_when_asked():
+    with eliza_lambda.serve(ELIZA_LOG_FORMAT="json", AWS_LAMBDA_LOG_FORMAT=None) as server:
+        assert chat(server.base_url, "Men are all alike.") == "IN WHAT WAY"
+    lines = [json.loads(line) for line in server.log.splitlines() if line.startswith("{")]
+    (access,) = [line for line in lines if line.get("path") == "/v1/chat/completions"]
+    assert (access["level"], access["message"], access["status"]) == ("INFO", "request", 200)
+    assert {"message": "shutting down", "signal": 15}.items() <= lines[-1].items()
+
+
 def test_serve_with_a_key_and_environment_variables():
-    with eliza_lambda.serve(api_key="sk-test", ELIZA_MAX_TRANSFORMATIONS="1", LOG_LEVEL="ERROR") as server:
+    with eliza_lambda.serve(api_key="sk-test", ELIZA_MAX_TRANSFORMATIONS="1", LOG_LEVEL="ERROR",
+                            ELIZA_LOG_FORMAT="json") as server:
         assert server.api_key == "sk-test"
         assert request(server.base_url + "/models")[0] == 401
         status, body = request(server.base_url + "/chat/completions",
@@ -174,12 +186,12 @@ def test_stop_kills_a_server_that_does_not_exit_on_sigterm():
 
 
 def test_the_log_keeps_the_last_lines_with_positions():
-    with eliza_lambda.serve() as server:
+    with eliza_lambda.serve(ELIZA_LOG_FORMAT="text") as server:
         server.wait_for_log()  # serve()'s own GET /health
         start_position = server.log_position
         assert chat(server.base_url, "Men are all alike.") == "IN WHAT WAY"
         request(server.url + "/health")
         server.wait_for_log()
         new = server.log_since(start_position)
-        assert len(new) == 2 and '"path":"/v1/chat/completions"' in new[0] and '"path":"/health"' in new[1]
+        assert len(new) == 2 and " path=/v1/chat/completions " in new[0] and " path=/health " in new[1]
         assert server.log_since(server.log_position) == []

@@ -41,7 +41,10 @@ def test_the_plugin_is_registered_by_its_entry_point(pytester):
     inner(pytester).assert_outcomes(passed=1)
 
 
-def test_a_failing_test_reports_the_server_log_of_that_test_only(pytester):
+def test_a_failing_test_reports_the_server_log_of_that_test_only(pytester, monkeypatch):
+    # The default format, readable in the report: no format variable inherited.
+    monkeypatch.delenv("ELIZA_LOG_FORMAT", raising=False)
+    monkeypatch.delenv("AWS_LAMBDA_LOG_FORMAT", raising=False)
     pytester.makepyfile(HELPERS + '''
 def test_passes(eliza_server):
     assert status(eliza_server.base_url + "/models") == 200
@@ -59,8 +62,9 @@ def test_fails_without_the_server():
     assert output.count("eliza-lambda server log (call)") == 1
     section = output.split("eliza-lambda server log (call)", 1)[1].split("short test summary", 1)[0]
     # The access log line of this test's request (replies are not logged by default: they quote the user).
-    assert '"path":"/v1/chat/completions"' in section and '"status":200' in section
-    assert '"path":"/v1/models"' not in section  # the earlier test's request is not this test's log
+    assert " INFO  request requestId=" in section
+    assert " path=/v1/chat/completions " in section and " status=200 " in section
+    assert "path=/v1/models" not in section  # the earlier test's request is not this test's log
     assert "running); its output since this test began" in section
     assert "test_fails_without_the_server" in section  # the next test's report follows, without a log
 

@@ -85,14 +85,52 @@ package final class HTTPClient: Sendable {
         }
     }
 
+    /// Sends one request whose body goes out with the chunked transfer coding (RFC 9112 §7.1), each
+    /// chunk when it falls due, then the trailer fields, and reads the response. Adds `host` and
+    /// `transfer-encoding: chunked` (a caller's `content-length`, `transfer-encoding` or `host` is
+    /// replaced); the caller declares its trailers in a `trailer` header field.
+    ///
+    /// Waiting for a chunk is a `poll` on this connection with a timeout (never a sleep): it ends
+    /// early when the server answers or closes before the body is complete, and the request then
+    /// stops there. The kept-alive connection is used, and the request is sent once more on a new
+    /// connection only if the server had closed that one before any response byte arrived.
+    /// - Parameters:
+    ///   - method: For example `POST`.
+    ///   - path: The request target.
+    ///   - headers: Extra header fields.
+    ///   - body: The chunks, each due `delayMilliseconds` after the previous one was written (the
+    ///     first: after the head), and the trailer fields.
+    /// - Returns: The response, which may have come before the whole body was sent.
+    /// - Throws: `HTTPError`.
+    package func send(
+        method: String, path: String, headers: [HTTPHeader] = [], chunked body: HTTPChunkedBody
+    ) throws(HTTPError) -> HTTPResponse {
+        let head = try serializeRequest(method: method, path: path, headers: headers, body: [], framing: .chunked)
+        for trailer in body.trailers {
+            guard !trailer.name.isEmpty, trailer.name.utf8.allSatisfy(HTTPSyntax.isToken),
+                !trailer.value.utf8.contains(where: HTTPSyntax.isControl)
+            else { throw HTTPError(.invalidRequest, "invalid trailer field '\(trailer.name)'") }
+        }
+        let deadline = receiveTimeout.map { Socket.monotonicNanoseconds() &+ $0.clampedNanoseconds }
+        return try connection.withLock { (connection) throws(HTTPError) -> HTTPResponse in
+            try connection.exchangeChunked(
+                head, body: body, address: address, deadline: deadline, maxBodyBytes: maxResponseBytes)
+        }
+    }
+
     /// Closes the kept-alive connection, if any; the next `send` opens a new one.
     package func close() {
         connection.withLock { $0.disconnect() }
     }
 
-    private func serializeRequest(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws(HTTPError)
-        -> [UInt8]
-    {
+    /// How a request's body is delimited.
+    private enum Framing {
+        case contentLength, chunked
+    }
+
+    private func serializeRequest(
+        method: String, path: String, headers: [HTTPHeader], body: [UInt8], framing: Framing = .contentLength
+    ) throws(HTTPError) -> [UInt8] {
         guard !method.isEmpty, method.utf8.allSatisfy(HTTPSyntax.isToken) else {
             throw HTTPError(.invalidRequest, "invalid method '\(method)'")
         }
@@ -108,8 +146,13 @@ package final class HTTPClient: Sendable {
             if ["host", "content-length", "transfer-encoding"].contains(name) { continue }
             text += "\(name): \(header.value)\r\n"
         }
-        if !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method) {
+        switch framing {
+        case .chunked:
+            text += "transfer-encoding: chunked\r\n"
+        case .contentLength where !body.isEmpty || ["POST", "PUT", "PATCH"].contains(method):
             text += "content-length: \(body.count)\r\n"
+        case .contentLength:
+            break
         }
         text += "\r\n"
         return Array(text.utf8) + body
@@ -165,6 +208,83 @@ struct ClientConnection: ~Copyable {
                 if reused && attempt == 1 && error.code == .connectionClosed && !receivedAny { continue }
                 throw error
             }
+        }
+    }
+
+    /// One chunked exchange: the head, each chunk when due, the last chunk with the trailers, then
+    /// the response. When the server speaks (or closes) while a chunk is awaited, the rest of the body
+    /// is not sent and the response, if one came, is returned. Like `exchange`, it uses the kept-alive
+    /// connection and starts once more on a new one if that turns out to have been closed before the
+    /// server saw anything (no response byte arrived).
+    mutating func exchangeChunked(
+        _ head: [UInt8], body: HTTPChunkedBody, address: sockaddr_in, deadline: Int64?, maxBodyBytes: Int
+    ) throws(HTTPError) -> HTTPResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let reused = fd >= 0 && isReusable()
+            if !reused {
+                disconnect()
+                try open(address, deadline: deadline)
+            }
+            do {
+                return try sendChunked(head, body: body, deadline: deadline, maxBodyBytes: maxBodyBytes)
+            } catch {
+                if reused && attempt == 1 && error.code == .connectionClosed && !receivedAny { continue }
+                throw error
+            }
+        }
+    }
+
+    private mutating func sendChunked(
+        _ head: [UInt8], body: HTTPChunkedBody, deadline: Int64?, maxBodyBytes: Int
+    ) throws(HTTPError) -> HTTPResponse {
+        do throws(HTTPError) {
+            receivedAny = false
+            try write(head, deadline: deadline)
+            var complete = true
+            for chunk in body.chunks {
+                if chunk.delayMilliseconds > 0 {
+                    let due = Socket.monotonicNanoseconds() &+ Int64(chunk.delayMilliseconds) &* 1_000_000
+                    let ready = try Socket.wait(fd, for: Int16(POLLIN), until: deadline.map { min($0, due) } ?? due)
+                    if ready != nil {
+                        // The server answered early (or closed): nothing more of the body is wanted.
+                        complete = false
+                        break
+                    }
+                    if let deadline, Socket.monotonicNanoseconds() >= deadline {
+                        throw HTTPError(.timeout, "timed out sending the request body")
+                    }
+                }
+                // A zero-size chunk would end the body: an empty part is simply nothing to send.
+                guard !chunk.bytes.isEmpty else { continue }
+                // One write per chunk: its size line, its bytes and their CRLF.
+                var framed = Array(String(chunk.bytes.count, radix: 16).utf8)
+                framed.reserveCapacity(framed.count + chunk.bytes.count + 4)
+                framed += [HTTPSyntax.cr, HTTPSyntax.lf]
+                framed += chunk.bytes
+                framed += [HTTPSyntax.cr, HTTPSyntax.lf]
+                try write(framed, deadline: deadline)
+            }
+            if complete {
+                var last = "0\r\n"
+                for trailer in body.trailers { last += "\(trailer.name.lowercased()): \(trailer.value)\r\n" }
+                last += "\r\n"
+                try write(Array(last.utf8), deadline: deadline)
+            }
+            let (response, keepAlive) = try readResponse(isHead: false, deadline: deadline, maxBodyBytes: maxBodyBytes)
+            // A body cut short leaves the connection unusable.
+            if !keepAlive || !complete { disconnect() }
+            return response
+        } catch {
+            // A server may answer and close before the body is complete (a 413 while the client is
+            // still writing): the answer, if it arrived, is the result rather than the broken write.
+            let answer =
+                error.code == .connectionClosed
+                ? try? readResponse(isHead: false, deadline: deadline, maxBodyBytes: maxBodyBytes).response : nil
+            disconnect()
+            if let answer { return answer }
+            throw error
         }
     }
 

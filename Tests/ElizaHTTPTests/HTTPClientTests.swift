@@ -124,6 +124,37 @@ extension Loopback {
             #expect(server.accepted.value == 1)
         }
 
+        @Test func aChunkedBodyStopsWhenTheServerAnswersBeforeItIsComplete() throws {
+            // The server answers as soon as it has the head: the client, waiting for its next chunk,
+            // sees the answer (its wait is a poll on the connection) and sends nothing more.
+            let server = try ScriptedServer([
+                .reply("HTTP/1.1 413 Content Too Large\r\nContent-Length: 4\r\n\r\nbig!")
+            ])
+            let client = try HTTPClient(address: "127.0.0.1:\(server.port)", receiveTimeout: .seconds(10))
+            let body = HTTPChunkedBody(
+                chunks: [
+                    .init(delayMilliseconds: 5_000, bytes: Array("first".utf8)),
+                    .init(delayMilliseconds: 0, bytes: [1]),
+                ],
+                trailers: [HTTPHeader("x-done", "1")])
+            let start = Socket.monotonicNanoseconds()
+            let response = try client.send(method: "POST", path: "/upload", chunked: body)
+            let waitedMilliseconds = (Socket.monotonicNanoseconds() - start) / 1_000_000
+            #expect(response.status == 413 && response.body == Array("big!".utf8))
+            #expect(waitedMilliseconds < 5_000, "the 5 s chunk was not awaited: \(waitedMilliseconds) ms")
+            client.close()
+            #expect(server.finish())
+        }
+
+        @Test func aChunkedRequestRefusesABadTrailerName() throws {
+            let client = try HTTPClient(host: "127.0.0.1", port: 9)
+            #expect(throws: HTTPError.self) {
+                try client.send(
+                    method: "POST", path: "/",
+                    chunked: HTTPChunkedBody(chunks: [], trailers: [HTTPHeader("bad name", "x")]))
+            }
+        }
+
         @Test func readsAnUnframedBodyUntilCloseThenReconnects() throws {
             let server = try ScriptedServer([
                 .replyAndClose("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close"),

@@ -18,15 +18,18 @@ package struct ElizaAPI: Sendable {
     /// The responses kept for `previous_response_id` and `GET /v1/responses/{id}`: the local
     /// server's; nil on Lambda, whose instances share no memory.
     package let responseStore: ResponseStore?
+    /// Writes one EMF metric line per request, when `ELIZA_METRICS_NAMESPACE` asks for them.
+    package let metrics: MetricsEmitter?
 
     package init(
         configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger,
-        responseStore: ResponseStore? = nil
+        responseStore: ResponseStore? = nil, metrics: MetricsEmitter? = nil
     ) {
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
         self.responseStore = responseStore
+        self.metrics = metrics
     }
 
     /// Where a request came from, for the access log.
@@ -418,10 +421,16 @@ package struct ElizaAPI: Sendable {
 
     private func logAccess(_ request: HTTPRequest, _ outcome: HandledRequest, context: Context, elapsed: Duration) {
         let status = outcome.response.status
-        let level: LogLevel = status >= 500 ? .error : (status >= 400 ? .warn : .info)
-        guard logger.isEnabled(level) else { return }
         let (seconds, attoseconds) = elapsed.components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        // Metrics are not log lines: written whatever the log level.
+        metrics?.record(
+            MetricsEmitter.Request(
+                route: outcome.route, model: outcome.model, status: status, denied: outcome.denialReason != nil,
+                latencyMilliseconds: milliseconds, replyWords: outcome.reply.map(Words.count) ?? 0),
+            requestID: context.requestId)
+        let level: LogLevel = status >= 500 ? .error : (status >= 400 ? .warn : .info)
+        guard logger.isEnabled(level) else { return }
         var fields: [LogField] = [
             .string("requestId", context.requestId)
         ]

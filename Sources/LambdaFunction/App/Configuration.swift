@@ -21,6 +21,8 @@ package struct Configuration: Sendable {
     /// Warnings from parsing the allow-list (host bits set), logged at start-up.
     package var allowListWarnings: [String] = []
     package var logLevel = LogLevel.info
+    /// Text lines locally (a person reads them); JSON on Lambda (its log tooling reads them).
+    package var logFormat = LogFormat.text
     /// How many bytes of ELIZA's reply go into each access log line; 0, the default, turns it off:
     /// replies quote the user's words, and the logs promise never to hold what the user said.
     package var logPreviewBytes = 0
@@ -39,6 +41,21 @@ package struct Configuration: Sendable {
     /// Whether a request may carry its own script (`eliza.script`; `ELIZA_INLINE_SCRIPTS=on|off`, on by
     /// default: the script is compiled within the request's budget like any other work).
     package var inlineScripts = true
+    /// How Lambda invocations are answered: buffered, or streamed (`ELIZA_RESPONSE_MODE`, set only
+    /// by the streaming front door, since the event looks the same either way).
+    package var responseMode = ResponseMode.buffered
+    /// The CloudWatch namespace of the EMF metric lines (`ELIZA_METRICS_NAMESPACE`); nil, the
+    /// default, writes none (`MetricsEmitter`).
+    package var metricsNamespace: String?
+
+    /// `ELIZA_RESPONSE_MODE`: whether the front door invokes the function with response streaming.
+    package enum ResponseMode: String, Sendable {
+        /// One response object (HTTP API, the REST API without streaming, `aws lambda invoke`).
+        case buffered
+        /// Lambda's response-streaming protocol (the REST API's streaming integration, a Function
+        /// URL with `InvokeMode: RESPONSE_STREAM`).
+        case streaming
+    }
 
     package init() {}
 
@@ -50,7 +67,8 @@ package struct Configuration: Sendable {
         otherwise it serves HTTP on 127.0.0.1:5005.
 
         USAGE: eliza-lambda [--host HOST] [--port PORT] [--api-key KEY] [--max-body-bytes N]
-                            [--allowed-caller-cidrs LIST] [--log-level LEVEL] [--script PATH]...
+                            [--allowed-caller-cidrs LIST] [--log-level LEVEL] [--log-format FORMAT]
+                            [--script PATH]...
 
         OPTIONS:
           --host HOST                  address to listen on (ELIZA_HOST, default 127.0.0.1)
@@ -64,6 +82,8 @@ package struct Configuration: Sendable {
           --script PATH                serve a script as a model named after its file (mybot.eliza:
                                        mybot); a folder serves its *.eliza files; repeatable
                                        (ELIZA_SCRIPTS, paths separated by ':'; docs/authoring.md)
+          --log-format FORMAT          text or json log lines (AWS_LAMBDA_LOG_FORMAT or
+                                       ELIZA_LOG_FORMAT; default text, JSON inside Lambda)
           --help, --version
         """
 
@@ -81,7 +101,8 @@ package struct Configuration: Sendable {
         var scriptFlags: [String] = []
         var i = 0
         let known = [
-            "--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level", "--script",
+            "--host", "--port", "--api-key", "--max-body-bytes", "--allowed-caller-cidrs", "--log-level",
+            "--log-format", "--script",
         ]
         while i < arguments.count {
             var argument = arguments[i]
@@ -171,6 +192,12 @@ package struct Configuration: Sendable {
         } catch {
             throw ConfigurationError(code: .invalidValue, message: error.description)
         }
+        if let value = flags["--log-format"] {
+            config.logFormat = try LogFormat.parse(value, variable: "--log-format")
+        } else {
+            let inLambda = !(environment["AWS_LAMBDA_RUNTIME_API"] ?? "").isEmpty
+            config.logFormat = try LogFormat.fromEnvironment({ environment[$0] }, fallback: inLambda ? .json : .text)
+        }
         /// A whole-number variable within `range`, or nil when it is not set.
         func wholeNumber(_ variable: String, _ range: ClosedRange<Int>, of unit: String) throws(ConfigurationError)
             -> Int?
@@ -255,6 +282,30 @@ package struct Configuration: Sendable {
         if let on = try choice("ELIZA_INLINE_SCRIPTS", "on", "off") { config.inlineScripts = on }
         if let allow = try choice("ELIZA_ALLOW_DIRECT_INVOCATION", "true", "false") {
             config.allowDirectInvocation = allow
+        }
+        if let value = environment["ELIZA_METRICS_NAMESPACE"], !value.trimmingBlanks.isEmpty {
+            // CloudWatch's rule for a namespace: 1-255 of these characters, and not AWS's own.
+            let allowed = value.utf8.allSatisfy { byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || Array(".-_/#: ".utf8).contains(byte)
+            }
+            guard allowed, value.utf8.count <= 255, !value.hasPrefix("AWS/"), value.trimmingBlanks.count == value.count
+            else {
+                throw ConfigurationError(
+                    code: .invalidValue,
+                    message:
+                        "ELIZA_METRICS_NAMESPACE='\(value)' is not a CloudWatch namespace: 1-255 letters, digits and . - _ / # : or space, not starting with AWS/"
+                )
+            }
+            config.metricsNamespace = value
+        }
+        if let value = environment["ELIZA_RESPONSE_MODE"] {
+            guard let mode = ResponseMode(rawValue: value.trimmingBlanks.lowercased()) else {
+                throw ConfigurationError(
+                    code: .invalidValue, message: "ELIZA_RESPONSE_MODE='\(value)' must be buffered or streaming")
+            }
+            config.responseMode = mode
         }
         return config
     }

@@ -43,7 +43,10 @@ package enum Entry {
     /// API is gone. Nothing heavy happens before the first `/next` (the tables are compiled in and
     /// built lazily on first use).
     static func runLambda(runtimeAPI: String, environment: [String: String]) -> Never {
-        let startupLogger = Logger(minimumLevel: .info)
+        // Before the configuration is read: the format it would choose, JSON if that is bad too.
+        let startupLogger = Logger(
+            minimumLevel: .info, format: (try? LogFormat.fromEnvironment({ environment[$0] }, fallback: .json)) ?? .json
+        )
         let client: HTTPClient
         do {
             client = try HTTPClient(address: runtimeAPI)
@@ -65,10 +68,12 @@ package enum Entry {
             LambdaRuntime.reportInitError(error.message, transport: &transport)
             exit(1)
         }
-        let logger = Logger(minimumLevel: configuration.logLevel)
+        let logger = Logger(minimumLevel: configuration.logLevel, format: configuration.logFormat)
         logStartupWarnings(configuration, catalog, logger)
-        let runtime = LambdaRuntime(
-            api: ElizaAPI(configuration: configuration, catalog: catalog.catalog, logger: logger), logger: logger)
+        let api = ElizaAPI(
+            configuration: configuration, catalog: catalog.catalog, logger: logger,
+            metrics: metrics(configuration, catalog: catalog.catalog))
+        let runtime = LambdaRuntime(api: api, logger: logger)
         runtime.run(transport: &transport)
         logger.fatal("the Lambda Runtime API is gone; exiting", [.string("runtimeAPI", runtimeAPI)])
         exit(1)
@@ -95,11 +100,12 @@ package enum Entry {
                 exit(1)
             }
         }
-        let logger = Logger(minimumLevel: configuration.logLevel)
+        let logger = Logger(minimumLevel: configuration.logLevel, format: configuration.logFormat)
         logStartupWarnings(configuration, catalog, logger)
         // The local server remembers responses for previous_response_id (Lambda cannot: see ResponseStore).
         let api = ElizaAPI(
-            configuration: configuration, catalog: catalog.catalog, logger: logger, responseStore: ResponseStore())
+            configuration: configuration, catalog: catalog.catalog, logger: logger, responseStore: ResponseStore(),
+            metrics: metrics(configuration, catalog: catalog.catalog))
         let server = LocalServer.make(configuration: configuration, api: api)
         let port: Int
         do {
@@ -159,6 +165,14 @@ package enum Entry {
         for warning in configuration.allowListWarnings + catalog.warnings { logger.warn(warning) }
         for model in catalog.catalog.models where !model.builtIn {
             logger.info("script loaded", [.string("model", model.id), .string("greeting", model.script.greetingText)])
+        }
+    }
+
+    /// The EMF emitter when `ELIZA_METRICS_NAMESPACE` is set (the template sets it; locally off unless asked).
+    static func metrics(_ configuration: Configuration, catalog: ModelCatalog) -> MetricsEmitter? {
+        configuration.metricsNamespace.map {
+            MetricsEmitter(
+                namespace: $0, logLevel: configuration.logLevel, modelIDs: catalog.models.map(\.id))
         }
     }
 

@@ -97,6 +97,12 @@ package enum LambdaEvent: Sendable, Equatable {
         return path
     }
 
+    /// Whether this is a direct invocation (answered with the body itself, never streamed).
+    var isDirect: Bool {
+        if case .direct = self { return true }
+        return false
+    }
+
     /// The response the Lambda returns for this event.
     package func encode(_ response: HTTPResponse) -> [UInt8] {
         switch self {

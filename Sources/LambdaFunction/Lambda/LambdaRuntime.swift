@@ -14,6 +14,10 @@ package struct LambdaRuntime {
     /// One HTTP exchange with the Runtime API; `HTTPClient` in production, fakes in tests.
     package protocol Transport {
         mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> HTTPResponse
+        /// The same with a chunked body written over time, each chunk when it falls due, then its
+        /// trailers (a streamed response, `StreamedResponse`).
+        mutating func send(method: String, path: String, headers: [HTTPHeader], chunked body: HTTPChunkedBody) throws
+            -> HTTPResponse
     }
 
     /// A Runtime API answer.
@@ -121,45 +125,32 @@ package struct LambdaRuntime {
         traceID.set(next.header(RuntimeAPI.Header.traceID))
         let deadline = next.header(RuntimeAPI.Header.deadline).flatMap { Int64($0) }
 
-        let answer: [UInt8]
+        let event: LambdaEvent?
+        let response: HTTPResponse
         do {
-            let event = try LambdaEvent.decode(next.body)
-            let request: HTTPRequest
-            let apiRequestId: String?
-            switch event {
-            case .httpAPI(let r, let id), .restAPI(let r, let id): (request, apiRequestId) = (r, id)
-            case .direct(let r): (request, apiRequestId) = (r, nil)
-            }
-            let context = ElizaAPI.Context(requestId: requestId, apiRequestId: apiRequestId)
-            let response: HTTPResponse
-            switch event {
-            case .direct where api.configuration.allowDirectInvocation:
-                // Opted in: authorised by IAM (lambda:InvokeFunction), not by network address, so
-                // neither the allow-list nor the API key applies.
-                response = api.respond(to: request, context: context, trusted: true)
-            case .direct:
-                // The shape alone proves nothing about the caller: a REST API non-proxy integration
-                // or another event source can hand over a body with `messages` just as well.
-                response = api.deny(
-                    request, context: context, Self.directInvocationDenied,
-                    reason: "direct invocation not allowed (ELIZA_ALLOW_DIRECT_INVOCATION is not true)")
-            case .httpAPI, .restAPI:
-                response = api.respond(to: request, context: context)
-            }
-            answer = event.encode(response)
+            let decoded = try LambdaEvent.decode(next.body)
+            event = decoded
+            response = respond(to: decoded, requestId: requestId)
         } catch {
             // Not an event we know: a clear 400-style answer, never a crash.
             logger.warn(
                 "unrecognised event", [.string("errorMessage", error.message), .int("bytesIn", next.body.count)])
-            answer = LambdaEvent.proxyResponse(error.response, multiValue: false)
+            event = nil
+            response = error.response
         }
-
         // Never answer after the deadline: Lambda has already failed the invocation.
         if let deadline, now() >= deadline {
             logger.error(
                 "deadline passed before the answer was ready; not answering", [.int("deadlineMs", Int(deadline))])
             return
         }
+        // A direct invocation's answer is the body itself, never an HTTP stream.
+        if api.configuration.responseMode == .streaming, event?.isDirect != true {
+            stream(response, requestId: requestId, deadline: deadline, logger: logger, transport: &transport)
+            return
+        }
+        let answer = event?.encode(response) ?? LambdaEvent.proxyResponse(response, multiValue: false)
+
         let posted: HTTPResponse
         do {
             posted = try transport.send(
@@ -182,6 +173,85 @@ package struct LambdaRuntime {
                     body: Self.errorBody(
                         "the response (\(answer.count) bytes) is over the Lambda limit",
                         type: "Runtime.ResponseTooLarge"))
+            }
+        }
+    }
+
+    /// The API's answer to a decoded event: the allow-list, key and direct-invocation rules applied.
+    private func respond(to event: LambdaEvent, requestId: String) -> HTTPResponse {
+        let request: HTTPRequest
+        let apiRequestId: String?
+        switch event {
+        case .httpAPI(let r, let id), .restAPI(let r, let id): (request, apiRequestId) = (r, id)
+        case .direct(let r): (request, apiRequestId) = (r, nil)
+        }
+        let context = ElizaAPI.Context(requestId: requestId, apiRequestId: apiRequestId)
+        switch event {
+        case .direct where api.configuration.allowDirectInvocation:
+            // Opted in: authorised by IAM (lambda:InvokeFunction), not by network address, so
+            // neither the allow-list nor the API key applies.
+            return api.respond(to: request, context: context, trusted: true)
+        case .direct:
+            // The shape alone proves nothing about the caller: a REST API non-proxy integration
+            // or another event source can hand over a body with `messages` just as well.
+            return api.deny(
+                request, context: context, Self.directInvocationDenied,
+                reason: "direct invocation not allowed (ELIZA_ALLOW_DIRECT_INVOCATION is not true)")
+        case .httpAPI, .restAPI:
+            return api.respond(to: request, context: context)
+        }
+    }
+
+    /// Streams `response` to `/response` (`StreamedResponse`): the prelude, the parts as they fall
+    /// due, and error trailers when the stream ends early; or `/error` when nothing may be sent.
+    ///
+    /// The waits happen inside the transport as a `poll` on the Runtime API connection with a
+    /// timeout, not a sleep: this loop serves one invocation at a time by Lambda's contract, so
+    /// there is nothing else for the thread to do meanwhile, and the poll returns at once if the
+    /// Runtime API answers or closes early.
+    func stream<T: Transport>(
+        _ response: HTTPResponse, requestId: String, deadline: Int64?, logger: Logger, transport: inout T
+    ) {
+        let left = deadline.map { $0 - now() }
+        switch StreamedResponse.plan(response, millisecondsLeft: left) {
+        case .error(let failure, let delay):
+            logger.warn(
+                "answering with an invocation error instead of a stream",
+                [.string("errorType", failure.type), .string("errorMessage", failure.message)])
+            var headers = [HTTPHeader("content-type", "application/json")]
+            headers.append(HTTPHeader(RuntimeAPI.Header.functionErrorType, failure.type))
+            do {
+                // Chunked, so that the error leaves when due (a `drop` after its delay) with the
+                // same poll-based wait as a stream.
+                let posted = try transport.send(
+                    method: "POST", path: RuntimeAPI.error(requestId), headers: headers,
+                    chunked: HTTPChunkedBody(chunks: [.init(delayMilliseconds: delay, bytes: failure.body)]))
+                if posted.status != 202 {
+                    logger.error("runtime API refused the error", [.int("status", posted.status)])
+                }
+            } catch {
+                logger.error("runtime API /error failed", [.string("error", "\(error)")])
+            }
+        case .stream(let body, let failure):
+            if let failure {
+                logger.log(
+                    failure == .cut ? .info : .warn, "the response stream ends with an error trailer",
+                    [.string("errorType", failure.type), .string("errorMessage", failure.message)])
+            }
+            let posted: HTTPResponse
+            do {
+                posted = try transport.send(
+                    method: "POST", path: RuntimeAPI.response(requestId), headers: StreamedResponse.headers,
+                    chunked: body)
+            } catch {
+                // The connection to the Runtime API is broken: no trailer can reach it any more.
+                logger.error("runtime API streamed /response failed", [.string("error", "\(error)")])
+                return
+            }
+            if posted.status != 202 {
+                logger.error(
+                    "runtime API refused the streamed response",
+                    [.int("status", posted.status), .int("chunks", body.chunks.count)])
             }
         }
     }

@@ -19,5 +19,7 @@ enum RuntimeAPI {
         static let traceID = "lambda-runtime-trace-id"
         static let deadline = "lambda-runtime-deadline-ms"
         static let functionErrorType = "lambda-runtime-function-error-type"
+        /// The trailer that carries a streamed response's error, as base64 of the error JSON.
+        static let functionErrorBody = "lambda-runtime-function-error-body"
     }
 }

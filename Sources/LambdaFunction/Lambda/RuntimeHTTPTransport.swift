@@ -8,4 +8,10 @@ struct RuntimeHTTPTransport: LambdaRuntime.Transport {
     mutating func send(method: String, path: String, headers: [HTTPHeader], body: [UInt8]) throws -> HTTPResponse {
         try client.send(method: method, path: path, headers: headers, body: body)
     }
+
+    mutating func send(method: String, path: String, headers: [HTTPHeader], chunked body: HTTPChunkedBody) throws
+        -> HTTPResponse
+    {
+        try client.send(method: method, path: path, headers: headers, chunked: body)
+    }
 }

@@ -7,10 +7,11 @@ import Darwin
 #endif
 
 /// Writes structured log lines: one JSON object per line, in the shape Lambda's JSON log format and
-/// log-level filtering expect.
+/// log-level filtering expect, or the same as readable text (``LogFormat``).
 ///
 /// ```
 /// {"timestamp":"2026-11-25T04:28:52.123Z","level":"INFO","message":"served","requestId":"8f…","status":200}
+/// 2026-11-25T04:28:52.123Z INFO  served requestId=8f… status=200
 /// ```
 /// `timestamp` (RFC 3339, UTC, milliseconds), `level` and `message` come first, then `requestId` when
 /// set, then the fields in the order given. Lines below ``minimumLevel`` cost one comparison: the
@@ -23,6 +24,8 @@ package struct Logger: Sendable {
 
     /// The least severe level that is written.
     package let minimumLevel: LogLevel
+    /// JSON or text lines.
+    package let format: LogFormat
     /// The Lambda request id written on every line, or nil outside an invocation.
     package var requestID: String?
     private let clock: Clock
@@ -31,16 +34,19 @@ package struct Logger: Sendable {
     /// Creates a logger.
     /// - Parameters:
     ///   - minimumLevel: Lines below this level are skipped.
+    ///   - format: JSON (the default) or text lines.
     ///   - requestID: The request id for every line, if any.
     ///   - clock: The time source; tests pass a fixed one.
     ///   - sink: Where lines go; by default standard output, one `write(2)` per line.
     package init(
         minimumLevel: LogLevel = .info,
+        format: LogFormat = .json,
         requestID: String? = nil,
         clock: @escaping Clock = Logger.millisecondsSinceEpoch,
         sink: @escaping Sink = Logger.standardOutput
     ) {
         self.minimumLevel = minimumLevel
+        self.format = format
         self.requestID = requestID
         self.clock = clock
         self.sink = sink
@@ -125,6 +131,9 @@ package struct Logger: Sendable {
 
     /// Formats one line, newline included; at most `maxLineBytes` long whatever the values.
     func line(_ level: LogLevel, _ message: String, _ fields: [LogField], millisecondsSinceEpoch: Int64) -> [UInt8] {
+        if format == .text {
+            return textLine(level, message, fields, millisecondsSinceEpoch: millisecondsSinceEpoch)
+        }
         var json = JSONText(reservingCapacity: 256 + min(message.utf8.count, Self.maxValueBytes))
         json.string("timestamp", Self.timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch))
         json.string("level", level.name)
@@ -136,6 +145,66 @@ package struct Logger: Sendable {
         var bytes = json.finishUTF8()
         bytes.append(UInt8(ascii: "\n"))
         return bytes
+    }
+}
+
+// MARK: - Text lines
+
+extension Logger {
+    /// `TIMESTAMP LEVEL message requestId=… key=value …`: a value is written bare when it is a number,
+    /// `true`, `false`, `null` or a string of visible characters without `"`, `\` or `=`; any other
+    /// string is quoted and escaped as in JSON, so a line stays one line and splits unambiguously.
+    /// The same bounds as a JSON line (values cut to `maxValueBytes`, at most `maxFields` fields).
+    func textLine(_ level: LogLevel, _ message: String, _ fields: [LogField], millisecondsSinceEpoch: Int64)
+        -> [UInt8]
+    {
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + min(message.utf8.count, Self.maxValueBytes))
+        out.append(contentsOf: Self.timestamp(millisecondsSinceEpoch: millisecondsSinceEpoch).utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: level.name.utf8)
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 6 - level.name.utf8.count))
+        if message.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) && message.utf8.count <= Self.maxValueBytes {
+            out.append(contentsOf: message.utf8)
+        } else {
+            JSONText.appendString(message, maxEscapedBytes: Self.maxValueBytes, to: &out)
+        }
+        func member(_ key: String) {
+            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: key.prefix(utf8Bytes: Self.maxKeyBytes).utf8)
+            out.append(UInt8(ascii: "="))
+        }
+        if let requestID {
+            member("requestId")
+            Self.appendTextValue(requestID, to: &out)
+        }
+        for field in fields.prefix(Self.maxFields) {
+            member(field.key)
+            switch field.value {
+            case .string(let value): Self.appendTextValue(value, to: &out)
+            case .int(let value): JSONText.appendInt(value, to: &out)
+            case .double(let value): JSONText.appendDouble(value, to: &out)
+            case .bool(let value): JSONText.appendBool(value, to: &out)
+            case .null: JSONText.appendNull(to: &out)
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+
+    private static func appendTextValue(_ value: String, to out: inout [UInt8]) {
+        let bare =
+            !value.isEmpty && value.utf8.count <= maxValueBytes
+            && value.utf8.allSatisfy {
+                $0 > 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+                    && $0 != UInt8(ascii: "=")
+            }
+            && !["true", "false", "null"].contains(value)
+        if bare {
+            out.append(contentsOf: value.utf8)
+        } else {
+            JSONText.appendString(value, maxEscapedBytes: maxValueBytes, to: &out)
+        }
     }
 }
 

@@ -31,6 +31,8 @@ struct FakeRuntimeAPI: LambdaRuntime.Transport {
         var body: [UInt8]
         /// `_X_AMZN_TRACE_ID` at the moment of the call.
         var traceID: String?
+        /// The chunks and trailers of a chunked body (`body` is then their bytes concatenated).
+        var chunked: HTTPChunkedBody? = nil
 
         var text: String { String(decoding: body, as: UTF8.self) }
         func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
@@ -62,6 +64,20 @@ struct FakeRuntimeAPI: LambdaRuntime.Transport {
             case .failure: throw Gone()
             }
         }
+        if path.hasSuffix("/response") {
+            guard let responseStatus else { throw Gone() }
+            return .init(status: responseStatus, headers: [], body: [])
+        }
+        return .init(status: 202, headers: [], body: [])
+    }
+
+    mutating func send(method: String, path: String, headers: [HTTPHeader], chunked body: HTTPChunkedBody) throws
+        -> HTTPResponse
+    {
+        calls.append(
+            Call(
+                method: method, path: path, headers: headers, body: body.chunks.flatMap(\.bytes),
+                traceID: getenv("_X_AMZN_TRACE_ID").map { String(cString: $0) }, chunked: body))
         if path.hasSuffix("/response") {
             guard let responseStatus else { throw Gone() }
             return .init(status: responseStatus, headers: [], body: [])
