@@ -33,6 +33,12 @@ package struct Configuration: Sendable {
     /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
     /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
     package var allowDirectInvocation = false
+    /// Whether requests may ask for simulated failures and timing (docs/failures.md); on unless
+    /// `ELIZA_SIMULATION=off` (the template sets it off unless its Simulation parameter is on).
+    package var simulation = true
+    /// The most a simulated response may wait in all (`delay_ms`, `ttft_ms`, pacing):
+    /// `ELIZA_SIMULATION_MAX_DELAY_MS`, default 10 minutes (the template sets the function's timeout).
+    package var simulationMaxDelayMilliseconds = 600_000
 
     package init() {}
 
@@ -217,6 +223,19 @@ package struct Configuration: Sendable {
                 throw ConfigurationError(
                     code: .invalidValue, message: "ELIZA_ALLOW_DIRECT_INVOCATION='\(value)' must be true or false")
             }
+        }
+        if let value = environment["ELIZA_SIMULATION"] {
+            switch value.trimmingBlanks.lowercased() {
+            case "on": config.simulation = true
+            case "off": config.simulation = false
+            default:
+                throw ConfigurationError(
+                    code: .invalidValue,
+                    message: "ELIZA_SIMULATION='\(value)' must be on or off (failure simulation, docs/failures.md)")
+            }
+        }
+        if let milliseconds = try wholeNumber("ELIZA_SIMULATION_MAX_DELAY_MS", 0...3_600_000, of: "of milliseconds ") {
+            config.simulationMaxDelayMilliseconds = milliseconds
         }
         return config
     }

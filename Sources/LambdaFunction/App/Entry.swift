@@ -88,8 +88,11 @@ package enum Entry {
         }
         let logger = Logger(minimumLevel: configuration.logLevel)
         for warning in configuration.allowListWarnings { logger.warn(warning) }
-        // The local server remembers responses for previous_response_id (Lambda cannot: see ResponseStore).
-        let api = ElizaAPI(configuration: configuration, logger: logger, responseStore: ResponseStore())
+        // The local server remembers responses for previous_response_id, journals the requests it
+        // answers and counts simulated attempts (Lambda cannot: its instances share no memory).
+        let api = ElizaAPI(
+            configuration: configuration, logger: logger, responseStore: ResponseStore(), journal: RequestJournal(),
+            attempts: AttemptCounter())
         let server = LocalServer.make(configuration: configuration, api: api)
         let port: Int
         do {

@@ -21,6 +21,8 @@ package struct ChatCompletionRequest: Sendable, Equatable {
     package var n: Int
     /// `eliza.trace`: trace the reply to the last user message (`ElizaExtension`).
     package var trace = false
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec?
 
     /// The largest `n` accepted.
     package static let maxChoices = 16
@@ -77,7 +79,9 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         var request = ChatCompletionRequest(
             model: model, messages: messages, stream: stream, includeUsage: includeUsage,
             maxTokens: limit, n: n)
-        request.trace = try ElizaExtension.read(body.optional("eliza")).trace
+        let eliza = try ElizaExtension.read(body.optional("eliza"))
+        request.trace = eliza.trace
+        request.simulate = eliza.simulate
         return request
     }
 

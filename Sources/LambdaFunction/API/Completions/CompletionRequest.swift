@@ -24,6 +24,8 @@ package struct CompletionRequest: Sendable, Equatable {
     package var includeUsage: Bool
     /// Whether each choice's text starts with its prompt.
     package var echo: Bool
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec? = nil
 
     /// Decodes and validates a body.
     /// - Throws: `APIError` 400 naming what is wrong and where.
@@ -64,7 +66,7 @@ package struct CompletionRequest: Sendable, Equatable {
         try RequestBody.checkStop(body, "stop")
         return CompletionRequest(
             model: model, prompts: prompts, n: n, maxTokens: maxTokens, stream: stream,
-            includeUsage: includeUsage, echo: echo)
+            includeUsage: includeUsage, echo: echo, simulate: try ElizaExtension.read(body.optional("eliza")).simulate)
     }
 
     /// A prompt's lines as user messages (see the type's documentation).

@@ -14,6 +14,8 @@ package struct MessagesRequest: Sendable, Equatable {
     /// Nil only for `count_tokens`, which does not need it.
     package var maxTokens: Int?
     package var stream: Bool
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec? = nil
 
     package static let roles = ["user", "assistant"]
 
@@ -83,6 +85,8 @@ package struct MessagesRequest: Sendable, Equatable {
                     "type", "'\(type.prefix(utf8Bytes: 40))' is not a valid tool choice; use auto or none")
             }
         }
-        return MessagesRequest(model: model, conversation: conversation, maxTokens: maxTokens, stream: stream)
+        return MessagesRequest(
+            model: model, conversation: conversation, maxTokens: maxTokens, stream: stream,
+            simulate: try ElizaExtension.read(body.optional("eliza")).simulate)
     }
 }

@@ -21,6 +21,8 @@ package struct ResponsesRequest: Sendable, Equatable {
     package var metadata: [ResponseObject.Metadatum]
     package var toolChoice: String
     package var parallelToolCalls: Bool
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec? = nil
 
     /// The roles of message items.
     package static let roles = ["user", "assistant", "system", "developer"]
@@ -96,7 +98,8 @@ package struct ResponsesRequest: Sendable, Equatable {
         return ResponsesRequest(
             model: model, conversation: conversation, instructions: instructions,
             maxOutputTokens: maxOutputTokens, stream: stream, previousResponseID: previous, store: store,
-            metadata: metadata, toolChoice: toolChoice, parallelToolCalls: parallelToolCalls)
+            metadata: metadata, toolChoice: toolChoice, parallelToolCalls: parallelToolCalls,
+            simulate: try ElizaExtension.read(body.optional("eliza")).simulate)
     }
 
     /// One input item. A message (`type` absent or `message`) of role `user` is spoken to ELIZA; the
