@@ -278,10 +278,10 @@ final class HTTPEventLoop {
         if !events.isDisjoint(with: [.error, .hangUp]) {
             drop(connection)
         } else if connection.delivery != nil && !events.contains(.writable) {
-            // Only a half-close is watched for while a response is timed: the response still goes
-            // out (a client may shut its side after sending), and a vanished client fails a send.
-            connection.peerClosed = true
-            setInterest(connection, [])
+            // Only a half-close is watched for while a response is timed, and it ends the exchange:
+            // a client that gave up waiting (its timeout) frees its slot at once, not when the
+            // response falls due. (Where the poller cannot report a half-close, a send fails later.)
+            drop(connection)
         } else if connection.lingerDeadline != nil {
             discardInput(connection)
         } else if events.contains(.writable) {
@@ -380,7 +380,11 @@ final class HTTPEventLoop {
     /// `cut` (the connection closed without the last chunk) is visible to the client as an
     /// incomplete body; a schedule without parts that ends normally is sent with `content-length`.
     private func deliver(_ connection: HTTPConnection, now: Int64) {
-        guard var delivery = connection.delivery, delivery.due <= now else { return }
+        guard var delivery = connection.delivery else { return }
+        guard delivery.due <= now else {
+            timers.push(DeadlineHeap.Entry(due: delivery.due, fd: connection.fd, generation: connection.generation))
+            return
+        }
         let parts = delivery.schedule.parts
         if delivery.nextPart < 0 {
             switch delivery.schedule.ending {
@@ -480,7 +484,7 @@ final class HTTPEventLoop {
             finish(connection)
         } else if connection.delivery != nil {
             // Waiting for the next part: only a hang-up is watched for (see `service`).
-            setInterest(connection, connection.peerClosed ? [] : .peerHalfClosed)
+            setInterest(connection, .peerHalfClosed)
         } else if connection.resumeParsing {
             setInterest(connection, .writable)  // woken on the next turn to answer what waits
         } else if connection.peerClosed {
