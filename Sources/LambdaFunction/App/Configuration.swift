@@ -30,6 +30,9 @@ package struct Configuration: Sendable {
     /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
     package var readTimeoutSeconds = 10
     package var idleTimeoutSeconds = 60
+    /// The local server's most open connections (`HTTPServerLimits.maxConnections`): each waiting or
+    /// paced response holds one, so a load test of many slow streams raises it.
+    package var maxConnections = 4096
     /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
     /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
     package var allowDirectInvocation = false
@@ -214,6 +217,9 @@ package struct Configuration: Sendable {
         }
         if let seconds = try wholeNumber("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400, of: "of seconds ") {
             config.idleTimeoutSeconds = seconds
+        }
+        if let connections = try wholeNumber("ELIZA_MAX_CONNECTIONS", 1...1_000_000, of: "") {
+            config.maxConnections = connections
         }
         if let value = environment["ELIZA_ALLOW_DIRECT_INVOCATION"] {
             switch value.trimmingBlanks.lowercased() {

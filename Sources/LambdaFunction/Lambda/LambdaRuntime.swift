@@ -148,9 +148,8 @@ package struct LambdaRuntime {
             }
             // A buffered response cannot be paced: the invocation waits out the whole schedule (billed
             // time; ELIZA_SIMULATION_MAX_DELAY_MS keeps it under the function's timeout), then answers.
-            if let wait = response.schedule?.totalDelayMilliseconds, wait > 0 {
-                Self.pause(milliseconds: wait, deadline: deadline, now: now())
-            }
+            let wait = Self.simulatedWait(response.schedule, deadline: deadline, now: now())
+            if wait > 0 { sleep(wait) }
             answer = event.encode(response)
         } catch {
             // Not an event we know: a clear 400-style answer, never a crash.
@@ -191,14 +190,13 @@ package struct LambdaRuntime {
         }
     }
 
-    /// Waits out a simulated delay inside the invocation, ending a second before the deadline. The
-    /// Lambda loop serves one invocation at a time, so no other request waits behind it.
-    static func pause(milliseconds: Int, deadline: Int64?, now: Int64) {
-        var wait = Int64(milliseconds)
+    /// How long a buffered response's simulated delays are waited out: the whole schedule, ending a
+    /// second before the deadline at the latest. The loop serves one invocation at a time, so no
+    /// other request waits behind it.
+    static func simulatedWait(_ schedule: HTTPResponseSchedule?, deadline: Int64?, now: Int64) -> Int {
+        guard let schedule else { return 0 }
+        var wait = Int64(schedule.totalDelayMilliseconds)
         if let deadline { wait = min(wait, deadline - now - 1000) }
-        guard wait > 0 else { return }
-        var time = timespec(tv_sec: Int(wait / 1000), tv_nsec: Int(wait % 1000) * 1_000_000)
-        var left = timespec()
-        while nanosleep(&time, &left) != 0 && errno == EINTR { time = left }
+        return Int(max(0, wait))
     }
 }

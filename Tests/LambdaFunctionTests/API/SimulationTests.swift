@@ -367,6 +367,15 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try Configuration.load(arguments: [], environment: ["ELIZA_SIMULATION": "maybe"])
         }
+        #expect(throws: ConfigurationError.self) {
+            try Configuration.load(arguments: [], environment: ["ELIZA_SIMULATION_MAX_DELAY_MS": "-5"])
+        }
+        #expect(
+            try Configuration.load(arguments: [], environment: ["ELIZA_MAX_CONNECTIONS": "20000"]).maxConnections
+                == 20000)
+        #expect(throws: ConfigurationError.self) {
+            try Configuration.load(arguments: [], environment: ["ELIZA_MAX_CONNECTIONS": "0"])
+        }
         do {
             _ = try Configuration.load(arguments: [], environment: ["ELIZA_SIMULATION": "yes"])
         } catch {
