@@ -187,6 +187,13 @@ def test_anthropic_overloaded_and_rate_limit(server, journal):
     assert [e["status"] for e in journal()] == [529, 429, 400]
 
 
+def test_anthropic_drop_and_malformed(server):
+    with pytest.raises(anthropic.APIConnectionError):
+        claude(server, max_retries=0).messages.create(model="eliza@fault=drop", max_tokens=50, messages=USER)
+    with pytest.raises(json.JSONDecodeError):
+        claude(server, max_retries=0).messages.create(model="eliza@fault=malformed", max_tokens=50, messages=USER)
+
+
 def test_anthropic_retries_529_then_succeeds(server, journal):
     message = claude(server).messages.create(
         model="claude-sonnet-4-5", max_tokens=50, messages=USER,
