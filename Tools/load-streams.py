@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
 import socket
 import statistics
@@ -46,6 +47,7 @@ TIME_LIMIT_SECONDS = 600
 STREAM_MESSAGE = "I need some help, that much seems certain."
 STREAM_WORDS = 11
 PROBE_MESSAGE = "Men are all alike."
+WORD = re.compile(rb'"content": ?"[^"]')
 
 
 def raise_descriptor_limit():
@@ -95,8 +97,8 @@ class Stream(asyncio.Protocol):
         self.worker.in_flight -= 1
         elapsed = time.monotonic() - self.started
         head = bytes(self.buffer[:12])
-        words = self.buffer.count(b'"content":"') - 1  # the role chunk's empty content is not a word
-        if not head.startswith(b"HTTP/1.1 200") or b"data: [DONE]" not in self.buffer:
+        words = len(WORD.findall(self.buffer))  # events with a non-empty content (not the role chunk)
+        if not head.startswith(b"HTTP/1.1 200") or (self.worker.expect_done and b"data: [DONE]" not in self.buffer):
             self.worker.failed += 1
         elif elapsed < self.worker.minimum_seconds:
             self.worker.early += 1
@@ -121,6 +123,7 @@ class Worker:
         self.rate = args.rate
         self.payload = request(args.path, chat(args.model, STREAM_MESSAGE, True))
         self.minimum_seconds = args.minimum_ms / 1000
+        self.expect_done = args.expect_done
         self.running = True
         self.open = self.in_flight = self.completed = self.failed = self.early = self.dropped = self.words = 0
         self.connect_errors = 0
@@ -209,7 +212,7 @@ def cpu_seconds(pid):
 # MARK: one run against one server
 
 
-def run(name, pid, port, args, path, stream_model, probe_model, minimum_ms):
+def run(name, pid, port, args, path, stream_model, probe_model, minimum_ms, expect_done):
     now = time.time()
     ramp_seconds = args.streams / args.rate + 2
     hold_from = now + ramp_seconds
@@ -218,7 +221,7 @@ def run(name, pid, port, args, path, stream_model, probe_model, minimum_ms):
     workers = [subprocess.Popen(
         [sys.executable, __file__, "--worker", "--port", str(port), "--count", str(share), "--path", path,
          "--model", stream_model, "--rate", str(max(1, args.rate // args.workers)), "--minimum-ms", str(minimum_ms),
-         "--ramp-until", str(hold_from), "--stop-at", str(stop_at)],
+         "--ramp-until", str(hold_from), "--stop-at", str(stop_at)] + (["--expect-done"] if expect_done else []),
         stdout=subprocess.PIPE, text=True) for share in shares if share]
     latest = [None] * len(workers)
     samples = []
@@ -274,7 +277,8 @@ def free_port():
 
 def start_command(command, cwd):
     port = free_port()
-    process = subprocess.Popen(command.format(port=port), shell=True, cwd=cwd, stdout=subprocess.DEVNULL,
+    # exec: the measured process is the server itself, not a shell around it.
+    process = subprocess.Popen("exec " + command.format(port=port), shell=True, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -316,6 +320,7 @@ def main():
         parser.add_argument(name, type=float, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--model", help=argparse.SUPPRESS)
+    parser.add_argument("--expect-done", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return worker_main(args)
@@ -337,16 +342,16 @@ def main():
         results.append(run(
             "eliza-lambda", server.pid, port, args, "/v1/chat/completions",
             f"eliza@ttft_ms={args.ttft_ms},tps={args.tps}", "eliza",
-            minimum_ms=args.ttft_ms + pacing - 20))
+            minimum_ms=args.ttft_ms + pacing - 20, expect_done=True))
     finally:
         stop(server)
     if args.compare_command:
         process, port = start_command(args.compare_command, args.compare_cwd)
         try:
             # Its only way to hold a stream is `random_sleep` (1 to 10 s), and it streams only on
-            # /chat/completions (without /v1), all words at once.
+            # /chat/completions (without /v1), all words at once and without `data: [DONE]`.
             results.append(run("fake-endpoint", process.pid, port, args, "/chat/completions", "random_sleep",
-                               "gpt-4o", minimum_ms=900))
+                               "gpt-4o", minimum_ms=900, expect_done=False))
         finally:
             os.killpg(process.pid, 15)
             process.wait(10)
