@@ -136,17 +136,24 @@ class Worker:
 
     async def run(self, ramp_until, stop_at):
         loop = asyncio.get_running_loop()
+        reporter = loop.create_task(self.report_until(stop_at))  # also while still connecting
         tasks = []
         batch = max(1, self.rate // 20)
         for start in range(0, self.count, batch):
+            if time.time() >= stop_at:
+                break
             tasks += [loop.create_task(self.connect(loop)) for _ in range(min(batch, self.count - start))]
             await asyncio.sleep(0.05)
-        await asyncio.gather(*tasks)
+        if tasks:  # bounded: a server that never accepts must not hold the run
+            await asyncio.wait(tasks, timeout=max(1.0, stop_at - time.time()))
+        await reporter
+        self.running = False
+        print(json.dumps(self.report(final=True)), flush=True)
+
+    async def report_until(self, stop_at):
         while time.time() < stop_at:
             print(json.dumps(self.report()), flush=True)
             await asyncio.sleep(0.5)
-        self.running = False
-        print(json.dumps(self.report(final=True)), flush=True)
 
     def report(self, final=False):
         return {"final": final, "open": self.open, "in_flight": self.in_flight, "completed": self.completed,
