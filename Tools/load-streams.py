@@ -361,7 +361,11 @@ def main():
                                "gpt-4o", minimum_ms=900, expect_done=False))
         finally:
             os.killpg(process.pid, 15)
-            process.wait(10)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:  # uvicorn waits for open connections to finish
+                os.killpg(process.pid, 9)
+                process.wait(10)
     print(f"{args.streams} streams, eliza-lambda at ttft_ms={args.ttft_ms} tps={args.tps} "
           f"({STREAM_WORDS} words), hold {args.hold:g} s, {args.workers} client processes, RLIMIT_NOFILE {limit}")
     print_table(results)
