@@ -163,6 +163,9 @@ class Worker:
 
 def worker_main(args):
     raise_descriptor_limit()
+    # The load generator yields to the server and the probe when they share cores, so that the
+    # probe times the server rather than the generator's own run queue.
+    os.nice(args.worker_nice)
     asyncio.run(Worker(args).run(args.ramp_until, args.stop_at))
 
 
@@ -221,14 +224,14 @@ def cpu_seconds(pid):
 
 def run(name, pid, port, args, path, stream_model, probe_model, minimum_ms, expect_done):
     now = time.time()
-    ramp_seconds = args.streams / args.rate + 2
+    ramp_seconds = 2 * args.streams / args.rate + 3  # room for niced clients on busy cores
     hold_from = now + ramp_seconds
     stop_at = hold_from + args.hold
     shares = [args.streams // args.workers + (1 if i < args.streams % args.workers else 0) for i in range(args.workers)]
     workers = [subprocess.Popen(
         [sys.executable, __file__, "--worker", "--port", str(port), "--count", str(share), "--path", path,
          "--model", stream_model, "--rate", str(max(1, args.rate // args.workers)), "--minimum-ms", str(minimum_ms),
-         "--ramp-until", str(hold_from), "--stop-at", str(stop_at)] + (["--expect-done"] if expect_done else []),
+         "--ramp-until", str(hold_from), "--stop-at", str(stop_at), "--worker-nice", str(args.worker_nice)] + (["--expect-done"] if expect_done else []),
         stdout=subprocess.PIPE, text=True) for share in shares if share]
     latest = [None] * len(workers)
     samples = []
@@ -315,6 +318,8 @@ def main():
     parser.add_argument("--tps", type=int, default=20)
     parser.add_argument("--rate", type=int, default=2000, help="new connections a second while ramping up")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="niceness of the client processes (default 10: they yield to the server and the probe)")
     parser.add_argument("--check", action="store_true")
     parser.add_argument("--compare-command", help="start another server; {port} is its free 127.0.0.1 port")
     parser.add_argument("--compare-cwd")
