@@ -17,7 +17,8 @@ server's CPU (utime+stime over the hold) and RSS (VmRSS, VmHWM).
 --compare-command starts another server on a free 127.0.0.1 port ({port}) and runs the same load
 against it in the same run, side by side: LiteLLM's fake OpenAI endpoint (BerriAI/example_openai_endpoint),
 which cannot pace, holds its streams with its `random_sleep` model (1 to 10 s, then every word at
-once) and is probed with an ordinary model. The clients run in --workers processes; they raise
+once) and is probed with an ordinary model. The clients run in --workers processes at niceness
+--worker-nice (default 10, so that on shared cores they yield to the server and the probe); they raise
 RLIMIT_NOFILE to the hard limit themselves, and so does this script (the servers inherit it). Only
 127.0.0.1; every phase bounded (--hold, a ramp of --rate connections a second, a hard time limit).
 --check exits 1 on any failed connection or stream, a stream that ended early (faster than its pacing
