@@ -32,9 +32,48 @@ let wordOverrun: Int = {
     return decompositions * (max(limits.inputBytes, RequestLimits.textWords) + 1) + RequestLimits.textWords
 }()
 
+/// Whether `body` may ask for a simulated failure (docs/failures.md): a model suffix or `eliza.simulate`.
+/// Such bodies are answered with the fault's status by design, and the JSONDecoder reference does not
+/// read the spec, so for them only the bounds are checked (`simulated`).
+func mayAskForSimulation(_ body: [UInt8]) -> Bool {
+    body.contains(UInt8(ascii: "@")) || String(decoding: body, as: UTF8.self).contains("simulate")
+}
+
+/// The invariants of a request that may ask for a simulation: a status of the routes or of a fault,
+/// a body within the response limit, and a schedule within the delay bound.
+func simulated(_ outcome: ElizaAPI.HandledRequest, _ path: String) {
+    let status = outcome.response.status
+    precondition(
+        [200, 400, 422, 429, 500, 502, 503, 529].contains(status), "\(path) answered \(status) to a simulation")
+    precondition(
+        outcome.response.body.count <= limits.responseBytes,
+        "\(path): a response of \(outcome.response.body.count) bytes")
+    if let schedule = outcome.response.schedule {
+        precondition(
+            schedule.totalDelayMilliseconds <= api.configuration.simulationMaxDelayMilliseconds,
+            "\(path): a schedule of \(schedule.totalDelayMilliseconds) ms")
+        precondition(
+            schedule.parts.flatMap(\.bytes) == outcome.response.body || schedule.parts.isEmpty,
+            "\(path): the parts are not the body")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let body = Array(UnsafeBufferPointer(start: data, count: size))
+    if mayAskForSimulation(body) {
+        for path in [
+            "/v1/chat/completions", "/v1/responses", "/v1/responses/input_tokens", "/v1/completions", "/v1/messages",
+            "/v1/messages/count_tokens",
+        ] {
+            simulated(
+                api.handle(
+                    HTTPRequest(
+                        method: "POST", path: path, headers: [HTTPHeader("content-type", "application/json")],
+                        body: body, callerIP: "203.0.113.7")), path)
+        }
+        return 0
+    }
     let decoded = try? ChatCompletionRequest.decode(body)
     if let disagreement = JSONDecoderReference.requestDisagreement(body) {
         preconditionFailure("our decoder disagrees with JSONDecoder: \(disagreement)")

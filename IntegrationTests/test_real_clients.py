@@ -171,12 +171,12 @@ def free_port():
 
 
 @contextlib.contextmanager
-def litellm_proxy(base_url, directory):
-    """The LiteLLM proxy, started from examples/litellm/config.yaml with api_base set to `base_url`;
-    yields its base URL (ending in /v1) and master key. Bounded waits; stopped on exit."""
-    example = (ROOT / "examples" / "litellm" / "config.yaml").read_text()
+def litellm_proxy(base_url, directory, example_name="config.yaml"):
+    """The LiteLLM proxy, started from examples/litellm/<example_name> with every api_base set to
+    `base_url`; yields its base URL (ending in /v1) and master key. Bounded waits; stopped on exit."""
+    example = (ROOT / "examples" / "litellm" / example_name).read_text()
     assert re.search(r"^\s*api_base: .*$", example, re.M), "the example config has no api_base line"
-    config = re.sub(r"^(\s*api_base: ).*$", lambda m: m.group(1) + base_url, example, count=1, flags=re.M)
+    config = re.sub(r"^(\s*api_base: ).*$", lambda m: m.group(1) + base_url, example, flags=re.M)
     config_file = directory / "config.yaml"
     config_file.write_text(config)
     port = free_port()

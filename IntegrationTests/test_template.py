@@ -151,7 +151,8 @@ def test_function_runtime_settings():
 def test_function_environment_maps_the_parameters():
     variables = FUNCTION["Environment"]["Variables"]
     assert set(variables) == {"ALLOWED_CALLER_CIDRS", "ELIZA_API_KEY", "ELIZA_ALLOW_DIRECT_INVOCATION",
-                              "ELIZA_INLINE_SCRIPTS", "ELIZA_SCRIPTS", "ELIZA_METRICS_NAMESPACE"}
+                              "ELIZA_INLINE_SCRIPTS", "ELIZA_SCRIPTS", "ELIZA_METRICS_NAMESPACE",
+                              "ELIZA_SIMULATION", "ELIZA_SIMULATION_MAX_DELAY_MS"}
     assert variables["ALLOWED_CALLER_CIDRS"] == {
         "Fn::If": ["HasAllowedCallers", {"Ref": "AllowedCallerCIDR"}, {"Ref": "AWS::NoValue"}]}
     assert variables["ELIZA_API_KEY"] == {
@@ -172,6 +173,17 @@ def test_authors_scripts_parameters(parameters, inline, scripts):
     assert PARAMETERS["Scripts"]["AllowedValues"] == ["", "/var/task/scripts"]
     assert resolve(variables["ELIZA_INLINE_SCRIPTS"], parameters) == inline
     assert resolve(variables["ELIZA_SCRIPTS"], parameters) == scripts
+
+
+def test_simulation_is_off_unless_the_parameter_says_on():
+    parameter = PARAMETERS["Simulation"]
+    # Exactly the values the function accepts (anything else would be an init error).
+    assert parameter["Type"] == "String" and parameter["AllowedValues"] == ["off", "on"]
+    assert parameter["Default"] == "off"
+    variables = FUNCTION["Environment"]["Variables"]
+    assert variables["ELIZA_SIMULATION"] == {"Ref": "Simulation"}
+    # Every simulated wait ends before the function's timeout.
+    assert int(variables["ELIZA_SIMULATION_MAX_DELAY_MS"]) < FUNCTION["Timeout"] * 1000
 
 
 def test_direct_invocation_is_off_unless_the_parameter_says_true():

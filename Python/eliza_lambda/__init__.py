@@ -7,12 +7,15 @@ The wheel carries the static `eliza-lambda` server binary (no Swift, no other de
 - `binary_path()`, `elizac_path()`: where those binaries are;
 - `serve()`: start it on a free 127.0.0.1 port, as a context manager (`scripts=[...]` adds models);
 - the pytest plugin `eliza_lambda.pytest_plugin` (registered on install): the session fixture
-  `eliza_server`.
+  `eliza_server`, and `eliza_requests`, which empties the request journal before a test;
+- `simulate_headers()`, `simulated_model()`, `simulation_spec()`: make the server fail on cue.
 """
 
 from importlib import metadata as _metadata
 
-from ._server import LOG_LINES, Server, ServerError, binary_path, elizac_path, serve
+from ._server import (LOG_LINES, SIMULATE_HEADER, Server, ServerError, binary_path, elizac_path, serve,
+                      simulate_headers, simulated_model, simulation_spec)
 
-__all__ = ["LOG_LINES", "Server", "ServerError", "binary_path", "elizac_path", "serve"]
+__all__ = ["LOG_LINES", "SIMULATE_HEADER", "Server", "ServerError", "binary_path", "elizac_path", "serve",
+           "simulate_headers", "simulated_model", "simulation_spec"]
 __version__ = _metadata.version("eliza-lambda")

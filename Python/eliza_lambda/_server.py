@@ -1,8 +1,10 @@
-"""Starting and stopping the bundled server: `binary_path`, `elizac_path`, `serve`, `Server`, `ServerError`."""
+"""Starting and stopping the bundled server: `binary_path`, `elizac_path`, `serve`, `Server`,
+`ServerError`; the failure-simulation helpers `simulation_spec`, `simulate_headers` and `simulated_model`."""
 
 from __future__ import annotations
 
 import collections
+import json
 import os
 import re
 import signal
@@ -23,6 +25,34 @@ _LAMBDA_VARIABLE = "AWS_LAMBDA_RUNTIME_API"
 LOG_LINES = 10_000
 # Requests to the server itself never go through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+# The header that carries a simulation spec (docs/failures.md).
+SIMULATE_HEADER = "x-eliza-simulate"
+
+
+def simulation_spec(**spec: str | int) -> str:
+    """A failure-simulation spec as the server reads it: `simulation_spec(fault="rate_limit", times=2)`
+    is `"fault=rate_limit,times=2"`. The keys are fault, times, key, after, retry_after_ms, delay_ms,
+    ttft_ms and tps; the server answers a bad key or value with a 400 naming it."""
+    if not spec:
+        raise TypeError("give at least one key, e.g. fault='server_error'")
+    for name, value in spec.items():
+        text = str(value)
+        if isinstance(value, bool) or not text or any(c in text for c in ",= "):
+            raise ValueError(f"{name}={value!r}: a value is a name or a whole number without ',', '=' or spaces")
+    return ",".join(f"{name}={value}" for name, value in spec.items())
+
+
+def simulate_headers(**spec: str | int) -> dict:
+    """`{"x-eliza-simulate": "fault=rate_limit,times=2"}`, for an SDK's `extra_headers` or `default_headers`."""
+    return {SIMULATE_HEADER: simulation_spec(**spec)}
+
+
+def simulated_model(model: str = "eliza", **spec: str | int) -> str:
+    """`"eliza@fault=server_error"`: a model name that carries the spec, which survives the LiteLLM
+    proxy and router (`model: openai/eliza@fault=server_error` in a config)."""
+    return f"{model}@{simulation_spec(**spec)}"
 
 
 def binary_path() -> Path:
@@ -67,6 +97,9 @@ class Server:
     - `api_key`: the key the server requires (`Authorization: Bearer KEY`), or None for none.
     - `log`: what it printed (stdout and stderr, the last LOG_LINES lines); `returncode`: None while
       it runs, then its exit status (negative: the signal that ended it).
+    - `requests()`, `clear_requests()`: the request journal (route, model, status, fault, attempt).
+    - `simulate_headers(**spec)`, `simulated_model(model, **spec)`: a failure-simulation spec as a
+      header dict or a model suffix (docs/failures.md).
     """
 
     def __init__(self, command: list, env: dict, api_key: str | None, timeout: float):
@@ -137,6 +170,26 @@ class Server:
                 if now >= until:
                     return
                 self._printed.wait(until - now)
+
+    def requests(self) -> list:
+        """The request journal: the requests the server answered, oldest first (the last 1,000), each a
+        dict with at least `route`, `model`, `status`, `fault` (None when none applied) and `attempt`."""
+        return json.loads(self._journal("GET"))["data"]
+
+    def clear_requests(self) -> None:
+        """Empties the request journal and the server's count of `times=N` attempts."""
+        self._journal("DELETE")
+
+    simulation_spec = staticmethod(simulation_spec)
+    simulate_headers = staticmethod(simulate_headers)
+    simulated_model = staticmethod(simulated_model)
+
+    def _journal(self, method: str) -> bytes:
+        request = urllib.request.Request(self.url + "/eliza/requests", method=method)
+        if self.api_key:
+            request.add_header("Authorization", f"Bearer {self.api_key}")
+        with _DIRECT.open(request, timeout=10) as response:
+            return response.read()
 
     def stop(self, timeout: float = 10.0) -> int:
         """Sends SIGTERM, then SIGKILL if it has not exited after `timeout` seconds; returns the exit

@@ -3,6 +3,9 @@
 - `eliza_server`: a session fixture, one `eliza_lambda.Server` on a free 127.0.0.1 port for the whole
   session; `eliza_server.base_url` is `http://127.0.0.1:PORT/v1`, `eliza_server.api_key` the key it was
   started with (None: it requires none). Stopped with SIGTERM at the end of the session.
+- `eliza_requests`: a function fixture that empties the server's request journal (and its count of
+  `times=N` attempts) before the test and returns `eliza_server.requests`, so a test can assert how
+  many attempts its client made: `assert [r["attempt"] for r in eliza_requests()] == [0, 1, 2]`.
 - `--eliza-api-key KEY` or the ini option `eliza_api_key`: start it with a key.
 - `--eliza-script PATH` (repeatable) or the ini option `eliza_scripts` (one path a line, relative to
   the ini file's directory): `.eliza` files or folders served as extra models, named after their files.
@@ -47,6 +50,13 @@ def eliza_server(pytestconfig):
     if status != 0:
         how = "did not stop cleanly on SIGTERM" if running else "exited during the session"
         raise ServerError(f"eliza-lambda {how} (status {status})", server.log, status)
+
+
+@pytest.fixture
+def eliza_requests(eliza_server):
+    """The request journal of `eliza_server`, emptied before this test: call it for the requests so far."""
+    eliza_server.clear_requests()
+    return eliza_server.requests
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -75,6 +75,19 @@ final class HTTPConnection {
     /// The peer has shut down its sending side.
     var peerClosed = false
     var isOpen = true
+    /// A response going out in timed parts; requests after it wait in `input` until it is done.
+    var delivery: Delivery?
+
+    /// Where a scheduled response (`HTTPResponse.schedule`) has got to.
+    struct Delivery {
+        var response: HTTPResponse
+        var schedule: HTTPResponseSchedule
+        var keepAlive: Bool
+        /// -1 until the head is sent, then the index of the next part.
+        var nextPart = -1
+        /// When the head or the next part falls due, in monotonic nanoseconds.
+        var due: Int64
+    }
 
     init(
         fd: Int32, generation: UInt32, peerAddress: String?, limits: HTTPServerLimits, interest: PollEvents, now: Int64
@@ -131,6 +144,10 @@ final class HTTPEventLoop {
     private var readBuffer = [UInt8](repeating: 0, count: readSize)
     private var nextGeneration: UInt32 = 0
     private var acceptingPausedUntil: Int64?
+    /// The deadlines of scheduled responses: the poller's wait ends at the earliest, so a waiting
+    /// response costs a heap entry, never a thread.
+    private var timers = DeadlineHeap()
+    private static let lastChunk = Array("0\r\n\r\n".utf8)
 
     /// Creates the loop's poller and wake-up pipe and registers them and the shared listener.
     init(context: HTTPServerContext) throws(HTTPError) {
@@ -159,19 +176,34 @@ final class HTTPEventLoop {
     func run() {
         var nextSweep = Socket.monotonicNanoseconds() + context.sweepInterval
         while !context.stopping.load(ordering: .acquiring) {
-            let wait = max(0, nextSweep - Socket.monotonicNanoseconds())
+            let wakeAt = min(nextSweep, timers.earliest ?? nextSweep)
+            let wait = max(0, wakeAt - Socket.monotonicNanoseconds())
             let waited = poller.wait(timeoutMilliseconds: Int32(clamping: (wait + 999_999) / 1_000_000)) {
                 token, events in
                 dispatch(token: token, events: events)
             }
             if !waited { break }  // only on a broken poller
             let now = Socket.monotonicNanoseconds()
+            fireTimers(now)
             if now >= nextSweep {
                 sweep(now)
                 nextSweep = now + context.sweepInterval
             }
         }
         for connection in Array(connections.values) { drop(connection) }
+        timers.removeAll()
+    }
+
+    /// Sends what has fallen due of every scheduled response.
+    private func fireTimers(_ now: Int64) {
+        while let entry = timers.popDue(now) {
+            // Stale entries (closed connection, reused descriptor, moved deadline) are skipped here.
+            guard let connection = connections[entry.fd], connection.generation == entry.generation,
+                connection.delivery?.due == entry.due
+            else { continue }
+            deliver(connection, now: now)
+            if connection.isOpen { flush(connection) }
+        }
     }
 
     private func dispatch(token: UInt64, events: PollEvents) {
@@ -245,6 +277,11 @@ final class HTTPEventLoop {
     private func service(_ connection: HTTPConnection, events: PollEvents) {
         if !events.isDisjoint(with: [.error, .hangUp]) {
             drop(connection)
+        } else if connection.delivery != nil && !events.contains(.writable) {
+            // Only a half-close is watched for while a response is timed, and it ends the exchange:
+            // a client that gave up waiting (its timeout) frees its slot at once, not when the
+            // response falls due. (Where the poller cannot report a half-close, a send fails later.)
+            drop(connection)
         } else if connection.lingerDeadline != nil {
             discardInput(connection)
         } else if events.contains(.writable) {
@@ -279,7 +316,9 @@ final class HTTPEventLoop {
     private func process(_ connection: HTTPConnection) {
         let turnStart = Socket.monotonicNanoseconds()
         var answered = 0
-        parsing: while !connection.closeAfterFlush && connection.inputStart < connection.input.count {
+        parsing: while !connection.closeAfterFlush && connection.delivery == nil
+            && connection.inputStart < connection.input.count
+        {
             if answered > 0,
                 connection.output.count - connection.outputStart > Self.outputHighWater
                     || Socket.monotonicNanoseconds() - turnStart > Self.turnSlice
@@ -314,6 +353,15 @@ final class HTTPEventLoop {
                 connection.requestStartedAt = nil
                 request.callerIP = connection.peerAddress
                 let response = context.handler(request)
+                if let schedule = response.schedule, request.method != "HEAD" {
+                    let now = Socket.monotonicNanoseconds()
+                    connection.delivery = HTTPConnection.Delivery(
+                        response: response, schedule: schedule, keepAlive: keepAlive,
+                        due: now + Self.nanoseconds(milliseconds: schedule.headDelayMilliseconds))
+                    answered += 1
+                    deliver(connection, now: now)
+                    continue parsing
+                }
                 connection.output.append(
                     contentsOf: serialize(response, keepAlive: keepAlive, includeBody: request.method != "HEAD"))
                 if !keepAlive { connection.closeAfterFlush = true }
@@ -325,6 +373,75 @@ final class HTTPEventLoop {
         connection.compactInput()
         if connection.input.isEmpty { connection.requestStartedAt = nil }
         flush(connection)
+    }
+
+    /// Queues what has fallen due of the connection's scheduled response, and arms a timer for the
+    /// rest. The head goes out with `transfer-encoding: chunked` and each part as a chunk, so that a
+    /// `cut` (the connection closed without the last chunk) is visible to the client as an
+    /// incomplete body; a schedule without parts that ends normally is sent with `content-length`.
+    private func deliver(_ connection: HTTPConnection, now: Int64) {
+        guard var delivery = connection.delivery else { return }
+        guard delivery.due <= now else {
+            timers.push(DeadlineHeap.Entry(due: delivery.due, fd: connection.fd, generation: connection.generation))
+            return
+        }
+        let parts = delivery.schedule.parts
+        if delivery.nextPart < 0 {
+            switch delivery.schedule.ending {
+            case .drop:
+                drop(connection)  // before any byte of the response
+                return
+            case .complete where parts.isEmpty:
+                connection.output.append(
+                    contentsOf: serialize(delivery.response, keepAlive: delivery.keepAlive, includeBody: true))
+                endDelivery(connection, closing: !delivery.keepAlive)
+                return
+            default:
+                connection.output.append(
+                    contentsOf: serializeHead(delivery.response, keepAlive: delivery.keepAlive, chunked: true))
+                delivery.nextPart = 0
+                if let first = parts.first { delivery.due += Self.nanoseconds(milliseconds: first.delayMilliseconds) }
+            }
+        }
+        while delivery.nextPart < parts.count, delivery.due <= now {
+            let bytes = parts[delivery.nextPart].bytes
+            if !bytes.isEmpty {  // an empty chunk would end the body
+                connection.output.append(contentsOf: Array(String(bytes.count, radix: 16).utf8))
+                connection.output.append(contentsOf: [HTTPSyntax.cr, HTTPSyntax.lf])
+                connection.output.append(contentsOf: bytes)
+                connection.output.append(contentsOf: [HTTPSyntax.cr, HTTPSyntax.lf])
+            }
+            delivery.nextPart += 1
+            if delivery.nextPart < parts.count {
+                delivery.due += Self.nanoseconds(milliseconds: parts[delivery.nextPart].delayMilliseconds)
+            }
+        }
+        guard delivery.nextPart == parts.count else {
+            connection.delivery = delivery
+            timers.push(DeadlineHeap.Entry(due: delivery.due, fd: connection.fd, generation: connection.generation))
+            return
+        }
+        if delivery.schedule.ending == .complete {
+            connection.output.append(contentsOf: Self.lastChunk)
+            endDelivery(connection, closing: !delivery.keepAlive)
+        } else {
+            endDelivery(connection, closing: true)  // `cut`: no last chunk, and the connection closes
+        }
+    }
+
+    /// The scheduled response is all queued: requests waiting in the input are answered next.
+    private func endDelivery(_ connection: HTTPConnection, closing: Bool) {
+        connection.delivery = nil
+        if closing {
+            connection.closeAfterFlush = true
+        } else if connection.inputStart < connection.input.count {
+            connection.resumeParsing = true
+        }
+    }
+
+    /// Milliseconds of a schedule as nanoseconds; within a day, so no sum of them can overflow.
+    private static func nanoseconds(milliseconds: Int) -> Int64 {
+        Int64(min(max(milliseconds, 0), 86_400_000)) * 1_000_000
     }
 
     /// Queues an error response and stops reading requests: the connection closes once it is sent.
@@ -365,6 +482,9 @@ final class HTTPEventLoop {
         connection.outputStart = 0
         if connection.closeAfterFlush {
             finish(connection)
+        } else if connection.delivery != nil {
+            // Waiting for the next part: only a hang-up is watched for (see `service`).
+            setInterest(connection, .peerHalfClosed)
         } else if connection.resumeParsing {
             setInterest(connection, .writable)  // woken on the next turn to answer what waits
         } else if connection.peerClosed {
@@ -434,6 +554,8 @@ final class HTTPEventLoop {
             } else if connection.hasPendingOutput {
                 // The client does not read its responses.
                 if now - connection.lastActivity > context.readTimeout { expired.append((connection, false)) }
+            } else if connection.delivery != nil {
+                continue  // a timed response is under way: its own schedule bounds it
             } else if let started = connection.requestStartedAt {
                 if now - started > context.readTimeout { expired.append((connection, true)) }
             } else if now - connection.lastActivity > context.idleTimeout {
@@ -462,6 +584,14 @@ final class HTTPEventLoop {
     /// `transfer-encoding` and `connection` are replaced, and fields that could split the response
     /// (CR, LF or other controls, bad names) are dropped.
     private func serialize(_ response: HTTPResponse, keepAlive: Bool, includeBody: Bool) -> [UInt8] {
+        var bytes = serializeHead(response, keepAlive: keepAlive, chunked: false)
+        let status = (200...599).contains(response.status) ? response.status : 500
+        if status != 204 && status != 304 && includeBody { bytes.append(contentsOf: response.body) }
+        return bytes
+    }
+
+    /// The status line and header fields; framed by `content-length`, or chunked.
+    private func serializeHead(_ response: HTTPResponse, keepAlive: Bool, chunked: Bool) -> [UInt8] {
         let status = (200...599).contains(response.status) ? response.status : 500
         var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(for: status))\r\n"
         for header in response.headers {
@@ -473,11 +603,10 @@ final class HTTPEventLoop {
             head += "\(name): \(header.value)\r\n"
         }
         // RFC 9110 §8.6, §15.3.5, §15.4.5: no body and no length on 204 and 304.
-        let hasBody = status != 204 && status != 304
-        if hasBody { head += "content-length: \(response.body.count)\r\n" }
+        if status != 204 && status != 304 {
+            head += chunked ? "transfer-encoding: chunked\r\n" : "content-length: \(response.body.count)\r\n"
+        }
         head += keepAlive ? "connection: keep-alive\r\n\r\n" : "connection: close\r\n\r\n"
-        var bytes = Array(head.utf8)
-        if hasBody && includeBody { bytes.append(contentsOf: response.body) }
-        return bytes
+        return Array(head.utf8)
     }
 }

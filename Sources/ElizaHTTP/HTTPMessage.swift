@@ -116,8 +116,9 @@ extension HTTPResponse {
 /// A response delivered in timed parts, and how it ends: the seam through which the failure and
 /// pacing simulation (`delay_ms`, `ttft_ms`, `tps`, `drop`, `cut`) reaches every transport. The
 /// local server waits on timers in its event loop (never a sleeping thread); a streaming Lambda
-/// invocation writes the parts as they fall due; a buffering transport sends `HTTPResponse.body`
-/// and degrades as the README says.
+/// invocation writes the parts as they fall due; a buffering transport (API Gateway's HTTP API in
+/// front of Lambda) waits `totalDelayMilliseconds`, then sends `status` and `body`: pacing becomes
+/// one wait, `cut` a truncated body, and `drop` the 502 the response carries (docs/failures.md).
 package struct HTTPResponseSchedule: Sendable, Equatable {
     /// One piece of the body, due `delayMilliseconds` after the previous piece (the first piece:
     /// after the status line and headers).
@@ -151,5 +152,11 @@ package struct HTTPResponseSchedule: Sendable, Equatable {
         self.headDelayMilliseconds = headDelayMilliseconds
         self.parts = parts
         self.ending = ending
+    }
+
+    /// The whole wait: the head's delay and every part's. A buffering transport waits this long
+    /// before it sends the body (the client sees the same total time, with no pacing).
+    package var totalDelayMilliseconds: Int {
+        parts.reduce(headDelayMilliseconds) { $0 + $1.delayMilliseconds }
     }
 }

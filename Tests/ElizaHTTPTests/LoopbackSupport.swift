@@ -167,6 +167,13 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// Reads until at least `count` bytes have come (or the connection ends), and returns them all.
+    func receive(atLeast count: Int) -> [UInt8] {
+        while buffer.count < count, fill() {}
+        defer { buffer = [] }
+        return buffer
+    }
+
     /// Whether the server closed the connection within the timeout, ignoring any bytes before that.
     func isClosedByServer() -> Bool { readUntilClosed().closed }
 

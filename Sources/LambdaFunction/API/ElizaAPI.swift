@@ -20,16 +20,24 @@ package struct ElizaAPI: Sendable {
     package let responseStore: ResponseStore?
     /// Writes one EMF metric line per request, when `ELIZA_METRICS_NAMESPACE` asks for them.
     package let metrics: MetricsEmitter?
+    /// The journal behind `GET /eliza/requests`: the local server's; nil on Lambda (the route is a 404).
+    package let journal: RequestJournal?
+    /// The attempt counts of `times=N` for clients that do not number their retries: the local
+    /// server's; nil on Lambda, where the attempt is `x-stainless-retry-count` alone.
+    package let attempts: AttemptCounter?
 
     package init(
         configuration: Configuration, catalog: ModelCatalog = .compiled, logger: Logger,
-        responseStore: ResponseStore? = nil, metrics: MetricsEmitter? = nil
+        responseStore: ResponseStore? = nil, metrics: MetricsEmitter? = nil, journal: RequestJournal? = nil,
+        attempts: AttemptCounter? = nil
     ) {
         self.configuration = configuration
         self.catalog = catalog
         self.logger = logger
         self.responseStore = responseStore
         self.metrics = metrics
+        self.journal = journal
+        self.attempts = attempts
     }
 
     /// Where a request came from, for the access log.
@@ -56,6 +64,8 @@ package struct ElizaAPI: Sendable {
         package var route: String?
         /// What the request spent of its budget, when it reached a route that replays.
         package var usage: RequestBudget.Usage?
+        /// The failure simulation applied, when the request asked for one.
+        package var simulation: AppliedSimulation?
     }
 
     /// Answers one request and writes its access log line.
@@ -123,6 +133,8 @@ package struct ElizaAPI: Sendable {
             outcome = HandledRequest(response: PlaygroundPage.icon)
         case .openAPI:
             outcome = HandledRequest(response: PlaygroundPage.openAPIDocument)
+        case .journal:
+            outcome = journalRoute(request)
         }
         outcome.route = route.template
         return outcome
@@ -138,6 +150,8 @@ package struct ElizaAPI: Sendable {
         case modelScript(id: String)
         case scriptCheck
         case playground, favicon, openAPI
+        /// `GET`/`DELETE /eliza/requests`: the local server's request journal.
+        case journal
 
         /// Served without the API key: the health check, the playground page and its icon (whose API
         /// calls send the key themselves), and the OpenAPI document that describes every route.
@@ -160,6 +174,7 @@ package struct ElizaAPI: Sendable {
             case .playground: "/"
             case .favicon: "/favicon.ico"
             case .openAPI: "/openapi.yaml"
+            case .journal: "/eliza/requests"
             }
         }
 
@@ -167,7 +182,7 @@ package struct ElizaAPI: Sendable {
         var methods: [String] {
             switch self {
             case .models, .health, .playground, .favicon, .openAPI, .modelScript: ["GET", "HEAD"]
-            case .storedResponse: ["GET", "HEAD", "DELETE"]
+            case .storedResponse, .journal: ["GET", "HEAD", "DELETE"]
             default: ["POST"]
             }
         }
@@ -190,6 +205,7 @@ package struct ElizaAPI: Sendable {
             ("/v1/scripts/check", .scriptCheck), ("/scripts/check", .scriptCheck),
             ("/health", .health), ("/v1/health", .health),
             ("/", .playground), ("/favicon.ico", .favicon), ("/openapi.yaml", .openAPI),
+            ("/eliza/requests", .journal),
         ]
 
         /// What the 404 lists.
@@ -229,7 +245,7 @@ package struct ElizaAPI: Sendable {
                         response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
         }
         let route: Route
-        switch Self.route(method: request.method, path: path) {
+        switch Self.route(method: request.method, path: path, journal: journal != nil) {
         case .success(let found): route = found
         case .failure(let error):
             return .failure(
@@ -272,8 +288,9 @@ package struct ElizaAPI: Sendable {
         return path
     }
 
-    static func route(method: String, path: String) -> Result<Route, APIError> {
-        var found = Route.fixed.first { $0.path == path }?.route
+    /// - Parameter journal: Whether this server keeps a journal (`/eliza/requests` is a 404 without one).
+    static func route(method: String, path: String, journal: Bool = true) -> Result<Route, APIError> {
+        var found = Route.fixed.first { $0.path == path && (journal || $0.route != .journal) }?.route
         if found == nil {
             // `/v1/responses/{id}`: one more path segment after the collection.
             for prefix in ["/v1/responses/", "/responses/"] where path.hasPrefix(prefix) {
@@ -322,12 +339,15 @@ package struct ElizaAPI: Sendable {
     ///   - model: The requested model of a decoded body.
     ///   - answer: The route's work on the decoded body, charged to the budget.
     /// - Returns: The outcome to log and return.
+    ///   - simulate: The request's `eliza.simulate` member, when it has one (docs/failures.md).
     func serve<Body>(
         _ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
         decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
+        simulate: (Body) -> SimulationSpec?,
         answer: (Body, inout RequestBudget) throws(APIError) -> HandledRequest
     ) -> HandledRequest {
         let body: Body
+        let simulation: AppliedSimulation?
         do {
             try checkBodySize(request)
             body = try decode(request.body)
@@ -335,14 +355,31 @@ package struct ElizaAPI: Sendable {
         } catch {
             return HandledRequest(response: error.response(dialect), errorMessage: error.message)
         }
+        do {
+            simulation = try self.simulation(for: request, member: simulate(body), model: model(body))
+        } catch {
+            return HandledRequest(response: error.response(dialect), model: model(body), errorMessage: error.message)
+        }
+        if let simulation, let response = simulatedError(simulation, dialect: dialect, model: model(body)) {
+            return HandledRequest(
+                response: response, model: model(body),
+                errorMessage: "simulated fault=\(simulation.fault?.rawValue ?? "")", simulation: simulation)
+        }
         var budget = RequestBudget(configuration.limits)
         do {
             var outcome = try answer(body, &budget)
             outcome.usage = budget.usage
+            if let simulation {
+                outcome.response = try simulated(
+                    outcome.response, simulation, dialect: dialect, model: model(body),
+                    words: Words.count(outcome.reply ?? ""))
+                outcome.simulation = simulation
+            }
             return outcome
         } catch {
             return HandledRequest(
-                response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage)
+                response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage,
+                simulation: simulation)
         }
     }
 
@@ -359,7 +396,8 @@ package struct ElizaAPI: Sendable {
     static var unixTime: Int { Int(time(nil)) }
 
     private func chatCompletion(_ request: HTTPRequest) -> HandledRequest {
-        serve(request, decode: ChatCompletionRequest.decode, model: \.model) { (chat, budget) throws(APIError) in
+        serve(request, decode: ChatCompletionRequest.decode, model: \.model, simulate: \.simulate) {
+            (chat, budget) throws(APIError) in
             // One budget for the whole request: the replay of every user message, the reply, and the
             // body of all its choices.
             let script = try script(for: chat.model, chat.eliza, budget: &budget)
@@ -383,6 +421,20 @@ package struct ElizaAPI: Sendable {
             }
             return HandledRequest(response: response, model: chat.model, reply: completion.content)
         }
+    }
+
+    /// `GET /eliza/requests` lists the journal; `DELETE` clears it and the local attempt counts.
+    private func journalRoute(_ request: HTTPRequest) -> HandledRequest {
+        guard let journal else {
+            let error = APIError(.notFound, "no request journal on this server")
+            return HandledRequest(response: error.response, errorMessage: error.message)
+        }
+        if request.method == "DELETE" {
+            journal.clear()
+            attempts?.reset()
+            return HandledRequest(response: Self.json(200, Array(#"{"object":"list","data":[]}"#.utf8)))
+        }
+        return HandledRequest(response: Self.json(200, journal.listBody))
     }
 
     static func json(_ status: Int, _ body: [UInt8]) -> HTTPResponse {
@@ -421,6 +473,17 @@ package struct ElizaAPI: Sendable {
 
     private func logAccess(_ request: HTTPRequest, _ outcome: HandledRequest, context: Context, elapsed: Duration) {
         let status = outcome.response.status
+        if let journal, outcome.route != Route.journal.template {
+            journal.record(
+                RequestJournal.Entry(
+                    method: request.method.prefix(utf8Bytes: 20),
+                    route: outcome.route ?? request.path.prefix(utf8Bytes: 200),
+                    model: outcome.model?.prefix(utf8Bytes: 200), status: status,
+                    fault: outcome.simulation?.fault?.rawValue,
+                    attempt: outcome.simulation?.attempt
+                        ?? request.header("x-stainless-retry-count").flatMap { Int($0) },
+                    simulate: outcome.simulation?.spec.canonical, time: Self.unixTime))
+        }
         let (seconds, attoseconds) = elapsed.components
         let milliseconds = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         // Metrics are not log lines: written whatever the log level.
@@ -462,6 +525,11 @@ package struct ElizaAPI: Sendable {
         // Off unless asked for: ELIZA's replies quote the user's words (reassembly copies them).
         if let reply = outcome.reply, configuration.logPreviewBytes > 0 {
             fields.append(.string("elizaResponsePreview", reply.prefix(utf8Bytes: configuration.logPreviewBytes)))
+        }
+        if let simulation = outcome.simulation {
+            fields.append(simulation.fault.map { .string("fault", $0.rawValue) } ?? .null("fault"))
+            fields.append(.int("attempt", simulation.attempt))
+            fields.append(.string("simulate", simulation.spec.canonical))
         }
         if let reason = outcome.denialReason { fields.append(.string("reason", reason)) }
         if let error = outcome.errorMessage, outcome.denialReason == nil {

@@ -70,8 +70,10 @@ package struct ModelCatalog: Sendable {
 
     /// The script for a requested model id. An unknown id is answered by DOCTOR (the reply still
     /// echoes the requested id, which LiteLLM and Eliza-GPT users rely on).
+    /// A simulation suffix (`eliza-doctor@fault=server_error`, docs/failures.md) is not part of the id.
     package func script(for model: String) -> Script {
-        models.first { $0.id == model }?.script ?? defaultScript
+        let id = model.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return models.first { $0.id == id }?.script ?? defaultScript
     }
 
     /// The model named `id`, if there is one (unlike `script(for:)`, no fallback).

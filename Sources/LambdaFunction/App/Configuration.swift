@@ -32,6 +32,9 @@ package struct Configuration: Sendable {
     /// slow-client tests (Tools/abuse.py) finish in seconds rather than minutes.
     package var readTimeoutSeconds = 10
     package var idleTimeoutSeconds = 60
+    /// The local server's most open connections (`HTTPServerLimits.maxConnections`): each waiting or
+    /// paced response holds one, so a load test of many slow streams raises it.
+    package var maxConnections = 4096
     /// Whether Lambda events without an HTTP envelope (`aws lambda invoke`) are served. They carry no
     /// caller IP and no key, so only IAM vouches for them; off unless `ELIZA_ALLOW_DIRECT_INVOCATION`.
     package var allowDirectInvocation = false
@@ -56,6 +59,12 @@ package struct Configuration: Sendable {
         /// URL with `InvokeMode: RESPONSE_STREAM`).
         case streaming
     }
+    /// Whether requests may ask for simulated failures and timing (docs/failures.md); on unless
+    /// `ELIZA_SIMULATION=off` (the template sets it off unless its Simulation parameter is on).
+    package var simulation = true
+    /// The most a simulated response may wait in all (`delay_ms`, `ttft_ms`, pacing):
+    /// `ELIZA_SIMULATION_MAX_DELAY_MS`, default 10 minutes (the template sets the function's timeout).
+    package var simulationMaxDelayMilliseconds = 600_000
 
     package init() {}
 
@@ -252,6 +261,9 @@ package struct Configuration: Sendable {
         if let seconds = try wholeNumber("ELIZA_IDLE_TIMEOUT_SECONDS", 1...86400, of: "of seconds ") {
             config.idleTimeoutSeconds = seconds
         }
+        if let connections = try wholeNumber("ELIZA_MAX_CONNECTIONS", 1...1_000_000, of: "") {
+            config.maxConnections = connections
+        }
         if let bytes = try wholeNumber("ELIZA_MAX_SCRIPT_BYTES", 256...1_048_576, of: "of bytes ") {
             config.limits.scriptBytes = bytes
         }
@@ -306,6 +318,19 @@ package struct Configuration: Sendable {
                     code: .invalidValue, message: "ELIZA_RESPONSE_MODE='\(value)' must be buffered or streaming")
             }
             config.responseMode = mode
+        }
+        if let value = environment["ELIZA_SIMULATION"] {
+            switch value.trimmingBlanks.lowercased() {
+            case "on": config.simulation = true
+            case "off": config.simulation = false
+            default:
+                throw ConfigurationError(
+                    code: .invalidValue,
+                    message: "ELIZA_SIMULATION='\(value)' must be on or off (failure simulation, docs/failures.md)")
+            }
+        }
+        if let milliseconds = try wholeNumber("ELIZA_SIMULATION_MAX_DELAY_MS", 0...3_600_000, of: "of milliseconds ") {
+            config.simulationMaxDelayMilliseconds = milliseconds
         }
         return config
     }

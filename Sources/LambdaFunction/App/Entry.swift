@@ -102,10 +102,12 @@ package enum Entry {
         }
         let logger = Logger(minimumLevel: configuration.logLevel, format: configuration.logFormat)
         logStartupWarnings(configuration, catalog, logger)
-        // The local server remembers responses for previous_response_id (Lambda cannot: see ResponseStore).
+        // The local server remembers responses for previous_response_id, journals the requests it
+        // answers and counts simulated attempts (Lambda cannot: its instances share no memory).
         let api = ElizaAPI(
             configuration: configuration, catalog: catalog.catalog, logger: logger, responseStore: ResponseStore(),
-            metrics: metrics(configuration, catalog: catalog.catalog))
+            metrics: metrics(configuration, catalog: catalog.catalog), journal: RequestJournal(),
+            attempts: AttemptCounter())
         let server = LocalServer.make(configuration: configuration, api: api)
         let port: Int
         do {

@@ -12,7 +12,7 @@ package enum LocalServer {
     /// - Returns: The server.
     package static func make(configuration: Configuration, api: ElizaAPI, threadCount: Int? = nil) -> HTTPServer {
         let limits = HTTPServerLimits(
-            maxBodyBytes: configuration.maxBodyBytes,
+            maxBodyBytes: configuration.maxBodyBytes, maxConnections: configuration.maxConnections,
             idleTimeout: .seconds(configuration.idleTimeoutSeconds),
             readTimeout: .seconds(configuration.readTimeoutSeconds))
         let counter = Atomic<Int>(0)

@@ -149,6 +149,10 @@ package struct LambdaRuntime {
             stream(response, requestId: requestId, deadline: deadline, logger: logger, transport: &transport)
             return
         }
+        // A buffered response cannot be paced: the invocation waits out the whole schedule (billed
+        // time; ELIZA_SIMULATION_MAX_DELAY_MS keeps it under the function's timeout), then answers.
+        let wait = Self.simulatedWait(response.schedule, deadline: deadline, now: now())
+        if wait > 0 { sleep(wait) }
         let answer = event?.encode(response) ?? LambdaEvent.proxyResponse(response, multiValue: false)
 
         let posted: HTTPResponse
@@ -254,5 +258,15 @@ package struct LambdaRuntime {
                     [.int("status", posted.status), .int("chunks", body.chunks.count)])
             }
         }
+    }
+
+    /// How long a buffered response's simulated delays are waited out: the whole schedule, ending a
+    /// second before the deadline at the latest. The loop serves one invocation at a time, so no
+    /// other request waits behind it.
+    static func simulatedWait(_ schedule: HTTPResponseSchedule?, deadline: Int64?, now: Int64) -> Int {
+        guard let schedule else { return 0 }
+        var wait = Int64(schedule.totalDelayMilliseconds)
+        if let deadline { wait = min(wait, deadline - now - 1000) }
+        return Int(max(0, wait))
     }
 }

@@ -303,6 +303,29 @@ extension TraceIDSuites {
             #expect(line["status"]?.number == 200)
         }
 
+        /// Behind API Gateway's buffering HTTP API: a simulated schedule is waited out inside the
+        /// invocation (bounded by the deadline), then the whole body goes out; a drop is its 502.
+        @Test func simulatedTimingIsWaitedOutAndDropAnswers502() throws {
+            func body(_ model: String, stream: Bool = false) -> [UInt8] {
+                Array(
+                    #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"Men are all alike."}]}"#
+                        .utf8)
+            }
+            var api = FakeRuntimeAPI([
+                Self.invocation("paced", body: body("eliza@ttft_ms=300,tps=10", stream: true)),
+                Self.invocation("drop", body: body("eliza@fault=drop,delay_ms=50")),
+                Self.invocation("late", body: body("eliza@delay_ms=5000"), deadline: Self.now + 3000),
+            ])
+            let harness = Harness()
+            #expect(harness.runtime.run(transport: &api, invocations: 3) == 3)
+            // 300 ms to the first word, two more at 100 ms; the third wait is cut a second before the deadline.
+            #expect(harness.delays.delays == [500, 50, 2000])
+            let paced = try #require(api.posts.first).text
+            #expect(paced.contains("data: [DONE]"))
+            let dropped = try DecodedJSON.parse(api.posts[1].text)
+            #expect(dropped["error"]?["code"]?.string == "connection_dropped")
+        }
+
         /// The switch is about direct invocations only: API Gateway events are judged as before.
         @Test func allowingDirectInvocationsLeavesGatewayEventsJudged() throws {
             let disallowed = try LambdaEventTests.fixture("http-api-v2-disallowed-caller.json")

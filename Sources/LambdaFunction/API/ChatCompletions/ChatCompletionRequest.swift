@@ -26,6 +26,8 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         get { eliza.trace }
         set { eliza.trace = newValue }
     }
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec? { eliza.simulate }
 
     /// The largest `n` accepted.
     package static let maxChoices = 16

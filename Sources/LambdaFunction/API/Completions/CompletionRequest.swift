@@ -26,6 +26,8 @@ package struct CompletionRequest: Sendable, Equatable {
     package var echo: Bool
     /// The `eliza` member (`ElizaExtension`).
     package var eliza = ElizaExtension()
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec? { eliza.simulate }
 
     /// Decodes and validates a body.
     /// - Throws: `APIError` 400 naming what is wrong and where.

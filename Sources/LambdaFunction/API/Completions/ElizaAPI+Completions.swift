@@ -3,7 +3,8 @@ import ElizaHTTP
 /// The legacy text-completion route: `POST /v1/completions`.
 extension ElizaAPI {
     func completion(_ request: HTTPRequest) -> HandledRequest {
-        serve(request, decode: CompletionRequest.decode, model: \.model) { (body, budget) throws(APIError) in
+        serve(request, decode: CompletionRequest.decode, model: \.model, simulate: \.simulate) {
+            (body, budget) throws(APIError) in
             let script = try script(for: body.model, body.eliza, budget: &budget)
             // Every prompt of a batch draws on the one budget of the request.
             let completion = try TextCompletion.answer(body) { (prompt) throws(APIError) in

@@ -6,7 +6,7 @@ extension ElizaAPI {
     func createMessage(_ request: HTTPRequest) -> HandledRequest {
         serve(
             request, dialect: .anthropic, decode: { (bytes) throws(APIError) in try MessagesRequest.decode(bytes) },
-            model: \.model
+            model: \.model, simulate: \.simulate
         ) { (body, budget) throws(APIError) in
             let answer = try body.conversation.answer(
                 script: script(for: body.model, body.eliza, budget: &budget), maxWords: body.maxTokens,
@@ -22,7 +22,7 @@ extension ElizaAPI {
         serve(
             request, dialect: .anthropic,
             decode: { (bytes) throws(APIError) in try MessagesRequest.decode(bytes, countingTokens: true) },
-            model: \.model
+            model: \.model, simulate: \.simulate
         ) { (body, _) throws(APIError) in
             var json = JSONText()
             json.int("input_tokens", body.conversation.inputTokens)

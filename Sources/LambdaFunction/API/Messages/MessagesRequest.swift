@@ -16,6 +16,8 @@ package struct MessagesRequest: Sendable, Equatable {
     package var stream: Bool
     /// The `eliza` member (`ElizaExtension`).
     package var eliza = ElizaExtension()
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec? { eliza.simulate }
 
     package static let roles = ["user", "assistant"]
 

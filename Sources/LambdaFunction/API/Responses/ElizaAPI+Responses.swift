@@ -4,7 +4,8 @@ import ElizaHTTP
 /// `POST /v1/responses/input_tokens`.
 extension ElizaAPI {
     func createResponse(_ request: HTTPRequest) -> HandledRequest {
-        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, budget) throws(APIError) in
+        serve(request, decode: ResponsesRequest.decode, model: \.model, simulate: \.simulate) {
+            (body, budget) throws(APIError) in
             let (asked, carried) = try conversation(for: body)
             let collection =
                 body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
@@ -27,7 +28,8 @@ extension ElizaAPI {
     }
 
     func countResponseInputTokens(_ request: HTTPRequest) -> HandledRequest {
-        serve(request, decode: ResponsesRequest.decode, model: \.model) { (body, _) throws(APIError) in
+        serve(request, decode: ResponsesRequest.decode, model: \.model, simulate: \.simulate) {
+            (body, _) throws(APIError) in
             var json = JSONText()
             json.string("object", "response.input_tokens")
             json.int("input_tokens", try conversation(for: body).asked.inputTokens)

@@ -23,6 +23,8 @@ package struct ResponsesRequest: Sendable, Equatable {
     package var parallelToolCalls: Bool
     /// The `eliza` member (`ElizaExtension`).
     package var eliza = ElizaExtension()
+    /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
+    package var simulate: SimulationSpec? { eliza.simulate }
 
     /// The roles of message items.
     package static let roles = ["user", "assistant", "system", "developer"]
