@@ -485,6 +485,26 @@ def test_front_door_rest_builds_the_rest_template_with_the_waf_and_a_spaceless_l
     assert "api_base: https://API_ID.execute-api.eu-west-1.amazonaws.com/prod/v1" in result.stdout
 
 
+def test_front_door_rest_ships_scripts_and_sets_their_parameters_as_the_http_api_does(tmp_path, fake_bin):
+    env = clean_env(tmp_path, fake_bin)
+    (tmp_path / "catbot.eliza").write_text("(HI)\n")
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--front-door", "rest", "--api-key", KEY,
+                    "--script", str(tmp_path / "catbot.eliza"), "--inline-scripts", "off")
+    assert result.returncode == 0, result.stderr
+    lines = command_lines(result.stdout)
+    (build,) = [line for line in lines if line.startswith("env LAMBDA_ARCH")]
+    assert shlex.split(build)[-2:] == ["--template-file", "template-rest.yaml"]
+    (folder,) = re.findall(r"ELIZA_DEPLOY_SCRIPTS=(\S+/scripts) ", build)
+    assert ["cp", "--", str(tmp_path / "catbot.eliza"), folder + "/"] in [shlex.split(line) for line in lines
+                                                                          if line.startswith("cp ")]
+    parameters = shown_parameters(result.stdout)
+    assert parameters["InlineScripts"] == "off" and parameters["Scripts"] == "/var/task/scripts"
+    template = load_template(ROOT / "template-rest.yaml")
+    assert set(parameters) <= set(template["Parameters"])
+    assert parameters["Scripts"] in template["Parameters"]["Scripts"]["AllowedValues"]
+    assert calls(env) == []
+
+
 def test_the_default_front_door_is_the_http_api(tmp_path, fake_bin):
     env = clean_env(tmp_path, fake_bin)
     result = deploy(env, "--dry-run", "--region", "eu-west-1", "--allowed-cidrs", "203.0.113.0/24")

@@ -19,8 +19,11 @@ cd "$(dirname "$0")/.."
 
 # Two environments: the clients (openai, litellm[proxy]) and the AWS SAM CLI pin conflicting
 # versions of shared dependencies, so resolving them together makes pip backtrack for a long time.
+# Either may be given relative to the repository or absolute; both are made absolute here.
 VENV="${ELIZA_VENV:-.build/venv}"
 SAM_VENV="${ELIZA_SAM_VENV:-.build/venv-sam}"
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
+case "$SAM_VENV" in /*) ;; *) SAM_VENV="$PWD/$SAM_VENV" ;; esac
 step() { printf '\n==> %s\n' "$*"; }
 
 step "swift format lint --strict (.swift-format: the toolchain's formatter keeps the tree as it is)"
@@ -84,7 +87,7 @@ wait "$sam"
 step "wheel: Tools/test-wheel.sh"
 ELIZA_VENV="$VENV" Tools/test-wheel.sh
 
-export PATH="$PWD/$VENV/bin:$PWD/$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
+export PATH="$VENV/bin:$SAM_VENV/bin:$PATH" SAM_CLI_TELEMETRY=0 ELIZA_NO_SKIPS=1
 export ELIZA_LAMBDA_BIN="$(swift build --show-bin-path)/eliza-lambda"
 # The template and deploy checks import the SAM CLI's own modules, so they run in its environment.
 SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_template_rest.py IntegrationTests/test_template_monitoring.py
@@ -92,12 +95,12 @@ SAM_TESTS=(IntegrationTests/test_template.py IntegrationTests/test_template_rest
 RECORDED_TEST=IntegrationTests/test_openapi.py::test_every_recorded_response_is_as_documented
 
 step "pytest: real clients, the playground in chromium, bootstrap end-to-end, packaging, smoke script ($VENV)"
-ELIZA_RECORD_RESPONSES="$RECORDED/python" VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+ELIZA_RECORD_RESPONSES="$RECORDED/python" VIRTUAL_ENV="$VENV" "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
   IntegrationTests $(printf -- '--ignore=%s ' "${SAM_TESTS[@]}") --deselect "$RECORDED_TEST"
 
 step "pytest: template and deploy checks ($SAM_VENV)"
-VIRTUAL_ENV="$PWD/$SAM_VENV" "$SAM_VENV/bin/python" -m pytest -q -p no:cacheprovider "${SAM_TESTS[@]}"
+VIRTUAL_ENV="$SAM_VENV" "$SAM_VENV/bin/python" -m pytest -q -p no:cacheprovider "${SAM_TESTS[@]}"
 
 step "OpenAPI: every response the Swift and Python tests recorded, against docs/openapi.yaml"
-ELIZA_RECORDED_RESPONSES="$RECORDED/swift:$RECORDED/python" VIRTUAL_ENV="$PWD/$VENV" "$VENV/bin/python" -m pytest -q \
+ELIZA_RECORDED_RESPONSES="$RECORDED/swift:$RECORDED/python" VIRTUAL_ENV="$VENV" "$VENV/bin/python" -m pytest -q \
   -p no:cacheprovider "$RECORDED_TEST"

@@ -89,10 +89,10 @@ package struct Configuration: Sendable {
           --log-level LEVEL            TRACE, DEBUG, INFO, WARN, ERROR or FATAL
                                        (AWS_LAMBDA_LOG_LEVEL or LOG_LEVEL, default INFO)
           --script PATH                serve a script as a model named after its file (mybot.eliza:
-                                       mybot); a folder serves its *.eliza files; repeatable
-                                       (ELIZA_SCRIPTS, paths separated by ':'; docs/authoring.md)
-          --log-format FORMAT          text or json log lines (AWS_LAMBDA_LOG_FORMAT or
-                                       ELIZA_LOG_FORMAT; default text, JSON inside Lambda)
+                                       mybot); a folder serves its *.eliza files; repeatable; the
+                                       variable separates paths with ':' (ELIZA_SCRIPTS, default none)
+          --log-format FORMAT          text or json log lines; inside Lambda the default is json
+                                       (AWS_LAMBDA_LOG_FORMAT or ELIZA_LOG_FORMAT, default text)
           --help, --version
         """
 

@@ -65,13 +65,14 @@ import Testing
         for (_, route) in ElizaAPI.Route.fixed {
             switch route {
             case .chatCompletions, .models, .health, .responses, .responseInputTokens, .completions, .messages,
-                .messageTokenCount, .playground, .favicon, .openAPI:
+                .messageTokenCount, .scriptCheck, .playground, .favicon, .openAPI:
                 place(route)
-            case .storedResponse:
+            case .storedResponse, .modelScript:
                 Issue.record("a route with a parameter in Route.fixed: \(route)")
             }
         }
         place(.storedResponse(id: "{id}"))
+        place(.modelScript(id: "{id}"))
         return table
     }
 
@@ -102,6 +103,9 @@ import Testing
         }
         for prefix in ["/v1/responses/", "/responses/"] {
             #expect(documented.contains(prefix + "{id}"), "\(prefix){id}")
+        }
+        for prefix in ["/v1/models/", "/models/"] {
+            #expect(documented.contains(prefix + "{id}/script"), "\(prefix){id}/script")
         }
         #expect(Set(items.map(\.path)).count == items.count, "a path listed twice")
     }
