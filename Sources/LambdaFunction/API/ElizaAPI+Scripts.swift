@@ -54,7 +54,7 @@ extension ElizaAPI {
     /// when the script is clean its greeting. A script with errors is a 200 with `"ok": false`; the
     /// compile limits are a 422, as for an inline script.
     func checkScript(_ request: HTTPRequest) -> HandledRequest {
-        serve(request, decode: ScriptCheckRequest.decode, model: { _ in "" }) {
+        serve(request, decode: ScriptCheckRequest.decode, model: { _ in "" }, simulate: { _ in nil }) {
             (body, budget) throws(APIError) in
             try checkInlineScriptsOn(field: "script")
             let compilation = try budget.check(body.script, field: "script")

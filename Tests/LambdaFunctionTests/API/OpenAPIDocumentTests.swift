@@ -65,7 +65,7 @@ import Testing
         for (_, route) in ElizaAPI.Route.fixed {
             switch route {
             case .chatCompletions, .models, .health, .responses, .responseInputTokens, .completions, .messages,
-                .messageTokenCount, .scriptCheck, .playground, .favicon, .openAPI:
+                .messageTokenCount, .scriptCheck, .playground, .favicon, .openAPI, .journal:
                 place(route)
             case .storedResponse, .modelScript:
                 Issue.record("a route with a parameter in Route.fixed: \(route)")
