@@ -1,5 +1,6 @@
 // libFuzzer target `http`: the incremental HTTPRequestParser, fed the input in pieces (sizes taken
-// from the input's first byte) and whole. Both ways must find the same requests and errors.
+// from the input's first byte) and whole. Both ways must find the same requests and errors, and every
+// request's decoded target must hold together (`checkTarget`).
 @testable import ElizaHTTP
 
 /// Parses every pipelined request in `stream`, giving the parser `step(n)` more bytes each call.
@@ -16,8 +17,9 @@ func outcomes(_ stream: [UInt8], step: (Int) -> Int) -> [HTTPRequestParser.Parse
         switch outcome {
         case .needMoreBytes, .continueRequested:
             if end == stream.count { return found }
-        case .request(_, let consumed, _):
+        case .request(let request, let consumed, _):
             precondition(consumed > 0 && consumed <= end - start, "consumed \(consumed) of \(end - start)")
+            checkTarget(request.target)
             found.append(outcome)
             start += consumed
             end = start
@@ -27,6 +29,21 @@ func outcomes(_ stream: [UInt8], step: (Int) -> Int) -> [HTTPRequestParser.Parse
         }
     }
     return found
+}
+
+/// What every decoded target must be: its path the decoded segments joined by `/` (or the one
+/// segment `*`), no control character in any decoded part, and its raw query decoding to its pairs.
+func checkTarget(_ target: HTTPRequestTarget) {
+    let segments = target.pathSegments
+    precondition(
+        target.path == "/" + segments.joined(separator: "/") || (segments == ["*"] && target.path == "*"),
+        "path \(target.path) from segments \(segments)")
+    let parts = segments + target.queryItems.flatMap { [$0.name, $0.value] }
+    precondition(
+        !parts.contains { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } },
+        "control character in \(parts)")
+    let again = try? HTTPRequestTarget(encodedPath: Array("/".utf8), query: Array(target.query.utf8))
+    precondition(again?.queryItems == target.queryItems, "query \(target.query) does not decode to its pairs")
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

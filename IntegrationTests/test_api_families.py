@@ -129,6 +129,27 @@ def test_openai_responses_create_stream(server):
     assert events[-1].response.output_text == TURNS[1]["eliza"]
 
 
+def test_openai_responses_retrieve_stream_replays_the_events(server):
+    """GET /v1/responses/{id}?stream=true, and &starting_after=N, through the SDK's own calls."""
+    client = oai(server.base_url)
+    created = list(client.responses.create(model="eliza", input=history_items(3), stream=True))
+    response_id = created[0].response.id
+    replayed = list(client.responses.retrieve(response_id, stream=True))
+    assert [e.model_dump() for e in replayed] == [e.model_dump() for e in created]
+    resumed = list(client.responses.retrieve(response_id, stream=True, starting_after=4))
+    assert [e.sequence_number for e in resumed] == list(range(5, len(created)))
+    assert [e.model_dump() for e in resumed] == [e.model_dump() for e in created[5:]]
+    # The helper for an existing response (which asks for the whole stream and drops the events up
+    # to starting_after itself), on a response made without streaming.
+    plain = client.responses.create(model="eliza", input=history_items(4))
+    with client.responses.stream(response_id=plain.id) as stream:
+        assert "".join(e.delta for e in stream if e.type == "response.output_text.delta") == TURNS[3]["eliza"]
+        assert stream.get_final_response().output_text == TURNS[3]["eliza"]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.retrieve(plain.id, stream=True, starting_after=-1)
+    assert caught.value.param == "starting_after"
+
+
 def test_openai_responses_stream_helper(server):
     client = oai(server.base_url)
     for turn in (1, 8, 15):

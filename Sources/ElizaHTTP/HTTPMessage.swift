@@ -3,8 +3,8 @@
 package struct HTTPRequest: Sendable, Equatable {
     /// Upper-case method, e.g. `POST`.
     package var method: String
-    /// The path without the query string, e.g. `/v1/chat/completions`.
-    package var path: String
+    /// The path and query, percent-decoded (the rules are `HTTPRequestTarget`'s).
+    package var target: HTTPRequestTarget
     /// Header fields in arrival order; names are lower-cased.
     package var headers: [HTTPHeader]
     /// The raw body bytes (already base64-decoded for Lambda events).
@@ -12,13 +12,39 @@ package struct HTTPRequest: Sendable, Equatable {
     /// The caller's address as text (the TCP peer, or API Gateway's `sourceIp`); nil when unknown.
     package var callerIP: String?
 
-    package init(method: String, path: String, headers: [HTTPHeader] = [], body: [UInt8] = [], callerIP: String? = nil)
-    {
+    /// A request for a target.
+    /// - Parameters:
+    ///   - method: Upper-case method.
+    ///   - target: The decoded path and query.
+    ///   - headers: Header fields, names lower-case.
+    ///   - body: The body bytes.
+    ///   - callerIP: The caller's address, when known.
+    package init(
+        method: String, target: HTTPRequestTarget, headers: [HTTPHeader] = [], body: [UInt8] = [],
+        callerIP: String? = nil
+    ) {
         self.method = method
-        self.path = path
+        self.target = target
         self.headers = headers
         self.body = body
         self.callerIP = callerIP
+    }
+
+    /// A request for a decoded path without a query (tests, direct invocations).
+    package init(method: String, path: String, headers: [HTTPHeader] = [], body: [UInt8] = [], callerIP: String? = nil)
+    {
+        self.init(
+            method: method, target: HTTPRequestTarget(decodedPath: path), headers: headers, body: body,
+            callerIP: callerIP)
+    }
+
+    /// The decoded path without the query, e.g. `/v1/chat/completions`: for logs and messages (routes
+    /// match `target.pathSegments`, where an encoded `/` stays inside its segment).
+    package var path: String { target.path }
+
+    /// The decoded value of the first query pair with this name; nil if there is none.
+    package func queryValue(_ name: String) -> String? {
+        target.queryValue(name)
     }
 
     /// The value of the first header with this (lower-case) name.

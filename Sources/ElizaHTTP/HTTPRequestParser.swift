@@ -5,6 +5,8 @@
 /// After `.request` drop `consumed` bytes and call again for a pipelined request; after `.error` the
 /// connection must be answered with that status and closed.
 ///
+/// The target's path and query are kept and percent-decoded by `HTTPRequestTarget`'s rules (a bad
+/// escape, bytes that are not UTF-8 or a control character: 400), within the request-line limit.
 /// Request bodies must carry `Content-Length`: a request with `Transfer-Encoding` is answered 411.
 /// Garbage fails as soon as the request line shows it, rather than when a limit or timeout runs out.
 package struct HTTPRequestParser: Sendable {
@@ -38,7 +40,7 @@ package struct HTTPRequestParser: Sendable {
     /// The request whose header section is complete and whose body is still awaited (after
     /// `.continueRequested`, for example), without its body; nil otherwise.
     package var pendingHead: HTTPRequest? {
-        head.map { HTTPRequest(method: $0.method, path: $0.path, headers: $0.headers) }
+        head.map { HTTPRequest(method: $0.method, target: $0.target, headers: $0.headers) }
     }
 
     /// Parses the request at the start of `bytes`.
@@ -77,7 +79,7 @@ package struct HTTPRequestParser: Sendable {
         }
         let bodyStart = bytes.startIndex + head.length
         let request = HTTPRequest(
-            method: head.method, path: head.path, headers: head.headers,
+            method: head.method, target: head.target, headers: head.headers,
             body: Array(bytes[bodyStart..<bodyStart + head.contentLength]))
         self = HTTPRequestParser(limits: limits)
         return .request(request, consumed: head.length + head.contentLength, keepAlive: head.keepAlive)
@@ -203,7 +205,7 @@ package struct HTTPRequestParser: Sendable {
     /// A parsed header section: everything about the request except its body.
     private struct Head: Sendable {
         var method: String
-        var path: String
+        var target: HTTPRequestTarget
         var headers: [HTTPHeader]
         var contentLength: Int
         var keepAlive: Bool
@@ -240,8 +242,14 @@ package struct HTTPRequestParser: Sendable {
         }
         let isHTTP11 = minor != UInt8(ascii: "0")
         let method = String(decoding: parts[0], as: UTF8.self)
-        guard let path = Self.path(ofTarget: parts[1], method: method) else {
+        guard let parsed = Self.pathAndQuery(ofTarget: parts[1], method: method) else {
             return .failure(Failure(400, "invalid request target"))
+        }
+        let target: HTTPRequestTarget
+        do {
+            target = try HTTPRequestTarget(encodedPath: parsed.path, query: parsed.query)
+        } catch {
+            return .failure(Failure(400, error.message))
         }
 
         var headers: [HTTPHeader] = []
@@ -318,17 +326,21 @@ package struct HTTPRequestParser: Sendable {
         }
         return .success(
             Head(
-                method: method, path: path, headers: headers, contentLength: length,
+                method: method, target: target, headers: headers, contentLength: length,
                 keepAlive: !wantsClose && (isHTTP11 || wantsKeepAlive), expectsContinue: expectsContinue,
                 length: headEnd))
     }
 
-    /// The path of a request target without its query: origin form (`/a?b`), absolute form
-    /// (`http://host/a?b`, RFC 9112 §3.2.2) or `*` for OPTIONS. Nil for anything else.
-    private static func path(ofTarget target: ArraySlice<UInt8>, method: String) -> String? {
+    /// The path and the query (without its `?`) of a request target, still percent-encoded: origin
+    /// form (`/a?b`), absolute form (`http://host/a?b`, RFC 9112 §3.2.2; an empty path is `/`) or `*`
+    /// for OPTIONS. Nil for anything else. A fragment cannot occur: `#` is not sent (RFC 9112 §3.2).
+    private static func pathAndQuery(
+        ofTarget target: ArraySlice<UInt8>, method: String
+    ) -> (path: ArraySlice<UInt8>, query: ArraySlice<UInt8>)? {
+        let slash = ArraySlice("/".utf8)
         var rest = target
         if rest.first != UInt8(ascii: "/") {
-            if method == "OPTIONS" && rest.elementsEqual("*".utf8) { return "*" }
+            if method == "OPTIONS" && rest.elementsEqual("*".utf8) { return (rest, rest[rest.endIndex...]) }
             let lowered = rest.prefix(8).map(HTTPSyntax.lowercased)
             let scheme: Int
             if lowered.starts(with: "http://".utf8) {
@@ -340,12 +352,13 @@ package struct HTTPRequestParser: Sendable {
             }
             rest = rest.dropFirst(scheme)
             guard let pathStart = rest.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) else {
-                return "/"
+                return (slash, rest[rest.endIndex...])
             }
             rest = rest[pathStart...]
         }
         let path = rest.prefix { $0 != UInt8(ascii: "?") }
-        return path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)
+        let query = rest[path.endIndex...].dropFirst()
+        return (path.isEmpty ? slash : path, query)
     }
 
     /// A `Content-Length` value: one or more digits that fit in an `Int`.

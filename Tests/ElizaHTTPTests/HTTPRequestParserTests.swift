@@ -8,19 +8,27 @@ import Testing
         var raw: [UInt8]
         var method = "GET"
         var path = "/"
+        /// The decoded segments; nil: `path` split at every `/`.
+        var segments: [String]?
+        var query = ""
+        var queryItems: [HTTPQueryItem] = []
         var headers: [HTTPHeader]
         var body = ""
         var keepAlive = true
         var testDescription: String { name }
 
         init(
-            _ name: String, _ raw: String, method: String = "GET", path: String = "/", headers: [HTTPHeader],
+            _ name: String, _ raw: String, method: String = "GET", path: String = "/", segments: [String]? = nil,
+            query: String = "", queryItems: [HTTPQueryItem] = [], headers: [HTTPHeader] = [HTTPHeader("host", "x")],
             body: String = "", keepAlive: Bool = true
         ) {
             self.name = name
             self.raw = Array(raw.utf8)
             self.method = method
             self.path = path
+            self.segments = segments
+            self.query = query
+            self.queryItems = queryItems
             self.headers = headers
             self.body = body
             self.keepAlive = keepAlive
@@ -32,7 +40,8 @@ import Testing
         Good(
             "POST with body and query",
             "POST /v1/chat/completions?api-version=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}",
-            method: "POST", path: "/v1/chat/completions",
+            method: "POST", path: "/v1/chat/completions", query: "api-version=1",
+            queryItems: [HTTPQueryItem("api-version", "1")],
             headers: [
                 HTTPHeader("host", "x"), HTTPHeader("content-type", "application/json"),
                 HTTPHeader("content-length", "7"),
@@ -59,10 +68,41 @@ import Testing
             body: "abc"),
         Good(
             "absolute-form target", "GET http://example.com:8080/a/b?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n",
-            path: "/a/b", headers: [HTTPHeader("host", "example.com")]),
+            path: "/a/b", query: "q=1", queryItems: [HTTPQueryItem("q", "1")],
+            headers: [HTTPHeader("host", "example.com")]),
         Good(
             "absolute-form target without path", "GET HTTPS://example.com?q HTTP/1.1\r\nHost: example.com\r\n\r\n",
-            headers: [HTTPHeader("host", "example.com")]),
+            query: "q", queryItems: [HTTPQueryItem("q", "")], headers: [HTTPHeader("host", "example.com")]),
+        Good(
+            "model id with @ , = : encoded",
+            "GET /v1/models/gpt-4o%402024%2Cx%3Dy%3Az HTTP/1.1\r\nHost: x\r\n\r\n",
+            path: "/v1/models/gpt-4o@2024,x=y:z"),
+        Good(
+            "model id with @ , = : as they are", "GET /v1/models/gpt-4o@2024,x=y:z HTTP/1.1\r\nHost: x\r\n\r\n",
+            path: "/v1/models/gpt-4o@2024,x=y:z"),
+        Good(
+            "an encoded slash stays in its segment", "GET /v1/responses/a%2Fb%2f HTTP/1.1\r\nHost: x\r\n\r\n",
+            path: "/v1/responses/a/b/", segments: ["v1", "responses", "a/b/"]),
+        Good(
+            "plus is a space in the query only",
+            "GET /a+b?c+d=e+f%2Bg&h=%20 HTTP/1.1\r\nHost: x\r\n\r\n", path: "/a+b", query: "c+d=e+f%2Bg&h=%20",
+            queryItems: [HTTPQueryItem("c d", "e f+g"), HTTPQueryItem("h", " ")]),
+        Good(
+            "query pairs: order, repeats, empty pieces, no value, = in a value",
+            "GET /v1/responses/resp_1?stream=true&&starting_after=3&stream=false&flag&k==v&=x HTTP/1.1\r\nHost: x\r\n\r\n",
+            path: "/v1/responses/resp_1", query: "stream=true&&starting_after=3&stream=false&flag&k==v&=x",
+            queryItems: [
+                HTTPQueryItem("stream", "true"), HTTPQueryItem("starting_after", "3"),
+                HTTPQueryItem("stream", "false"), HTTPQueryItem("flag", ""), HTTPQueryItem("k", "=v"),
+                HTTPQueryItem("", "x"),
+            ]),
+        Good(
+            "UTF-8 escapes in path and query", "GET /caf%C3%A9?q=%E2%9C%93 HTTP/1.1\r\nHost: x\r\n\r\n",
+            path: "/caf\u{E9}", query: "q=%E2%9C%93", queryItems: [HTTPQueryItem("q", "\u{2713}")]),
+        Good("empty query", "GET /a? HTTP/1.1\r\nHost: x\r\n\r\n", path: "/a"),
+        Good(
+            "a question mark inside the query", "GET /a?b=?c HTTP/1.1\r\nHost: x\r\n\r\n", path: "/a",
+            query: "b=?c", queryItems: [HTTPQueryItem("b", "?c")]),
         Good(
             "OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", method: "OPTIONS", path: "*",
             headers: [HTTPHeader("host", "x")]),
@@ -89,6 +129,9 @@ import Testing
         }
         #expect(request.method == good.method)
         #expect(request.path == good.path)
+        #expect(request.target.pathSegments == good.segments ?? HTTPRequestTarget(decodedPath: good.path).pathSegments)
+        #expect(request.target.query == good.query)
+        #expect(request.target.queryItems == good.queryItems)
         #expect(request.headers == good.headers)
         #expect(request.body == Array(good.body.utf8))
         #expect(request.callerIP == nil)
@@ -231,6 +274,18 @@ import Testing
             "header section over the limit",
             "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + String(repeating: "a", count: 60) + "\r\n\r\n",
             431, limits: HTTPServerLimits(maxHeaderBytes: 64)),
+        Bad("invalid percent escape in the path", "GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("escape cut short", "GET /a%2 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("lone percent", "GET /a%?b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("invalid percent escape in the query", "GET /a?b=%G1 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("encoded NUL in the path", "GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("encoded NUL in the query", "GET /a?b=%00 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("encoded line feed in the path", "GET /a%0Ab HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("encoded DEL in the query", "GET /a?%7F HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("decodes to bytes that are not UTF-8", "GET /%C3%28 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("overlong UTF-8 for a slash", "GET /%C0%AF HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("encoded surrogate", "GET /x?q=%ED%A0%80 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        Bad("truncated UTF-8 in the query", "GET /x?q=%E2%9C HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         Bad("TLS handshake", [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03], 400),
     ]
 

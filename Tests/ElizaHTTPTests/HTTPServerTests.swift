@@ -36,6 +36,32 @@ extension Loopback {
             }
         }
 
+        @Test func keepsTheQueryAndDecodesThePath() throws {
+            try withEchoServer { _, port in
+                let connection = try RawConnection(port: port)
+                connection.send("GET /v1/models/m%40x%2Fy,z=1:2?stream=true&a+b=%2B%21 HTTP/1.1\r\nHost: x\r\n\r\n")
+                let response = try #require(connection.readResponse())
+                #expect(response.status == 200)
+                #expect(response.header("x-path") == "/v1/models/m@x/y,z=1:2")
+                #expect(response.header("x-segments") == "v1|models|m@x/y,z=1:2")
+                #expect(response.header("x-query") == "stream=true&a+b=%2B%21")
+                #expect(response.header("x-query-items") == "stream=true|a b=+!")
+                let client = try HTTPClient(address: "127.0.0.1:\(port)", receiveTimeout: .seconds(5))
+                let viaClient = try client.send(
+                    method: "GET", path: "/v1/responses/resp_1?stream=true&starting_after=4")
+                #expect(viaClient.header("x-path") == "/v1/responses/resp_1")
+                #expect(viaClient.header("x-query-items") == "stream=true|starting_after=4")
+
+                // A bad escape is the server's own 400, and the connection closes.
+                connection.send("GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n")
+                let (bytes, closed) = connection.readUntilClosed()
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+                #expect(text.hasSuffix("\r\n\r\n400: invalid percent escape in the request path"))
+                #expect(closed)
+            }
+        }
+
         @Test func answersPipelinedRequestsInOrder() throws {
             try withEchoServer { _, port in
                 let connection = try RawConnection(port: port)

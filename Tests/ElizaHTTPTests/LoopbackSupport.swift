@@ -15,7 +15,8 @@ import Darwin
 @Suite(.serialized) enum Loopback {}
 
 /// Answers every request with its method and path (or its body, when it has one) and echoes the
-/// request's method, path and caller IP in headers.
+/// request's method, path (decoded, and its segments joined by `|`), query (raw, and its decoded
+/// pairs joined by `|`) and caller IP in headers.
 let echoHandler: HTTPServer.Handler = { request in
     HTTPResponse(
         status: 200,
@@ -23,6 +24,10 @@ let echoHandler: HTTPServer.Handler = { request in
             HTTPHeader("content-type", "text/plain"),
             HTTPHeader("x-method", request.method),
             HTTPHeader("x-path", request.path),
+            HTTPHeader("x-segments", request.target.pathSegments.joined(separator: "|")),
+            HTTPHeader("x-query", request.target.query),
+            HTTPHeader(
+                "x-query-items", request.target.queryItems.map { "\($0.name)=\($0.value)" }.joined(separator: "|")),
             HTTPHeader("x-caller-ip", request.callerIP ?? "-"),
         ],
         body: request.body.isEmpty ? Array("\(request.method) \(request.path)".utf8) : request.body)

@@ -208,6 +208,11 @@ package struct ElizaAPI: Sendable {
             ("/eliza/requests", .journal),
         ]
 
+        /// `fixed`, each path split into its segments as `HTTPRequestTarget` splits a request's.
+        static let fixedSegments = fixed.map {
+            (segments: HTTPRequestTarget(decodedPath: $0.path).pathSegments, route: $0.route)
+        }
+
         /// What the 404 lists.
         static let summary = [
             Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
@@ -217,11 +222,9 @@ package struct ElizaAPI: Sendable {
 
     /// Whose error shape a path's clients read: the Anthropic Messages routes (and anything under
     /// them) answer errors as Anthropic does, every other path as OpenAI does.
-    static func dialect(forPath path: String) -> APIError.Dialect {
-        for prefix in ["/v1/messages", "/messages"] where path == prefix || path.hasPrefix(prefix + "/") {
-            return .anthropic
-        }
-        return .openAI
+    /// - Parameter segments: The path's decoded segments, normalized.
+    static func dialect(forSegments segments: [String]) -> APIError.Dialect {
+        segments.starts(with: ["v1", "messages"]) || segments.first == "messages" ? .anthropic : .openAI
     }
 
     /// A request turned away before its body matters.
@@ -232,8 +235,8 @@ package struct ElizaAPI: Sendable {
     /// The checks that need only the request's head: the caller allow-list, the route and the API key.
     /// - Returns: The route to take, or the 403, 404, 405 or 401 to answer (in the path's dialect).
     func admit(_ request: HTTPRequest, trusted: Bool) -> Result<Route, Refusal> {
-        let path = Self.normalizedPath(request.path)
-        let dialect = Self.dialect(forPath: path)
+        let segments = Self.normalizedSegments(request.target.pathSegments)
+        let dialect = Self.dialect(forSegments: segments)
         // The allow-list is checked first, before the body is read, on the caller IP the transport
         // vouches for (never X-Forwarded-For).
         guard trusted || configuration.allowList.allows(request.callerIP) else {
@@ -245,7 +248,7 @@ package struct ElizaAPI: Sendable {
                         response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
         }
         let route: Route
-        switch Self.route(method: request.method, path: path, journal: journal != nil) {
+        switch Self.route(method: request.method, segments: segments, path: request.path, journal: journal != nil) {
         case .success(let found): route = found
         case .failure(let error):
             return .failure(
@@ -282,25 +285,33 @@ package struct ElizaAPI: Sendable {
         return refusal.outcome.response
     }
 
-    static func normalizedPath(_ path: String) -> String {
-        var path = path
-        if path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        return path
+    /// The segments without the empty one a trailing `/` leaves (`/v1/models/` routes as `/v1/models`).
+    static func normalizedSegments(_ segments: [String]) -> [String] {
+        segments.count > 1 && segments.last == "" ? Array(segments.dropLast()) : segments
     }
 
-    /// - Parameter journal: Whether this server keeps a journal (`/eliza/requests` is a 404 without one).
-    static func route(method: String, path: String, journal: Bool = true) -> Result<Route, APIError> {
-        var found = Route.fixed.first { $0.path == path && (journal || $0.route != .journal) }?.route
+    /// The route for a method and a path, matched segment by segment: a segment is decoded after the
+    /// path is split, so an encoded `/` (`%2F`) stays inside it (`HTTPRequestTarget`).
+    /// - Parameters:
+    ///   - method: The request's method.
+    ///   - segments: The path's decoded segments, normalized.
+    ///   - path: The decoded path, for the error messages.
+    ///   - journal: Whether this server keeps a journal (`/eliza/requests` is a 404 without one).
+    /// - Returns: The route, or the 404 or 405 to answer.
+    static func route(method: String, segments: [String], path: String, journal: Bool = true) -> Result<Route, APIError>
+    {
+        var found = Route.fixedSegments.first { $0.segments == segments && (journal || $0.route != .journal) }?.route
         if found == nil {
             // `/v1/responses/{id}`: one more path segment after the collection.
-            for prefix in ["/v1/responses/", "/responses/"] where path.hasPrefix(prefix) {
-                let id = path.dropFirst(prefix.count)
-                if !id.isEmpty, !id.contains("/") { found = .storedResponse(id: String(id)) }
+            for prefix in [["v1", "responses"], ["responses"]]
+            where segments.count == prefix.count + 1 && segments.starts(with: prefix) {
+                if let id = segments.last, !id.isEmpty { found = .storedResponse(id: id) }
             }
             // `/v1/models/{id}/script`.
-            for prefix in ["/v1/models/", "/models/"] where path.hasPrefix(prefix) && path.hasSuffix("/script") {
-                let id = path.dropFirst(prefix.count).dropLast("/script".count)
-                if !id.isEmpty, !id.contains("/") { found = .modelScript(id: String(id)) }
+            for prefix in [["v1", "models"], ["models"]]
+            where segments.count == prefix.count + 2 && segments.starts(with: prefix) && segments.last == "script" {
+                let id = segments[prefix.count]
+                if !id.isEmpty { found = .modelScript(id: id) }
             }
         }
         guard let route = found else {

@@ -3,6 +3,21 @@ import ElizaHTTP
 /// The Lambda event adapters: API Gateway HTTP API payload 2.0 and Function URL events, REST API
 /// payload 1.0 events, and direct invocations, all turned into one `HTTPRequest` for `ElizaAPI`
 /// (../shared/docs/aws-lambda.md, "Events the function receives").
+///
+/// Paths and queries reach `HTTPRequest.target` decoded once, by `HTTPRequestTarget`'s rules, but the
+/// formats do not agree on what arrives encoded (AWS documents the fields, not their encoding; what
+/// follows is what adapters and emulators found on live events: fastify/aws-lambda-fastify#169,
+/// honojs/hono#2156, localstack/localstack#7728, aws/aws-lambda-dotnet#451, middleapi/standard-server#93):
+/// - HTTP API, 2.0 `rawPath` and 1.0 `path`: already decoded (`/a%2Fb` arrives as `/a/b`), so it
+///   is not decoded again (that would turn a sent `%2540` into `@`). Its slashes are all split: an
+///   encoded `/` is lost before the event is made, which no adapter can undo.
+/// - Function URL (2.0, `requestContext.domainName` `….lambda-url.….on.aws`) `rawPath`, and REST
+///   API `path`: as the client sent it, percent-encoded; decoded here like the local server's.
+/// - 2.0 `rawQueryString`: as sent, parsed here (`queryStringParameters`, decoded with a repeated
+///   name's values joined by commas, is used only without it). 1.0 has no raw query: the decoded
+///   `multiValueQueryStringParameters` (one pair per value), else `queryStringParameters`, become
+///   the pairs (in name order: a JSON object's members have none), and `query` is made from them,
+///   form-encoded.
 package enum LambdaEvent: Sendable, Equatable {
     /// HTTP API 2.0 or a Function URL: answer with a 2.0 response object.
     case httpAPI(HTTPRequest, apiRequestId: String?)
@@ -53,8 +68,12 @@ package enum LambdaEvent: Sendable, Equatable {
                     if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
                 }
                 let path = stripStage(shape.rawPath ?? http.path ?? "/", stage: context.stage)
+                let target = try Self.target(
+                    path: path, encoded: context.isFunctionURL, rawQuery: shape.rawQueryString,
+                    parameters: shape.queryStringParameters)
                 let request = HTTPRequest(
-                    method: http.method.uppercased(), path: path, headers: headers, body: body, callerIP: http.sourceIp)
+                    method: http.method.uppercased(), target: target, headers: headers, body: body,
+                    callerIP: http.sourceIp)
                 return .httpAPI(request, apiRequestId: context.requestId)
             }
             guard let method = shape.httpMethod else {
@@ -71,8 +90,13 @@ package enum LambdaEvent: Sendable, Equatable {
             {
                 if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
             }
+            // Only HTTP API 1.0 events carry `version`; REST API events have none.
+            let target = try Self.target(
+                path: shape.path ?? "/", encoded: shape.version != "1.0", rawQuery: nil,
+                parameters: shape.multiValueQueryStringParameters.isEmpty
+                    ? shape.queryStringParameters : shape.multiValueQueryStringParameters)
             let request = HTTPRequest(
-                method: method.uppercased(), path: shape.path ?? "/", headers: headers, body: body,
+                method: method.uppercased(), target: target, headers: headers, body: body,
                 callerIP: context.identity?.sourceIp)
             return .restAPI(request, apiRequestId: context.requestId)
         }
@@ -86,6 +110,37 @@ package enum LambdaEvent: Sendable, Equatable {
             .badRequest,
             "the event is not an API Gateway (payload 1.0 or 2.0), Function URL or chat-completion event (a chat completion needs a top-level messages array)"
         )
+    }
+
+    /// An event's path and query, decoded once (which arrive encoded: see the type's comment).
+    /// - Parameters:
+    ///   - path: The path, without the stage.
+    ///   - encoded: Whether the path arrives percent-encoded (REST API, Function URL) or decoded
+    ///     (HTTP API).
+    ///   - rawQuery: 2.0's `rawQueryString`, if the event has one.
+    ///   - parameters: The decoded query parameters, used without a raw query: as pairs in name order
+    ///     (as headers are: an object's members have no order), a name's values in theirs.
+    /// - Returns: The target.
+    /// - Throws: `APIError` 400 naming what `HTTPRequestTarget` refused.
+    static func target(
+        path: String, encoded: Bool, rawQuery: String?, parameters: [(name: String, values: [String])]
+    ) throws(APIError) -> HTTPRequestTarget {
+        do {
+            let query = Array((rawQuery ?? "").utf8)
+            var target =
+                encoded
+                ? try HTTPRequestTarget(encodedPath: Array(path.utf8), query: query)
+                : try HTTPRequestTarget(decodedPath: path, query: query)
+            if rawQuery == nil, !parameters.isEmpty {
+                target = try target.replacingQuery(
+                    with: parameters.sorted { $0.name < $1.name }.flatMap { parameter in
+                        parameter.values.map { HTTPQueryItem(parameter.name, $0) }
+                    })
+            }
+            return target
+        } catch {
+            throw APIError(.badRequest, error.message)
+        }
     }
 
     /// `/prod/v1/chat/completions` with stage `prod` routes like `/v1/chat/completions`.
@@ -145,7 +200,14 @@ package enum LambdaEvent: Sendable, Equatable {
     private struct Shape {
         var version: String?
         var rawPath: String?
+        /// 2.0: the query as the client sent it (percent-encoded).
+        var rawQueryString: String?
         var path: String?
+        /// `queryStringParameters` (decoded; a repeated name's values joined by commas), the names
+        /// with a string value (null: left out), in document order; a repeated name, as for `headers`.
+        var queryStringParameters: [(name: String, values: [String])] = []
+        /// 1.0: `multiValueQueryStringParameters` (decoded, a list of strings or null per name), likewise.
+        var multiValueQueryStringParameters: [(name: String, values: [String])] = []
         var httpMethod: String?
         /// `headers` (a string or null per name), in document order. A repeated name means its first
         /// member (names compared as Swift strings); later ones are not looked at, as for any field.
@@ -163,7 +225,22 @@ package enum LambdaEvent: Sendable, Equatable {
             let event = try root.object("must be a JSON object")
             version = event["version"]?.kind == .string ? try event.optionalString("version") : nil
             rawPath = try event.optionalString("rawPath")
+            rawQueryString = try event.optionalString("rawQueryString")
             path = try event.optionalString("path")
+            if let object = try event.optionalObject("queryStringParameters") {
+                var names = Set<String>()
+                for (name, value) in object.members where names.insert(name).inserted && !value.isNull {
+                    queryStringParameters.append((name, [try value.string()]))
+                }
+            }
+            if let object = try event.optionalObject("multiValueQueryStringParameters") {
+                var names = Set<String>()
+                for (name, value) in object.members where names.insert(name).inserted && !value.isNull {
+                    var values: [String] = []
+                    for element in try value.array("must be a list of strings") { values.append(try element.string()) }
+                    multiValueQueryStringParameters.append((name, values))
+                }
+            }
             httpMethod = try event.optionalString("httpMethod")
             if let object = try event.optionalObject("headers") {
                 var names = Set<String>()
@@ -194,12 +271,17 @@ package enum LambdaEvent: Sendable, Equatable {
     private struct RequestContext {
         var requestId: String?
         var stage: String?
+        var domainName: String?
         var http: HTTP?
         var identity: Identity?
+
+        /// A Function URL's event (`<url-id>.lambda-url.<region>.on.aws`), rather than an HTTP API's.
+        var isFunctionURL: Bool { domainName?.contains(".lambda-url.") == true }
 
         init(_ context: JSONObject) throws(JSONDecodingError) {
             requestId = try context.optionalString("requestId")
             stage = try context.optionalString("stage")
+            domainName = try context.optionalString("domainName")
             http = try context.optionalObject("http").map(HTTP.init)
             identity = try context.optionalObject("identity").map { object throws(JSONDecodingError) in
                 Identity(sourceIp: try object.optionalString("sourceIp"))

@@ -81,11 +81,11 @@ import Testing
             for path in [item.path] + item.aliases {
                 for method in item.methods {
                     let route = try #require(
-                        try? ElizaAPI.route(method: method, path: path).get(), "\(method) \(path) is not routed")
+                        try? RoutingTests.route(method, path).get(), "\(method) \(path) is not routed")
                     #expect(route.template == item.path, "\(method) \(path) reaches \(route.template)")
                 }
                 // The methods are exactly the route's: the others are answered 405.
-                let route = try ElizaAPI.route(method: item.methods.sorted()[0], path: path).get()
+                let route = try RoutingTests.route(item.methods.sorted()[0], path).get()
                 #expect(Set(route.methods) == item.methods, "\(path): \(item.methods.sorted()) vs \(route.methods)")
             }
         }

@@ -469,6 +469,82 @@ import Testing
         #expect(Self.text(json) == "CAN YOU THINK OF A SPECIFIC EXAMPLE")
     }
 
+    // MARK: Replaying a stored response as a stream
+
+    /// `GET` with a query as it arrives on the wire.
+    static func get(_ path: String, query: String) throws -> HTTPRequest {
+        HTTPRequest(
+            method: "GET", target: try HTTPRequestTarget(encodedPath: Array(path.utf8), query: Array(query.utf8)),
+            callerIP: "203.0.113.7")
+    }
+
+    @Test func streamTrueReplaysTheStreamByteForByte() throws {
+        let harness = Self.storing()
+        let original = harness.post("/v1/responses", #"{"input":"Men are all alike.","stream":true}"#)
+        let stream = try Stream(original)
+        let id = try #require(stream.first("response.completed")?["response"]?["id"]?.string)
+        for query in [
+            "stream=true", "stream=true&include_obfuscation=false&include%5B%5D=x", "stream=true&stream=false",
+        ] {
+            let replay = harness.handle(try Self.get("/v1/responses/\(id)", query: query))
+            #expect(replay.status == 200)
+            #expect(replay.header("content-type") == "text/event-stream")
+            #expect(replay.body.count > 1000 && replay.body == original.body, "\(query)")
+        }
+        // A response made without streaming streams as `stream: true` would have sent it.
+        let plain = try harness.post("/v1/responses", #"{"input":"Men are all alike."}"#).json()
+        let plainID = try #require(plain["id"]?.string)
+        let replayed = try Stream(harness.handle(try Self.get("/responses/\(plainID)", query: "stream=true")))
+        #expect(replayed.deltas == ["IN", " WHAT", " WAY"])
+        #expect(replayed.first("response.completed")?["response"] == plain)
+        for query in ["", "stream=false", "starting_after=3"] {
+            let json = harness.handle(try Self.get("/v1/responses/\(plainID)", query: query))
+            #expect(json.header("content-type") == "application/json")
+            #expect(try json.json() == plain, "\(query)")
+        }
+    }
+
+    @Test(arguments: [-1, 0, 3, 10, 11, 500])
+    func startingAfterResumesAfterThatEvent(after: Int) throws {
+        let harness = Self.storing()
+        let whole = try Stream(harness.post("/v1/responses", #"{"input":"Men are all alike.","stream":true}"#))
+        #expect(whole.events.count == 11)
+        let id = try #require(whole.first("response.created")?["response"]?["id"]?.string)
+        let response = harness.handle(try Self.get("/v1/responses/\(id)", query: "stream=true&starting_after=\(after)"))
+        if after < 0 {
+            try expectOpenAIError(
+                response, status: 400, type: "invalid_request_error",
+                "starting_after must be a sequence number (an integer of 0 or more), not '-1'")
+            return
+        }
+        #expect(response.status == 200)
+        let events = try #require(namedEvents(response.text))
+        let expected = whole.events.dropFirst(after + 1)
+        #expect(events.map(\.name) == expected.map(\.name))
+        #expect(events.map(\.data) == expected.map(\.data))
+        #expect(events.first?.data["sequence_number"]?.number == (after < 10 ? Double(after + 1) : nil))
+    }
+
+    @Test(arguments: [
+        ("stream=yes", "stream must be true or false, not 'yes'", "stream"),
+        ("stream=True", "stream must be true or false, not 'True'", "stream"),
+        ("stream=true&starting_after=x1", "starting_after must be a sequence number", "starting_after"),
+        ("stream=true&starting_after=", "starting_after must be a sequence number", "starting_after"),
+        ("stream=true&starting_after=%2B1", "starting_after must be a sequence number", "starting_after"),
+        (
+            "stream=true&starting_after=99999999999999999999", "starting_after must be a sequence number",
+            "starting_after"
+        ),
+    ])
+    func badReplayParametersAre400(query: String, message: String, param: String) throws {
+        let harness = Self.storing()
+        let id = try #require(
+            try harness.post("/v1/responses", #"{"input":"Men are all alike."}"#).json()["id"]?.string)
+        let response = harness.handle(try Self.get("/v1/responses/\(id)", query: query))
+        try expectOpenAIError(response, status: 400, type: "invalid_request_error", message)
+        #expect(try response.json()["error"]?["param"]?.string == param)
+    }
+
     // MARK: Bad input
 
     @Test(arguments: [

@@ -32,14 +32,34 @@ import Testing
     ])
     func pathsReachTheirRoutes(path: String, route: ElizaAPI.Route) throws {
         let method = route.methods[0]
-        #expect(try ElizaAPI.route(method: method, path: path).get() == route)
+        #expect(try Self.route(method, path).get() == route)
+    }
+
+    /// Routes a path as it arrives on the wire (percent-encoded), as `ElizaAPI.admit` does.
+    static func route(_ method: String, _ path: String) throws -> Result<ElizaAPI.Route, APIError> {
+        let target = try HTTPRequestTarget(encodedPath: Array(path.utf8), query: [])
+        return ElizaAPI.route(
+            method: method, segments: ElizaAPI.normalizedSegments(target.pathSegments), path: target.path)
+    }
+
+    @Test(arguments: [
+        ("/v1/responses/resp%5Fabc", ElizaAPI.Route.storedResponse(id: "resp_abc")),
+        ("/v1/responses/a%2Fb", .storedResponse(id: "a/b")),
+        ("/v1/responses/a%2F", .storedResponse(id: "a/")),
+        ("/v1/responses/resp_abc/", .storedResponse(id: "resp_abc")),
+        ("/v1/chat/%63ompletions", .chatCompletions), ("/v1/models/", .models),
+    ])
+    func pathsAreMatchedDecodedSegmentBySegment(path: String, route: ElizaAPI.Route) throws {
+        #expect(try Self.route(route.methods[0], path).get() == route)
     }
 
     @Test(arguments: [
         "/v1/responses//x", "/v1/responses/a/b", "/v1/messages/x", "/v1/completion", "/v1/responses/resp_1/cancel",
+        // An encoded slash is not a separator.
+        "/v1/chat%2Fcompletions", "/v1%2Fresponses", "/v1/responses%2Finput_tokens", "%2Fv1/models",
     ])
     func nearMissesAre404(path: String) throws {
-        let result = ElizaAPI.route(method: "POST", path: path)
+        let result = try Self.route("POST", path)
         guard case .failure(let error) = result else {
             Issue.record("\(path) was routed")
             return

@@ -43,6 +43,48 @@ import Darwin
         return (server, try server.start())
     }
 
+    @Test func queriesAndEncodedPathsReachTheRoutesOverLoopback() throws {
+        var configuration = Configuration()
+        configuration.port = 0
+        let api = ElizaAPI(
+            configuration: configuration, logger: Logger(minimumLevel: .fatal, sink: { _ in }),
+            responseStore: ResponseStore())
+        let server = LocalServer.make(configuration: configuration, api: api, threadCount: 1)
+        let port = try server.start()
+        defer { server.stop() }
+        let client = try HTTPClient(host: "127.0.0.1", port: port, receiveTimeout: .seconds(5))
+        let created = try client.send(
+            method: "POST", path: "/v1/responses", headers: [HTTPHeader("content-type", "application/json")],
+            body: Array(#"{"model":"eliza","input":"Men are all alike.","stream":true}"#.utf8))
+        #expect(created.status == 200)
+        let events = try #require(namedEvents(String(decoding: created.body, as: UTF8.self)))
+        let id = try #require(events.first?.data["response"]?["id"]?.string)
+
+        // The id with its `_` percent-encoded, and the query read.
+        let encodedID = id.split(separator: "_", omittingEmptySubsequences: false).joined(separator: "%5F")
+        let replay = try client.send(method: "GET", path: "/v1/responses/\(encodedID)?stream=true")
+        #expect(replay.status == 200)
+        #expect(replay.header("content-type") == "text/event-stream")
+        #expect(replay.body == created.body)
+        let resumed = try client.send(method: "GET", path: "/v1/responses/\(id)?starting_after=9&stream=true")
+        #expect(
+            String(decoding: resumed.body, as: UTF8.self).hasPrefix(
+                "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":10,"))
+        let json = try client.send(method: "GET", path: "/v1/responses/\(id)")
+        #expect(json.header("content-type") == "application/json")
+
+        // An encoded slash is not a separator; a bad escape is the server's own 400, as JSON.
+        let notChat = try client.send(method: "POST", path: "/v1/chat%2Fcompletions", body: Array("{}".utf8))
+        #expect(notChat.status == 404)
+        let connection = try RawConnection(port: port)
+        connection.send("GET /v1/models%zz HTTP/1.1\r\nHost: x\r\n\r\n")
+        let (bytes, closed) = connection.readUntilClosed()
+        let refused = String(decoding: bytes, as: UTF8.self)
+        #expect(refused.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(refused.contains(#"{"error":{"message":"invalid percent escape in the request path","#))
+        #expect(closed)
+    }
+
     @Test func theLocalServerRendersItsOwnErrorsAsOpenAIErrors() throws {
         let (server, port) = try Self.startServer()
         defer { server.stop() }

@@ -71,6 +71,14 @@ import Testing
         #"{"rawPath":"/","requestContext":{"http":{"method":"POST"}},"isBase64Encoded":true,"body":""}"#,
         #"{"messages":[],"requestContext":null}"#, #"{"messages":null}"#,
         #"{"version":5,"requestContext":{"http":{"method":"GET"}}}"#,
+        #"{"rawPath":"/a","requestContext":{"http":{"method":"GET"}},"queryStringParameters":{"b":"1","a":null,"b":"2","c":"x y"}}"#,
+        #"{"rawPath":"/a","rawQueryString":"z=1","requestContext":{"http":{"method":"GET"}},"queryStringParameters":{"a":5}}"#,
+        #"{"rawPath":"/a%41","requestContext":{"domainName":"x.lambda-url.us-east-1.on.aws","http":{"method":"GET"}}}"#,
+        #"{"rawPath":"/a","requestContext":{"domainName":5,"http":{"method":"GET"}}}"#,
+        #"{"httpMethod":"GET","path":"/a%2Fb","requestContext":{},"multiValueQueryStringParameters":{"b":["1","2"],"a":null,"c":[]},"queryStringParameters":{"b":"2"}}"#,
+        #"{"httpMethod":"GET","path":"/a","requestContext":{},"multiValueQueryStringParameters":{"a":null},"queryStringParameters":{"b":"2","b":"3"}}"#,
+        #"{"httpMethod":"GET","path":"/a","requestContext":{},"multiValueQueryStringParameters":{"a":["x",null]}}"#,
+        #"{"version":"1.0","httpMethod":"GET","path":"/a%zz","requestContext":{},"queryStringParameters":{"q":"%"}}"#,
     ]
 
     @Test(arguments: common + edges)

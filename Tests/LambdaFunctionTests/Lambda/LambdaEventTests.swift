@@ -347,6 +347,151 @@ import Testing
         #expect(handled.log.first?["status"]?.number == 200)
     }
 
+    // MARK: Paths and queries
+
+    /// A 2.0 event for `GET rawPath?rawQueryString`, from an HTTP API (`execute-api`) or a Function
+    /// URL (`lambda-url`); `rawQueryString` and `queryStringParameters` only when given.
+    static func getEvent(
+        rawPath: String, rawQueryString: String?, parameters: [(String, String)] = [], functionURL: Bool = false
+    ) -> [UInt8] {
+        var event = JSONText()
+        event.string("version", "2.0")
+        event.string("rawPath", rawPath)
+        if let rawQueryString { event.string("rawQueryString", rawQueryString) }
+        if !parameters.isEmpty {
+            event.object("queryStringParameters") { for (name, value) in parameters { $0.string(name, value) } }
+        }
+        event.object("headers") { $0.string("accept", "application/json") }
+        event.object("requestContext") {
+            $0.string("requestId", "Jd0zlQ0aoAMEM2A=")
+            $0.string("stage", functionURL ? "$default" : "prod")
+            $0.string(
+                "domainName",
+                functionURL
+                    ? "abcdefghij0123456789.lambda-url.us-east-1.on.aws"
+                    : "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com")
+            $0.object("http") {
+                $0.string("method", "GET")
+                $0.string("sourceIp", "203.0.113.42")
+            }
+        }
+        event.bool("isBase64Encoded", false)
+        return event.finishUTF8()
+    }
+
+    /// A 1.0 event for `GET path`: REST API (no `version`) or HTTP API 1.0 (`version: "1.0"`).
+    static func getEvent1(
+        path: String, single: [(String, String)], multi: [(String, [String])], httpAPI: Bool = false
+    ) -> [UInt8] {
+        var event = JSONText()
+        if httpAPI { event.string("version", "1.0") }
+        event.string("path", path)
+        event.string("httpMethod", "GET")
+        event.object("headers") { $0.string("Accept", "application/json") }
+        event.object("queryStringParameters") { for (name, value) in single { $0.string(name, value) } }
+        event.object("multiValueQueryStringParameters") {
+            for (name, values) in multi { $0.array(name) { for value in values { $0.string(value) } } }
+        }
+        event.object("requestContext") {
+            $0.string("requestId", "c6af9ac6-7b61-11e6-9a41-93e8deadbeef")
+            $0.object("identity") { $0.string("sourceIp", "203.0.113.42") }
+        }
+        return event.finishUTF8()
+    }
+
+    /// HTTP API 2.0: `rawPath` arrives decoded (and is not decoded again: a literal `%41` stays),
+    /// `rawQueryString` as sent.
+    @Test func httpAPIPathIsTakenAsDecodedAndItsRawQueryParsed() throws {
+        let handled = try Handled(
+            Self.getEvent(
+                rawPath: "/prod/v1/responses/resp x@1,a=b:c%41", rawQueryString: "stream=true&starting_after=3&a+b=%2B",
+                parameters: [("stream", "true"), ("starting_after", "3"), ("a b", "+")]))
+        #expect(handled.request.path == "/v1/responses/resp x@1,a=b:c%41")
+        #expect(handled.request.target.pathSegments == ["v1", "responses", "resp x@1,a=b:c%41"])
+        #expect(handled.request.target.query == "stream=true&starting_after=3&a+b=%2B")
+        #expect(
+            handled.request.target.queryItems == [
+                HTTPQueryItem("stream", "true"), HTTPQueryItem("starting_after", "3"), HTTPQueryItem("a b", "+"),
+            ])
+        // It routes, and Lambda keeps no responses to replay.
+        let response = try ProxyResponse(handled.encoded, multiValue: false)
+        #expect(response.status == 404)
+        #expect(handled.log.first?["route"]?.string == "/v1/responses/{id}")
+        #expect(handled.log.first?["path"]?.string == "/v1/responses/resp x@1,a=b:c%41")
+    }
+
+    @Test func httpAPIWithoutARawQueryUsesTheDecodedParameters() throws {
+        let handled = try Handled(
+            Self.getEvent(rawPath: "/v1/models", rawQueryString: nil, parameters: [("key", "a b&c"), ("alt", "sse")]))
+        // In name order, as headers: a JSON object's members have no order.
+        #expect(handled.request.target.queryItems == [HTTPQueryItem("alt", "sse"), HTTPQueryItem("key", "a b&c")])
+        #expect(handled.request.target.query == "alt=sse&key=a+b%26c")
+        #expect(try ProxyResponse(handled.encoded, multiValue: false).status == 200)
+    }
+
+    /// A Function URL's `rawPath` arrives as the client sent it: decoded here, an encoded `/`
+    /// staying in its segment.
+    @Test func functionURLPathIsDecodedSegmentBySegment() throws {
+        let handled = try Handled(
+            Self.getEvent(
+                rawPath: "/v1/responses/a%2Fb%40c%3A1", rawQueryString: "stream=true&x=%E2%9C%93", functionURL: true))
+        #expect(handled.request.target.pathSegments == ["v1", "responses", "a/b@c:1"])
+        #expect(handled.request.path == "/v1/responses/a/b@c:1")
+        #expect(handled.request.target.queryItems == [HTTPQueryItem("stream", "true"), HTTPQueryItem("x", "\u{2713}")])
+        #expect(handled.log.first?["route"]?.string == "/v1/responses/{id}")
+        let chat = try Handled(Self.getEvent(rawPath: "/v1/chat%2Fcompletions", rawQueryString: "", functionURL: true))
+        #expect(try ProxyResponse(chat.encoded, multiValue: false).status == 404)
+    }
+
+    /// REST API 1.0: `path` as sent (decoded here), the query from the decoded multi-value pairs.
+    @Test func restAPIPathIsDecodedAndItsQueryComesFromTheMultiValuePairs() throws {
+        let handled = try Handled(
+            Self.getEvent1(
+                path: "/v1/responses/a%2Fb%40c", single: [("tag", "c"), ("stream", "true")],
+                multi: [("tag", ["a b", "c"]), ("stream", ["true"])]))
+        guard case .restAPI = handled.event else {
+            Issue.record("not a 1.0 event: \(handled.event)")
+            return
+        }
+        #expect(handled.request.target.pathSegments == ["v1", "responses", "a/b@c"])
+        #expect(
+            handled.request.target.queryItems == [
+                HTTPQueryItem("stream", "true"), HTTPQueryItem("tag", "a b"), HTTPQueryItem("tag", "c"),
+            ])
+        #expect(handled.request.target.query == "stream=true&tag=a+b&tag=c")
+        let single = try Handled(Self.getEvent1(path: "/v1/models", single: [("stream", "true")], multi: []))
+        #expect(single.request.target.queryItems == [HTTPQueryItem("stream", "true")])
+        #expect(try ProxyResponse(single.encoded, multiValue: true).status == 200)
+    }
+
+    /// HTTP API 1.0 (`version: "1.0"`): `path` arrives decoded, as in 2.0.
+    @Test func httpAPI1PathIsTakenAsDecoded() throws {
+        let handled = try Handled(
+            Self.getEvent1(path: "/v1/responses/100%25", single: [("stream", "true")], multi: [], httpAPI: true))
+        #expect(handled.request.target.pathSegments == ["v1", "responses", "100%25"])
+        #expect(handled.request.target.queryItems == [HTTPQueryItem("stream", "true")])
+    }
+
+    @Test(arguments: [
+        (
+            getEvent(rawPath: "/v1/models%zz", rawQueryString: "", functionURL: true),
+            "invalid percent escape in the request path"
+        ),
+        (
+            getEvent(rawPath: "/v1/models%00", rawQueryString: "", functionURL: true),
+            "control character in the request path"
+        ),
+        (getEvent(rawPath: "/v1/models", rawQueryString: "a=%C3"), "the request query does not decode to UTF-8"),
+        (getEvent(rawPath: "/v1/mo\u{0}dels", rawQueryString: ""), "control character in the request path"),
+        (getEvent1(path: "/v1/models%G0", single: [], multi: []), "invalid percent escape in the request path"),
+        (getEvent1(path: "/v1/models", single: [("a", "\u{1}")], multi: []), "control character in the request query"),
+    ])
+    func badPathsAndQueriesAre400(event: [UInt8], message: String) {
+        let error = #expect(throws: APIError.self) { try LambdaEvent.decode(event) }
+        #expect(error?.status == 400)
+        #expect(error?.message == message)
+    }
+
     // MARK: Events that are not ours
 
     @Test func unknownEventIsA400NeverACrash() throws {

@@ -296,6 +296,8 @@ enum JSONDecoderReference {
     }
 
     /// `LambdaEvent.decode` as it was: `JSONDecoder` and Foundation's lenient base64.
+    /// The path and query are decoded by the same `HTTPRequestTarget` rules: what is compared is
+    /// how the JSON is read.
     static func event(_ event: [UInt8]) throws(APIError) -> LambdaEvent {
         try checkNesting(event)
         let shape: ReferenceShape
@@ -330,8 +332,15 @@ enum JSONDecoderReference {
                     if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
                 }
                 let path = LambdaEvent.stripStage(shape.rawPath ?? http.path ?? "/", stage: context.stage)
+                let target = try LambdaEvent.target(
+                    path: path, encoded: context.domainName?.contains(".lambda-url.") == true,
+                    rawQuery: shape.rawQueryString,
+                    parameters: (shape.queryStringParameters ?? [:]).compactMap { name, value in
+                        value.map { (name: name, values: [$0]) }
+                    })
                 let request = HTTPRequest(
-                    method: http.method.uppercased(), path: path, headers: headers, body: body, callerIP: http.sourceIp)
+                    method: http.method.uppercased(), target: target, headers: headers, body: body,
+                    callerIP: http.sourceIp)
                 return .httpAPI(request, apiRequestId: context.requestId)
             }
             guard let method = shape.httpMethod else {
@@ -348,8 +357,17 @@ enum JSONDecoderReference {
             where !seen.contains(name.lowercased()) {
                 if let value { headers.append(HTTPHeader(name.lowercased(), value)) }
             }
+            let multi = (shape.multiValueQueryStringParameters ?? [:]).compactMap { name, values in
+                values.map { (name: name, values: $0) }
+            }
+            let single = (shape.queryStringParameters ?? [:]).compactMap { name, value in
+                value.map { (name: name, values: [$0]) }
+            }
+            let target = try LambdaEvent.target(
+                path: shape.path ?? "/", encoded: shape.version != "1.0", rawQuery: nil,
+                parameters: multi.isEmpty ? single : multi)
             let request = HTTPRequest(
-                method: method.uppercased(), path: shape.path ?? "/", headers: headers, body: body,
+                method: method.uppercased(), target: target, headers: headers, body: body,
                 callerIP: context.identity?.sourceIp)
             return .restAPI(request, apiRequestId: context.requestId)
         }
@@ -603,13 +621,17 @@ private struct ReferenceAnyKey: CodingKey {
     }
 }
 
-// MARK: - The event decoder's shape as it was (LambdaEvent.swift, 69feb97)
+// MARK: - The event decoder's shape as it was (LambdaEvent.swift, 69feb97), with the query fields and domainName
+// read since paths and queries are decoded (HTTPRequestTarget)
 
 private struct ReferenceShape: Decodable {
     var version: String?
     var rawPath: String?
+    var rawQueryString: String?
     var path: String?
     var httpMethod: String?
+    var queryStringParameters: [String: String?]?
+    var multiValueQueryStringParameters: [String: [String]?]?
     var headers: [String: String?]?
     var multiValueHeaders: [String: [String]?]?
     var body: String?
@@ -618,7 +640,8 @@ private struct ReferenceShape: Decodable {
     var hasMessages = false
 
     enum CodingKeys: String, CodingKey {
-        case version, rawPath, path, httpMethod, headers, multiValueHeaders, body, isBase64Encoded, requestContext,
+        case version, rawPath, rawQueryString, path, httpMethod, queryStringParameters,
+            multiValueQueryStringParameters, headers, multiValueHeaders, body, isBase64Encoded, requestContext,
             messages
     }
 
@@ -626,7 +649,11 @@ private struct ReferenceShape: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         version = try? container.decodeIfPresent(String.self, forKey: .version)
         rawPath = try container.decodeIfPresent(String.self, forKey: .rawPath)
+        rawQueryString = try container.decodeIfPresent(String.self, forKey: .rawQueryString)
         path = try container.decodeIfPresent(String.self, forKey: .path)
+        queryStringParameters = try container.decodeIfPresent([String: String?].self, forKey: .queryStringParameters)
+        multiValueQueryStringParameters = try container.decodeIfPresent(
+            [String: [String]?].self, forKey: .multiValueQueryStringParameters)
         httpMethod = try container.decodeIfPresent(String.self, forKey: .httpMethod)
         headers = try container.decodeIfPresent([String: String?].self, forKey: .headers)
         multiValueHeaders = try container.decodeIfPresent([String: [String]?].self, forKey: .multiValueHeaders)
@@ -640,6 +667,7 @@ private struct ReferenceShape: Decodable {
 private struct ReferenceRequestContext: Decodable {
     var requestId: String?
     var stage: String?
+    var domainName: String?
     var http: ReferenceHTTP?
     var identity: ReferenceIdentity?
 }

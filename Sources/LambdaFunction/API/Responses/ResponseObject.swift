@@ -135,15 +135,23 @@ package struct ResponseObject: Sendable, Equatable {
     /// `response.completed` (or `response.incomplete` for a reply cut at `max_output_tokens`). Every
     /// event has an `event:` line and a `sequence_number` from 0; no `[DONE]`
     /// (../shared/docs/api-dialects.md, section 1, "Stream").
-    package var eventStream: EventStream {
+    package var eventStream: EventStream { eventStream(startingAfter: nil) }
+
+    /// The event stream, or the part of it after one event (`GET /v1/responses/{id}?stream=true&
+    /// starting_after=N`, to resume a stream): the events numbered above `startingAfter`, numbered
+    /// as in the whole stream.
+    /// - Parameter startingAfter: The `sequence_number` of the last event the client has; nil for all.
+    /// - Returns: The stream.
+    package func eventStream(startingAfter: Int?) -> EventStream {
         var stream = EventStream(reservingCapacity: 4096 + answer.text.utf8.count * 8)
         var sequence = 0
         func event(_ type: String, _ body: (inout JSONText) -> Void) {
+            defer { sequence += 1 }
+            if let startingAfter, sequence <= startingAfter { return }
             stream.event(type) {
                 $0.int("sequence_number", sequence)
                 body(&$0)
             }
-            sequence += 1
         }
         func position(_ json: inout JSONText) {
             json.string("item_id", messageID)
