@@ -26,6 +26,8 @@ usage: ./deploy.sh [options]
                           function, checked with elizac first; repeatable. A deploy without it
                           ships none (docs/authoring.md)
   --inline-scripts on|off let a request carry its own script in eliza.script (stack default on)
+  --simulation on|off     let a request ask for simulated failures and timing (x-eliza-simulate,
+                          model@spec, eliza.simulate; stack default off; docs/failures.md)
   --front-door http|rest  http (default): the HTTP API, $1.00 per million requests, buffered
                           answers (template.yaml). rest: the REST API, $3.50 per million, with the
                           allow-list in its resource policy, optional WAF and response streaming
@@ -75,6 +77,7 @@ log_group_name=""
 dry_run=0
 scripts=()
 inline_scripts=""
+simulation=""
 
 set_option() {
   case "$1" in
@@ -90,11 +93,12 @@ set_option() {
     --log-group-name) log_group_name="$2" ;;
     --script) scripts+=("$2") ;;
     --inline-scripts) inline_scripts="$2" ;;
+    --simulation) simulation="$2" ;;
   esac
 }
 
 value_options="--stack-name --region --allowed-cidrs --api-key --reserved-concurrency --allow-direct-invocation"
-value_options+=" --architecture --log-group-name --script --inline-scripts --front-door --web-acl-arn"
+value_options+=" --architecture --log-group-name --script --inline-scripts --simulation --front-door --web-acl-arn"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h | --help) usage; exit 0 ;;
@@ -158,6 +162,7 @@ if [ "$public" -eq 1 ]; then
   api_key="" api_key_source=""
 fi
 case "$inline_scripts" in "" | on | off) ;; *) usage_error "--inline-scripts must be on or off" ;; esac
+case "$simulation" in "" | on | off) ;; *) usage_error "--simulation must be on or off" ;; esac
 for i in ${scripts[@]+"${!scripts[@]}"}; do
   script="${scripts[$i]}"
   name="$(basename -- "$script")"
@@ -254,6 +259,7 @@ override LogGroupName "$log_group_name"
 [ -z "$reserved_concurrency" ] || override ReservedConcurrency "$reserved_concurrency"
 [ -z "$allow_direct_invocation" ] || override AllowDirectInvocation "$allow_direct_invocation"
 [ -z "$inline_scripts" ] || override InlineScripts "$inline_scripts"
+[ -z "$simulation" ] || override Simulation "$simulation"
 # The scripts travel in the package, rebuilt by every deploy: a deploy without --script ships none, so
 # an existing stack is told so too (its previous value would name a folder no longer there).
 build_env=(env LAMBDA_ARCH="$architecture")

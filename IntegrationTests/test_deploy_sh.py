@@ -343,6 +343,7 @@ def test_without_sam_exits_2_with_the_install_hint(tmp_path):
     ["--region", "r", "--front-door", "rest", "--web-acl-arn", "arn:aws:wafv2:us-east-1:1:global/webacl/a/b"],
     ["--region"],
     ["--region", "r", "--inline-scripts", "yes"],
+    ["--region", "r", "--simulation", "true"],
     ["--region", "r", "--script", "/nonexistent/bot.eliza"],
     ["--region", "r", "--script", str(ROOT / "README.md")],              # not NAME.eliza
     ["--region", "r", "--script", str(ROOT / "Scripts" / "doctor.eliza"), "--script",
@@ -502,6 +503,22 @@ def test_front_door_rest_ships_scripts_and_sets_their_parameters_as_the_http_api
     template = load_template(ROOT / "template-rest.yaml")
     assert set(parameters) <= set(template["Parameters"])
     assert parameters["Scripts"] in template["Parameters"]["Scripts"]["AllowedValues"]
+    assert calls(env) == []
+
+
+@pytest.mark.parametrize("front_door,template_file", [("http", "template.yaml"), ("rest", "template-rest.yaml")])
+def test_simulation_sets_the_parameter_on_either_front_door(tmp_path, fake_bin, front_door, template_file):
+    env = clean_env(tmp_path, fake_bin)
+    for value in ("on", "off"):
+        result = deploy(env, "--dry-run", "--region", "eu-west-1", "--front-door", front_door, "--api-key", KEY,
+                        "--simulation", value)
+        assert result.returncode == 0, result.stderr
+        parameters = shown_parameters(result.stdout)
+        assert parameters["Simulation"] == value
+        assert value in load_template(ROOT / template_file)["Parameters"]["Simulation"]["AllowedValues"]
+    result = deploy(env, "--dry-run", "--region", "eu-west-1", "--front-door", front_door, "--api-key", KEY)
+    assert "Simulation" not in shown_parameters(result.stdout), "without the option the stack keeps its value"
+    assert "--simulation on|off" in deploy(env, "--help").stdout
     assert calls(env) == []
 
 

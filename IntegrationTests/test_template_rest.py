@@ -80,6 +80,18 @@ def test_the_function_streams_and_may_run_longer():
         assert event["Properties"]["TimeoutInMillis"] >= parameter["MaxValue"] * 1000
 
 
+def test_a_simulated_wait_ends_before_the_least_function_timeout():
+    """The rule: ELIZA_SIMULATION_MAX_DELAY_MS (what one request may wait in all, delays and pacing) stays
+    at least 2 s under the smallest FunctionTimeout the parameter allows, so a delayed answer or a paced
+    stream ends before Lambda stops the function (docs/failures.md)."""
+    variables = FUNCTION["Environment"]["Variables"]
+    assert variables["ELIZA_SIMULATION"] == {"Ref": "Simulation"}
+    assert REST["Parameters"]["Simulation"]["Default"] == "off"
+    max_delay_ms = int(variables["ELIZA_SIMULATION_MAX_DELAY_MS"])
+    assert max_delay_ms > 0
+    assert max_delay_ms + 2000 <= REST["Parameters"]["FunctionTimeout"]["MinValue"] * 1000
+
+
 def test_stage_throttling_and_json_access_log():
     api = REST["Resources"]["ElizaRestApi"]["Properties"]
     assert api["OpenApiVersion"].startswith("3.")
