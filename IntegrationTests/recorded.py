@@ -19,12 +19,36 @@ PORTS = set()
 _counter = itertools.count()
 
 
-def write(source, method, path, status, headers, body):
+def asked_fault(headers, body):
+    """The simulated fault a request asked for (docs/failures.md, "The spec": the member eliza.simulate
+    wins over the header x-eliza-simulate, which wins over the model's @ suffix), or None. Recorded so
+    that the OpenAPI check can tell a body broken on purpose (malformed, cut) from a broken one."""
+    def from_text(text):
+        pairs = dict(part.partition("=")[::2] for part in text.split(",") if "=" in part)
+        return pairs.get("fault")
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        member = (parsed.get("eliza") or {}).get("simulate") if isinstance(parsed.get("eliza"), dict) else None
+        if isinstance(member, dict):
+            return member.get("fault")
+    header = {k.lower(): v for k, v in headers.items()}.get("x-eliza-simulate")
+    if header is not None:
+        return from_text(header)
+    model = parsed.get("model") if isinstance(parsed, dict) else None
+    if isinstance(model, str) and "@" in model:
+        return from_text(model.split("@", 1)[1])
+    return None
+
+
+def write(source, method, path, status, headers, body, fault=None):
     directory = Path(DIRECTORY)
     directory.mkdir(parents=True, exist_ok=True)
     record = {"source": source, "method": method, "path": path, "status": status,
               "headers": {k.lower(): v for k, v in headers.items()},
-              "body_base64": base64.b64encode(body).decode()}
+              "body_base64": base64.b64encode(body).decode(), "fault": fault}
     name = f"{source}-{os.getpid()}-{next(_counter)}.json"
     (directory / name).write_text(json.dumps(record))
 
@@ -56,7 +80,10 @@ def write_lambda(event, answer):
         headers.setdefault(name, values[0])
     body = answer.get("body") or ""
     body = base64.b64decode(body) if answer.get("isBase64Encoded") else body.encode()
-    write("lambda", method, path, answer["statusCode"], headers, body)
+    request_body = event.get("body") or ""
+    request_body = base64.b64decode(request_body) if event.get("isBase64Encoded") else request_body.encode()
+    fault = asked_fault(event.get("headers") or {}, request_body)
+    write("lambda", method, path, answer["statusCode"], headers, body, fault)
 
 
 def _ours(url):
@@ -81,7 +108,8 @@ def _wrap(httpx):
     handle, handle_async = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
 
     def recorded(request, response, body):
-        write("python", request.method, request.url.raw_path.decode(), response.status_code, response.headers, body)
+        write("python", request.method, request.url.raw_path.decode(), response.status_code, response.headers, body,
+              asked_fault(request.headers, request.content))
         return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(body),
                               extensions=response.extensions, request=request)
 

@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -112,10 +113,71 @@ def test_the_response_checker_refuses_what_is_not_documented():
         == ["header Allow is required"]
 
 
+def record(method, path, status, content_type, body, fault):
+    return {"method": method, "path": path, "status": status, "headers": {"content-type": content_type},
+            "body_base64": base64.b64encode(body).decode(), "fault": fault}
+
+
+def test_only_bodies_broken_on_purpose_are_exempt():
+    """A recorded 200 is exempt from its body's schema only as far as the fault the request asked for
+    breaks it (recorded.asked_fault): malformed or cut JSON, a malformed first event, the events of a cut
+    stream after its last whole one; nothing else."""
+    doc = Document()
+    half = chat_response()[:40]
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, "application/json", half, "cut")) == []
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, "application/json", b"{{", "malformed")) == []
+    with pytest.raises(ValueError):
+        doc.check_recorded(record("POST", "/v1/chat/completions", 200, "application/json", half, None))
+    with pytest.raises(ValueError):
+        doc.check_recorded(record("POST", "/v1/chat/completions", 200, "application/json", half, "rate_limit"))
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, "text/plain", half, "cut"))
+    # A whole body to a request whose `times` let it through is checked in full.
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, "application/json",
+                                     chat_response(x=1), "malformed"))
+    chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "eliza", "system_fingerprint": "fp",
+             "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+    good = f"data: {json.dumps(chunk)}\n\n".encode()
+    stream = "text/event-stream"
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, stream, good + b'data: {"id": "chat', "cut")) == []
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, stream, good + b'data: {"id": "chat', None))
+    bad = good.replace(b'"assistant"', b'"robot"')
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, stream, bad + b'data: {"id"', "cut"))
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, stream, b"data: {oops\n\n" + good,
+                                     "malformed")) == []
+    assert doc.check_recorded(record("POST", "/v1/chat/completions", 200, stream, good + b"data: {oops\n\n",
+                                     "malformed"))
+
+
+def test_a_spec_on_a_server_with_simulation_off_is_a_documented_400():
+    """What the schemathesis runs below meet whenever they send a spec (they run with ELIZA_SIMULATION=off)."""
+    server = Server({"ELIZA_SIMULATION": "off"})
+    try:
+        for path, body, headers in [
+                ("/v1/chat/completions", {"model": "eliza@fault=server_error", "messages": [{"role": "user", "content": "Hi"}]}, {}),
+                ("/v1/messages", {"model": "eliza", "max_tokens": 5, "messages": [{"role": "user", "content": "Hi"}]},
+                 {"x-eliza-simulate": "fault=overloaded"}),
+                ("/v1/responses", {"model": "eliza", "input": "Hi", "eliza": {"simulate": {"fault": "drop"}}}, {})]:
+            request = urllib.request.Request(server.playground_url + path.lstrip("/"), data=json.dumps(body).encode(),
+                                             headers={"content-type": "application/json", **headers}, method="POST")
+            with pytest.raises(urllib.error.HTTPError) as raised:
+                urllib.request.urlopen(request, timeout=10)
+            answer = raised.value.read()
+            assert raised.value.code == 400 and b"ELIZA_SIMULATION=off" in answer, answer
+            assert Document().check("POST", path, 400, dict(raised.value.headers), answer) == []
+    finally:
+        server.stop()
+
+
+# Simulation is off in these runs: a fault that a request asks for (schemathesis writes any header and
+# any model name, `x-eliza-simulate: fault=server_error` or `eliza@fault=overloaded` among them) is not a
+# server error of ours, and `not_a_server_error` would rightly fail it; a delay would stall the run. With
+# ELIZA_SIMULATION=off every spec gets the documented 400 naming the setting, so every other check keeps
+# its meaning, and the faults themselves are checked against the document through the responses
+# IntegrationTests/test_failures.py and test_bootstrap.py record (test_every_recorded_response_is_as_documented).
 @pytest.mark.parametrize("environment, examples", [({}, 50), ({"ELIZA_API_KEY": "sk-schemathesis"}, 5)],
                          ids=["open", "keyed"])
 def test_schemathesis_finds_nothing(tmp_path, environment, examples):
-    server = Server(environment)
+    server = Server({**environment, "ELIZA_SIMULATION": "off"})
     try:
         command = [str(Path(sys.executable).parent / "st"), "run", str(DOCUMENT_PATH),
                    "--url", server.playground_url.rstrip("/"), "--checks", CHECKS,
