@@ -413,6 +413,53 @@ def test_streaming_mode_speaks_the_response_streaming_protocol(bootstrap):
                for line in lines)
 
 
+def simulated_stream_event(spec):
+    """The streamed chat fixture (6 words: YOUR BOYFRIEND MADE YOU COME HERE) asking for a simulation."""
+    event = json.loads((FIXTURES / "http-api-v2-stream.json").read_bytes())
+    event["headers"]["x-eliza-simulate"] = spec
+    return json.dumps(event).encode()
+
+
+def test_streaming_mode_delivers_simulated_pacing_cuts_and_drops(bootstrap):
+    """The REST front door's streaming integration carries issue 20's timing and broken endings for real
+    (docs/failures.md, "On Lambda"): paced chunks leave when due, `cut` ends the stream with the error
+    trailers, `drop` is an invocation error on /error before any byte."""
+    events = [("req-paced", simulated_stream_event("ttft_ms=300,tps=20")),
+              ("req-cut", simulated_stream_event("fault=cut,after=2")),
+              ("req-drop", simulated_stream_event("fault=drop"))]
+    runtime, out = run_events(bootstrap, events, {"ELIZA_RESPONSE_MODE": "streaming", "ELIZA_SIMULATION": "on"})
+
+    paced = runtime.streams["req-paced"]
+    assert paced.trailers == {}
+    prelude, sse = paced.prelude_and_payload()
+    assert prelude["statusCode"] == 200 and sse.endswith(b"data: [DONE]\n\n")
+    words = [choice["delta"].get("content") for event in sse.decode().split("\n\n") if event.startswith("data: {")
+             for choice in json.loads(event[6:])["choices"]]
+    assert " ".join(w for w in words if w).split() == "YOUR BOYFRIEND MADE YOU COME HERE".split()
+    start = paced.chunks[0][0]  # the prelude leaves at once
+    texts = [(at - start, chunk) for at, chunk in paced.chunks[1:] if re.search(rb'"content":"[^"]', chunk)]
+    assert len(texts) == 6, "one paced chunk per word"
+    assert texts[0][0] >= 0.3 - 0.02, f"first word after {texts[0][0]:.3f} s, asked ttft_ms=300"
+    total = paced.chunks[-1][0] - start
+    assert total >= 0.3 + 5 / 20 - 0.02, f"stream took {total:.3f} s, at least 0.55 s asked"
+    assert total < 5, f"stream took {total:.3f} s"
+    gaps = [later[0] - earlier[0] for earlier, later in zip(texts, texts[1:])]
+    assert min(gaps) >= 0.05 - 0.02, gaps  # 20 words per second
+
+    cut = runtime.streams["req-cut"]
+    error_type, error = cut.trailer_error()
+    assert error_type == error["errorType"] == "Eliza.StreamCut" and "cut" in error["errorMessage"]
+    prelude, sse = cut.prelude_and_payload()
+    assert prelude["statusCode"] == 200 and b"[DONE]" not in sse
+    assert sse.count(b"data: ") == 2, sse
+
+    assert "req-drop" not in runtime.answers
+    assert runtime.errors["req-drop"]["errorType"] == "Eliza.ConnectionDropped"
+    assert runtime.streams["req-drop"].headers["lambda-runtime-function-error-type"] == "Eliza.ConnectionDropped"
+    lines = [json.loads(line) for line in out if line.strip()]
+    assert any(line.get("errorType") == "Eliza.StreamCut" and line.get("requestId") == "req-cut" for line in lines)
+
+
 def run_fixtures(bootstrap, names, extra_env):
     """The named fixtures through the bootstrap; its answers and the lines it printed."""
     events = [(f"req-{i:03d}-{name.split('.')[0]}", (FIXTURES / name).read_bytes()) for i, name in enumerate(names)]
