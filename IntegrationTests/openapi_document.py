@@ -152,12 +152,15 @@ class Document:
         """The problems of a recorded response. Exempt, and only as far as the fault goes: a 200 to a
         request that asked for `malformed` (a JSON body that is not JSON, or a stream whose first event's
         data is not JSON) or `cut` (half a JSON body, or a stream whose events stop early: every complete
-        event is still checked). A `drop` is never recorded locally (no response) and is a documented 502
-        on Lambda; a cut stream locally fails the read and is not recorded either. When `times` let the
-        attempt through, the body is whole and checked in full."""
+        event is still checked; the local server's cut is recorded `incomplete`, and a body that broke off
+        without a cut asked for is a problem). A `drop` is never recorded locally (no response) and is a
+        documented 502 on Lambda. When `times` let the attempt through, the body is whole and checked in
+        full."""
         body = base64.b64decode(record["body_base64"])
         method, path, status, headers = record["method"], record["path"], record["status"], record["headers"]
         fault = record.get("fault") if status == 200 else None
+        if record.get("incomplete") and fault != "cut":
+            return ["the body broke off, yet the request asked for no cut"]
         media_type = {k.lower(): v for k, v in headers.items()}.get("content-type", "").split(";")[0].strip()
         if fault in ("malformed", "cut") and media_type == "application/json":
             try:

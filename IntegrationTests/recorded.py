@@ -3,8 +3,9 @@
 proxy response the release bootstrap posts to test_bootstrap.py's fake Runtime API, is written to DIR,
 one JSON file each, for IntegrationTests/test_openapi.py to validate against docs/openapi.yaml.
 
-The transport reads the body whole before handing the response on: the server sends every body in one
-piece, so streaming clients see the same bytes, only at once."""
+The transport reads the body whole before handing the response on, so streaming clients see the same
+bytes, only at once; a body that breaks off (a simulated `cut`) is recorded as far as it came, marked
+`incomplete`, and the client gets those bytes and then the transport's error, as it would have."""
 
 import base64
 import itertools
@@ -43,12 +44,12 @@ def asked_fault(headers, body):
     return None
 
 
-def write(source, method, path, status, headers, body, fault=None):
+def write(source, method, path, status, headers, body, fault=None, incomplete=False):
     directory = Path(DIRECTORY)
     directory.mkdir(parents=True, exist_ok=True)
     record = {"source": source, "method": method, "path": path, "status": status,
               "headers": {k.lower(): v for k, v in headers.items()},
-              "body_base64": base64.b64encode(body).decode(), "fault": fault}
+              "body_base64": base64.b64encode(body).decode(), "fault": fault, "incomplete": incomplete}
     name = f"{source}-{os.getpid()}-{next(_counter)}.json"
     (directory / name).write_text(json.dumps(record))
 
@@ -107,31 +108,59 @@ def install():
 def _wrap(httpx):
     handle, handle_async = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
 
-    def recorded(request, response, body):
+    class Replay(httpx.SyncByteStream, httpx.AsyncByteStream):
+        """The bytes that arrived, then the error the transport raised (a cut stream, asked for): the
+        client sees the break where it happened, only after the bytes read before it."""
+
+        def __init__(self, chunks, error):
+            self.chunks, self.error = chunks, error
+
+        def __iter__(self):
+            yield from self.chunks
+            if self.error is not None:
+                raise self.error
+
+        async def __aiter__(self):
+            for chunk in self.chunks:
+                yield chunk
+            if self.error is not None:
+                raise self.error
+
+    def recorded(request, response, chunks, error):
+        body = b"".join(chunks)
         write("python", request.method, request.url.raw_path.decode(), response.status_code, response.headers, body,
-              asked_fault(request.headers, request.content))
-        return httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(body),
+              asked_fault(request.headers, request.content), incomplete=error is not None)
+        stream = Replay(chunks, error) if error is not None else httpx.ByteStream(body)
+        return httpx.Response(response.status_code, headers=response.headers, stream=stream,
                               extensions=response.extensions, request=request)
 
     def handle_request(self, request):
         response = handle(self, request)
         if not _ours(request.url):
             return response
+        chunks, error = [], None
         try:
-            body = response.read()
+            for chunk in response.stream:
+                chunks.append(chunk)
+        except httpx.TransportError as raised:
+            error = raised
         finally:
             response.close()
-        return recorded(request, response, body)
+        return recorded(request, response, chunks, error)
 
     async def handle_async_request(self, request):
         response = await handle_async(self, request)
         if not _ours(request.url):
             return response
+        chunks, error = [], None
         try:
-            body = await response.aread()
+            async for chunk in response.stream:
+                chunks.append(chunk)
+        except httpx.TransportError as raised:
+            error = raised
         finally:
             await response.aclose()
-        return recorded(request, response, body)
+        return recorded(request, response, chunks, error)
 
     httpx.HTTPTransport.handle_request = handle_request
     httpx.AsyncHTTPTransport.handle_async_request = handle_async_request
