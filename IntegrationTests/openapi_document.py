@@ -140,7 +140,10 @@ class Document:
             instances = [yaml.safe_load(text)]
         elif media_type == "text/event-stream":
             instances = sse_events(text)
-            if not instances:
+            # A stream resumed after its last event (GET /v1/responses/{id}?stream=true&starting_after=N)
+            # rightly has none; any other stream has at least one.
+            resumed = method.upper() == "GET" and re.search(r"[?&]starting_after=", path)
+            if not instances and not resumed:
                 problems.append("an event stream without events")
         else:
             instances = [text]

@@ -111,6 +111,10 @@ def test_the_response_checker_refuses_what_is_not_documented():
     assert doc.check("PUT", "/v1/models", 405, json_type, b'{"error":{"message":"m","type":"method_not_allowed",'
                                                            b'"param":null,"code":"method_not_allowed"}}') \
         == ["header Allow is required"]
+    sse = {"content-type": "text/event-stream"}
+    assert doc.check("GET", "/v1/responses/resp_1?stream=true&starting_after=10", 200, sse, b"") == []
+    assert doc.check("GET", "/v1/responses/resp_1?stream=true", 200, sse, b"") == ["an event stream without events"]
+    assert doc.check("POST", "/v1/chat/completions", 200, sse, b"") == ["an event stream without events"]
 
 
 def record(method, path, status, content_type, body, fault):

@@ -33,11 +33,24 @@ enum ResponseRecorder {
         }
     }
 
+    /// The path as a client would have sent it: each decoded segment with `%`, `/`, `?` and `#`
+    /// encoded again (so `/v1/chat%2Fcompletions` is not recorded as the route it does not reach),
+    /// then the query as it arrived.
+    static func sentPath(_ target: HTTPRequestTarget) -> String {
+        guard target.path != "*" else { return "*" }
+        let segments = target.pathSegments.map { segment in
+            segment.replacing("%", with: "%25").replacing("/", with: "%2F").replacing("?", with: "%3F")
+                .replacing("#", with: "%23")
+        }
+        let path = "/" + segments.joined(separator: "/")
+        return target.query.isEmpty ? path : path + "?" + target.query
+    }
+
     /// Writes `response` to the recording directory, when there is one.
     static func record(_ request: HTTPRequest, _ response: HTTPResponse) {
         guard let directory, !directory.isEmpty else { return }
         let record = Record(
-            method: request.method, path: request.path, status: response.status,
+            method: request.method, path: sentPath(request.target), status: response.status,
             headers: Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }) { first, _ in first },
             bodyBase64: Data(response.body).base64EncodedString())
         let number = count.add(1, ordering: .relaxed).newValue
