@@ -45,7 +45,7 @@ module ElizaScripts $(sources ElizaScripts) "$out"/gen/*.swift
 # The playground page and the OpenAPI document: web-embed over Web/* and docs/openapi.yaml, as
 # Plugins/WebAssetPlugin does.
 if [ ! -f "$out/gen-web/WebAssets.swift" ] ||
-  [ -n "$(find Web Sources/WebEmbed docs/openapi.yaml -newer "$out/gen-web/WebAssets.swift")" ]; then
+  [ -n "$(find Web Sources/WebEmbed docs/openapi.yaml Fuzz/build.sh -newer "$out/gen-web/WebAssets.swift")" ]; then
   echo "embedding Web/ and docs/openapi.yaml" >&2
   mkdir -p "$out/gen-web"
   swift build --scratch-path .build-fuzz --product web-embed >&2
