@@ -42,13 +42,15 @@ if [ ! -f "$out/gen/index.swift" ] || [ -n "$(find Scripts Sources/ScriptCompile
   "$elizac" index --output "$out/gen/index.swift" Scripts/*.eliza
 fi
 module ElizaScripts $(sources ElizaScripts) "$out"/gen/*.swift
-# The playground page: web-embed over Web/*, as Plugins/WebAssetPlugin does.
-if [ ! -f "$out/gen-web/WebAssets.swift" ] || [ -n "$(find Web Sources/WebEmbed -newer "$out/gen-web/WebAssets.swift")" ]; then
-  echo "embedding Web/" >&2
+# The playground page and the OpenAPI document: web-embed over Web/* and docs/openapi.yaml, as
+# Plugins/WebAssetPlugin does.
+if [ ! -f "$out/gen-web/WebAssets.swift" ] ||
+  [ -n "$(find Web Sources/WebEmbed docs/openapi.yaml Fuzz/build.sh -newer "$out/gen-web/WebAssets.swift")" ]; then
+  echo "embedding Web/ and docs/openapi.yaml" >&2
   mkdir -p "$out/gen-web"
   swift build --scratch-path .build-fuzz --product web-embed >&2
   "$(swift build --scratch-path .build-fuzz --show-bin-path)/web-embed" --root . --output "$out/gen-web/WebAssets.swift" \
-    $(find Web -type f ! -name '.*' | LC_ALL=C sort)
+    $(find Web -type f ! -name '.*' | LC_ALL=C sort) docs/openapi.yaml
 fi
 module ElizaWeb $(sources ElizaWeb) "$out"/gen-web/WebAssets.swift
 module ElizaHTTP $(sources ElizaHTTP)
