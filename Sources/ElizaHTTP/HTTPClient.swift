@@ -186,28 +186,13 @@ struct ClientConnection: ~Copyable {
     mutating func exchange(
         _ request: [UInt8], isHead: Bool, address: sockaddr_in, deadline: Int64?, maxBodyBytes: Int
     ) throws(HTTPError) -> HTTPResponse {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let reused = fd >= 0 && isReusable()
-            if !reused {
-                disconnect()
-                try open(address, deadline: deadline)
-            }
-            do {
-                receivedAny = false
-                try write(request, deadline: deadline)
-                let (response, keepAlive) = try readResponse(
-                    isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
-                if !keepAlive { disconnect() }
-                return response
-            } catch {
-                disconnect()
-                // The server closed the idle connection just as we reused it: the request never
-                // reached it, so sending it again is safe.
-                if reused && attempt == 1 && error.code == .connectionClosed && !receivedAny { continue }
-                throw error
-            }
+        try onConnection(address, deadline: deadline) { (connection) throws(HTTPError) in
+            connection.receivedAny = false
+            try connection.write(request, deadline: deadline)
+            let (response, keepAlive) = try connection.readResponse(
+                isHead: isHead, deadline: deadline, maxBodyBytes: maxBodyBytes)
+            if !keepAlive { connection.disconnect() }
+            return response
         }
     }
 
@@ -219,6 +204,18 @@ struct ClientConnection: ~Copyable {
     mutating func exchangeChunked(
         _ head: [UInt8], body: HTTPChunkedBody, address: sockaddr_in, deadline: Int64?, maxBodyBytes: Int
     ) throws(HTTPError) -> HTTPResponse {
+        try onConnection(address, deadline: deadline) { (connection) throws(HTTPError) in
+            try connection.sendChunked(head, body: body, deadline: deadline, maxBodyBytes: maxBodyBytes)
+        }
+    }
+
+    /// Runs one exchange on the kept-alive connection, or a new one, and once more on a new one when
+    /// the server had closed the idle connection just as it was reused: the request never reached it
+    /// (no response byte arrived), so sending it again is safe. A failed exchange leaves no connection.
+    private mutating func onConnection(
+        _ address: sockaddr_in, deadline: Int64?,
+        _ exchange: (inout Self) throws(HTTPError) -> HTTPResponse
+    ) throws(HTTPError) -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1
@@ -228,8 +225,9 @@ struct ClientConnection: ~Copyable {
                 try open(address, deadline: deadline)
             }
             do {
-                return try sendChunked(head, body: body, deadline: deadline, maxBodyBytes: maxBodyBytes)
+                return try exchange(&self)
             } catch {
+                disconnect()
                 if reused && attempt == 1 && error.code == .connectionClosed && !receivedAny { continue }
                 throw error
             }
