@@ -140,14 +140,6 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     package var description: String { "\(status) \(type): \(message)" }
 
-    /// The shape of an error body: each API family's clients read their own.
-    package enum Dialect: Sendable, Equatable {
-        /// `{"error":{"message","type","param","code"}}`: chat completions, Responses, completions.
-        case openAI
-        /// `{"type":"error","error":{"type","message"}}`: the Anthropic Messages routes.
-        case anthropic
-    }
-
     /// The OpenAI error object: `{"error":{"message":…,"type":…,"param":…,"code":…}}`.
     package var jsonBody: [UInt8] {
         var json = JSONText()
@@ -172,15 +164,15 @@ package struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The complete HTTP response for this error, as OpenAI clients read it.
-    package var response: HTTPResponse { response(.openAI) }
+    package var response: HTTPResponse { response(body: jsonBody) }
 
-    /// The complete HTTP response for this error, in the shape of `dialect`.
-    /// - Parameter dialect: Whose clients read it.
+    /// The complete HTTP response for this error, with a dialect's body (`Dialect.errorResponse`).
+    /// - Parameter body: The error object in the dialect's shape.
     /// - Returns: The status, the headers (`allow` on a 405, `www-authenticate` on a 401) and the body.
-    package func response(_ dialect: Dialect) -> HTTPResponse {
+    package func response(body: [UInt8]) -> HTTPResponse {
         var headers = [HTTPHeader("content-type", "application/json")]
         if case .methodNotAllowed(let allow) = code { headers.append(HTTPHeader("allow", allow)) }
         if case .unauthorized = code { headers.append(HTTPHeader("www-authenticate", "Bearer")) }
-        return HTTPResponse(status: status, headers: headers, body: dialect == .openAI ? jsonBody : anthropicJSONBody)
+        return HTTPResponse(status: status, headers: headers, body: body)
     }
 }

@@ -66,6 +66,8 @@ package struct ElizaAPI: Sendable {
         package var usage: RequestBudget.Usage?
         /// The failure simulation applied, when the request asked for one.
         package var simulation: AppliedSimulation?
+        /// The name of the dialect whose route it reached (or whose error shape it was answered in).
+        package var dialect: String?
     }
 
     /// Answers one request and writes its access log line.
@@ -98,133 +100,41 @@ package struct ElizaAPI: Sendable {
 
     /// Answers one request (no logging).
     package func handle(_ request: HTTPRequest, trusted: Bool = false) -> HandledRequest {
-        let route: Route
-        switch admit(request, trusted: trusted) {
-        case .success(let admitted): route = admitted
+        let routed: RouteMatch
+        switch admit(request, trusted: trusted, bodyRead: true) {
+        case .success(let admitted): routed = admitted
         case .failure(let refusal): return refusal.outcome
         }
-        var outcome: HandledRequest
-        switch route {
-        case .health:
-            outcome = HandledRequest(response: Self.json(200, Array(#"{"status":"ok"}"#.utf8)))
-        case .models:
-            outcome = HandledRequest(response: Self.json(200, catalog.listBody))
-        case .chatCompletions:
-            outcome = chatCompletion(request)
-        case .responses:
-            outcome = createResponse(request)
-        case .responseInputTokens:
-            outcome = countResponseInputTokens(request)
-        case .storedResponse(let id):
-            outcome = storedResponse(request, id: id)
-        case .completions:
-            outcome = completion(request)
-        case .messages:
-            outcome = createMessage(request)
-        case .messageTokenCount:
-            outcome = countMessageTokens(request)
-        case .modelScript(let id):
-            outcome = modelScript(id: id)
-        case .scriptCheck:
-            outcome = checkScript(request)
-        case .playground:
-            outcome = HandledRequest(response: PlaygroundPage.page)
-        case .favicon:
-            outcome = HandledRequest(response: PlaygroundPage.icon)
-        case .openAPI:
-            outcome = HandledRequest(response: PlaygroundPage.openAPIDocument)
-        case .journal:
-            outcome = journalRoute(request)
-        }
-        outcome.route = route.template
+        var outcome = routed.entry.handle(RouteCall(request: request, parameters: routed.parameters), self)
+        outcome.route = routed.entry.template
+        outcome.dialect = routed.entry.dialectName
         return outcome
     }
 
-    /// Every route, by path template; each is also served without its `/v1` prefix.
-    enum Route: Equatable {
-        case chatCompletions, models, health
-        case responses, responseInputTokens
-        case storedResponse(id: String)
-        case completions
-        case messages, messageTokenCount
-        case modelScript(id: String)
-        case scriptCheck
-        case playground, favicon, openAPI
-        /// `GET`/`DELETE /eliza/requests`: the local server's request journal.
-        case journal
-
-        /// Served without the API key: the health check, the playground page and its icon (whose API
-        /// calls send the key themselves), and the OpenAPI document that describes every route.
-        var isOpen: Bool { self == .health || self == .playground || self == .favicon || self == .openAPI }
-
-        /// The path template, for the access log and the 404's list of routes.
-        var template: String {
-            switch self {
-            case .chatCompletions: "/v1/chat/completions"
-            case .models: "/v1/models"
-            case .health: "/health"
-            case .responses: "/v1/responses"
-            case .responseInputTokens: "/v1/responses/input_tokens"
-            case .storedResponse: "/v1/responses/{id}"
-            case .completions: "/v1/completions"
-            case .messages: "/v1/messages"
-            case .messageTokenCount: "/v1/messages/count_tokens"
-            case .modelScript: "/v1/models/{id}/script"
-            case .scriptCheck: "/v1/scripts/check"
-            case .playground: "/"
-            case .favicon: "/favicon.ico"
-            case .openAPI: "/openapi.yaml"
-            case .journal: "/eliza/requests"
-            }
-        }
-
-        /// The methods it answers (GET routes answer HEAD too), in the `Allow` header's order.
-        var methods: [String] {
-            switch self {
-            case .models, .health, .playground, .favicon, .openAPI, .modelScript: ["GET", "HEAD"]
-            case .storedResponse, .journal: ["GET", "HEAD", "DELETE"]
-            default: ["POST"]
-            }
-        }
-
-        /// The `Allow` header of a 405.
-        var allow: String { methods.joined(separator: ", ") }
-
-        /// `GET|DELETE /v1/responses/{id}`.
-        var usage: String { methods.filter { $0 != "HEAD" }.joined(separator: "|") + " " + template }
-
-        /// The routes with a fixed path, and the paths that reach them.
-        static let fixed: [(path: String, route: Route)] = [
-            ("/v1/chat/completions", .chatCompletions), ("/chat/completions", .chatCompletions),
-            ("/v1/responses", .responses), ("/responses", .responses),
-            ("/v1/responses/input_tokens", .responseInputTokens), ("/responses/input_tokens", .responseInputTokens),
-            ("/v1/completions", .completions), ("/completions", .completions),
-            ("/v1/messages", .messages), ("/messages", .messages),
-            ("/v1/messages/count_tokens", .messageTokenCount), ("/messages/count_tokens", .messageTokenCount),
-            ("/v1/models", .models), ("/models", .models),
-            ("/v1/scripts/check", .scriptCheck), ("/scripts/check", .scriptCheck),
-            ("/health", .health), ("/v1/health", .health),
-            ("/", .playground), ("/favicon.ico", .favicon), ("/openapi.yaml", .openAPI),
-            ("/eliza/requests", .journal),
-        ]
-
-        /// `fixed`, each path split into its segments as `HTTPRequestTarget` splits a request's.
-        static let fixedSegments = fixed.map {
-            (segments: HTTPRequestTarget(decodedPath: $0.path).pathSegments, route: $0.route)
-        }
-
-        /// What the 404 lists.
-        static let summary = [
-            Route.chatCompletions, .responses, .storedResponse(id: ""), .responseInputTokens, .completions, .messages,
-            .messageTokenCount, .models, .modelScript(id: ""), .scriptCheck, .health, .playground, .openAPI,
-        ].map(\.usage).joined(separator: ", ")
+    /// A routing table row that a request reaches, with its path's parameters.
+    package struct RouteMatch: Sendable {
+        package var entry: RouteEntry
+        package var parameters: [String: String]
     }
 
-    /// Whose error shape a path's clients read: the Anthropic Messages routes (and anything under
-    /// them) answer errors as Anthropic does, every other path as OpenAI does.
+    /// What the 404 lists: every route but the playground's page and icon and the local journal.
+    static let routeSummary = routes.filter { !["/", "/favicon.ico", "/eliza/requests"].contains($0.template) }
+        .map(\.usage).joined(separator: ", ")
+
+    /// The route whose dialect answers an unrouted path: the one whose fixed leading segments it
+    /// shares most of (`/v1/messages/x` is Anthropic's, `/api/x` Ollama's); the first row on a tie.
     /// - Parameter segments: The path's decoded segments, normalized.
-    static func dialect(forSegments segments: [String]) -> APIError.Dialect {
-        segments.starts(with: ["v1", "messages"]) || segments.first == "messages" ? .anthropic : .openAI
+    static func nearestRoute(_ segments: [String]) -> RouteEntry {
+        var best = routes[0]
+        var shared = -1
+        for entry in routes {
+            let count = entry.sharedPrefix(segments)
+            if count > shared {
+                best = entry
+                shared = count
+            }
+        }
+        return best
     }
 
     /// A request turned away before its body matters.
@@ -232,44 +142,53 @@ package struct ElizaAPI: Sendable {
         var outcome: HandledRequest
     }
 
-    /// The checks that need only the request's head: the caller allow-list, the route and the API key.
+    /// The checks that need only the request's head: the caller allow-list, the route and the API key
+    /// (a key that only the body can check, a signature over it, waits for the body).
+    /// - Parameter bodyRead: False while only the head has been read (the `100 Continue` preflight).
     /// - Returns: The route to take, or the 403, 404, 405 or 401 to answer (in the path's dialect).
-    func admit(_ request: HTTPRequest, trusted: Bool) -> Result<Route, Refusal> {
+    func admit(_ request: HTTPRequest, trusted: Bool, bodyRead: Bool) -> Result<RouteMatch, Refusal> {
         let segments = Self.normalizedSegments(request.target.pathSegments)
-        let dialect = Self.dialect(forSegments: segments)
         // The allow-list is checked first, before the body is read, on the caller IP the transport
         // vouches for (never X-Forwarded-For).
         guard trusted || configuration.allowList.allows(request.callerIP) else {
             let reason = request.callerIP == nil ? "caller IP unknown" : "caller IP not in ALLOWED_CALLER_CIDRS"
             let error = APIError(.forbidden, "this caller is not allowed to use this service")
+            let entry = Self.nearestRoute(segments)
             return .failure(
                 Refusal(
                     outcome: HandledRequest(
-                        response: error.response(dialect), denialReason: reason, errorMessage: error.message)))
+                        response: entry.errorResponse(error), denialReason: reason, errorMessage: error.message,
+                        dialect: entry.dialectName)))
         }
-        let route: Route
+        let routed: RouteMatch
         switch Self.route(method: request.method, segments: segments, path: request.path, journal: journal != nil) {
-        case .success(let found): route = found
+        case .success(let found): routed = found
         case .failure(let error):
-            return .failure(
-                Refusal(outcome: HandledRequest(response: error.response(dialect), errorMessage: error.message)))
-        }
-        if !trusted, !route.isOpen, let key = configuration.apiKey,
-            !Self.authorized(request.header("authorization"), key: key),
-            !Self.authorized(apiKeyHeader: request.header("x-api-key"), key: key)
-        {
-            let error = APIError(
-                .unauthorized,
-                request.header("authorization") == nil && request.header("x-api-key") == nil
-                    ? "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
-                    : "incorrect API key provided")
+            let entry = Self.nearestRoute(segments)
             return .failure(
                 Refusal(
                     outcome: HandledRequest(
-                        response: error.response(dialect), denialReason: "bad or missing API key",
-                        errorMessage: error.message, route: route.template)))
+                        response: entry.errorResponse(error), errorMessage: error.message,
+                        dialect: entry.dialectName)))
         }
-        return .success(route)
+        let entry = routed.entry
+        if !trusted, !entry.isOpen, let key = configuration.apiKey {
+            let check = entry.authorize(request, key, bodyRead)
+            let message: String
+            switch check {
+            case .granted: return .success(routed)
+            case .needsBody where !bodyRead: return .success(routed)
+            case .needsBody: message = "the request's signature could not be checked"
+            case .missing(let text), .wrong(let text): message = text
+            }
+            let error = APIError(.unauthorized, message)
+            return .failure(
+                Refusal(
+                    outcome: HandledRequest(
+                        response: entry.errorResponse(error), denialReason: "bad or missing API key",
+                        errorMessage: error.message, route: entry.template, dialect: entry.dialectName)))
+        }
+        return .success(routed)
     }
 
     /// For the local server's `100 Continue`: refuses, from its head alone, a request whose body would
@@ -280,7 +199,7 @@ package struct ElizaAPI: Sendable {
     ///   - context: Where it came from, for the access log.
     /// - Returns: The response to send instead of `100 Continue`, or nil.
     package func preflight(_ head: HTTPRequest, context: Context) -> HTTPResponse? {
-        guard case .failure(let refusal) = admit(head, trusted: false) else { return nil }
+        guard case .failure(let refusal) = admit(head, trusted: false, bodyRead: false) else { return nil }
         logAccess(head, refusal.outcome, context: context, elapsed: .zero)
         return refusal.outcome.response
     }
@@ -290,45 +209,44 @@ package struct ElizaAPI: Sendable {
         segments.count > 1 && segments.last == "" ? Array(segments.dropLast()) : segments
     }
 
-    /// The route for a method and a path, matched segment by segment: a segment is decoded after the
-    /// path is split, so an encoded `/` (`%2F`) stays inside it (`HTTPRequestTarget`).
+    /// The route for a method and a path, matched segment by segment against the routing table: a
+    /// segment is decoded after the path is split, so an encoded `/` (`%2F`) stays inside it
+    /// (`HTTPRequestTarget`).
     /// - Parameters:
     ///   - method: The request's method.
     ///   - segments: The path's decoded segments, normalized.
     ///   - path: The decoded path, for the error messages.
     ///   - journal: Whether this server keeps a journal (`/eliza/requests` is a 404 without one).
-    /// - Returns: The route, or the 404 or 405 to answer.
-    static func route(method: String, segments: [String], path: String, journal: Bool = true) -> Result<Route, APIError>
+    /// - Returns: The route and the path's parameters, or the 404 or 405 to answer.
+    static func route(method: String, segments: [String], path: String, journal: Bool = true)
+        -> Result<RouteMatch, APIError>
     {
-        var found = Route.fixedSegments.first { $0.segments == segments && (journal || $0.route != .journal) }?.route
-        if found == nil {
-            // `/v1/responses/{id}`: one more path segment after the collection.
-            for prefix in [["v1", "responses"], ["responses"]]
-            where segments.count == prefix.count + 1 && segments.starts(with: prefix) {
-                if let id = segments.last, !id.isEmpty { found = .storedResponse(id: id) }
-            }
-            // `/v1/models/{id}/script`.
-            for prefix in [["v1", "models"], ["models"]]
-            where segments.count == prefix.count + 2 && segments.starts(with: prefix) && segments.last == "script" {
-                let id = segments[prefix.count]
-                if !id.isEmpty { found = .modelScript(id: id) }
-            }
+        // The most specific paths that match; among them the first row that takes the method.
+        var candidates: [(RouteEntry, [String: String])] = []
+        var best = -1
+        for entry in routes where journal || entry.template != "/eliza/requests" {
+            guard let (parameters, specificity) = entry.matchScored(segments), specificity >= best else { continue }
+            if specificity > best { candidates = [] }
+            best = specificity
+            candidates.append((entry, parameters))
         }
-        guard let route = found else {
+        var allowed: [String] = []
+        for (entry, parameters) in candidates {
+            if entry.methods.contains(method) { return .success(RouteMatch(entry: entry, parameters: parameters)) }
+            allowed += entry.methods.filter { !allowed.contains($0) }
+        }
+        guard !allowed.isEmpty else {
             return .failure(
                 APIError(
                     .notFound,
-                    "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(Route.summary) (those under /v1 also without it)"
+                    "no route for \(method.prefix(utf8Bytes: 20)) \(path.prefix(utf8Bytes: 200)); the routes are \(routeSummary) (those under /v1 also without it)"
                 ))
         }
-        guard route.methods.contains(method) else {
-            let use = route.methods.filter { $0 != "HEAD" }.joined(separator: " or ")
-            return .failure(
-                APIError(
-                    .methodNotAllowed(allow: route.allow),
-                    "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(use)"))
-        }
-        return .success(route)
+        let use = allowed.filter { $0 != "HEAD" }.joined(separator: " or ")
+        return .failure(
+            APIError(
+                .methodNotAllowed(allow: allowed.joined(separator: ", ")),
+                "\(method.prefix(utf8Bytes: 20)) is not allowed on \(path.prefix(utf8Bytes: 200)); use \(use)"))
     }
 
     /// The 413 every route with a body answers first.
@@ -345,14 +263,14 @@ package struct ElizaAPI: Sendable {
     /// dialect (with the model, once it is known, and the budget spent, for the log).
     /// - Parameters:
     ///   - request: The request.
-    ///   - dialect: Whose error shape the route's clients read.
+    ///   - errors: The route's dialect: its error shape and its failures.
     ///   - decode: The route's decoder.
     ///   - model: The requested model of a decoded body.
     ///   - answer: The route's work on the decoded body, charged to the budget.
     /// - Returns: The outcome to log and return.
     ///   - simulate: The request's `eliza.simulate` member, when it has one (docs/failures.md).
     func serve<Body>(
-        _ request: HTTPRequest, dialect: APIError.Dialect = .openAI,
+        _ request: HTTPRequest, errors dialect: any Dialect = ServiceDialect(),
         decode: ([UInt8]) throws(APIError) -> Body, model: (Body) -> String,
         simulate: (Body) -> SimulationSpec?,
         answer: (Body, inout RequestBudget) throws(APIError) -> HandledRequest
@@ -364,14 +282,15 @@ package struct ElizaAPI: Sendable {
             body = try decode(request.body)
             try RequestLimits.checkModel(model(body))
         } catch {
-            return HandledRequest(response: error.response(dialect), errorMessage: error.message)
+            return HandledRequest(response: dialect.errorResponse(error), errorMessage: error.message)
         }
         do {
             simulation = try self.simulation(for: request, member: simulate(body), model: model(body))
         } catch {
-            return HandledRequest(response: error.response(dialect), model: model(body), errorMessage: error.message)
+            return HandledRequest(
+                response: dialect.errorResponse(error), model: model(body), errorMessage: error.message)
         }
-        if let simulation, let response = simulatedError(simulation, dialect: dialect, model: model(body)) {
+        if let simulation, let response = simulatedError(simulation, shape: dialect.failures, model: model(body)) {
             return HandledRequest(
                 response: response, model: model(body),
                 errorMessage: "simulated fault=\(simulation.fault?.rawValue ?? "")", simulation: simulation)
@@ -382,14 +301,15 @@ package struct ElizaAPI: Sendable {
             outcome.usage = budget.usage
             if let simulation {
                 outcome.response = try simulated(
-                    outcome.response, simulation, dialect: dialect, model: model(body),
+                    outcome.response, simulation, shape: dialect.failures, model: model(body),
                     words: Words.count(outcome.reply ?? ""))
                 outcome.simulation = simulation
             }
             return outcome
         } catch {
             return HandledRequest(
-                response: error.response(dialect), model: model(body), errorMessage: error.message, usage: budget.usage,
+                response: dialect.errorResponse(error), model: model(body), errorMessage: error.message,
+                usage: budget.usage,
                 simulation: simulation)
         }
     }
@@ -406,7 +326,7 @@ package struct ElizaAPI: Sendable {
     /// The current Unix time in whole seconds, for `created` and `created_at`.
     static var unixTime: Int { Int(time(nil)) }
 
-    private func chatCompletion(_ request: HTTPRequest) -> HandledRequest {
+    func chatCompletion(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: ChatCompletionRequest.decode, model: \.model, simulate: \.simulate) {
             (chat, budget) throws(APIError) in
             // One budget for the whole request: the replay of every user message, the reply, and the
@@ -435,7 +355,7 @@ package struct ElizaAPI: Sendable {
     }
 
     /// `GET /eliza/requests` lists the journal; `DELETE` clears it and the local attempt counts.
-    private func journalRoute(_ request: HTTPRequest) -> HandledRequest {
+    func journalRoute(_ request: HTTPRequest) -> HandledRequest {
         guard let journal else {
             let error = APIError(.notFound, "no request journal on this server")
             return HandledRequest(response: error.response, errorMessage: error.message)
@@ -484,7 +404,7 @@ package struct ElizaAPI: Sendable {
 
     private func logAccess(_ request: HTTPRequest, _ outcome: HandledRequest, context: Context, elapsed: Duration) {
         let status = outcome.response.status
-        if let journal, outcome.route != Route.journal.template {
+        if let journal, outcome.route != "/eliza/requests" {
             journal.record(
                 RequestJournal.Entry(
                     method: request.method.prefix(utf8Bytes: 20),
@@ -516,6 +436,7 @@ package struct ElizaAPI: Sendable {
         fields.append(.string("method", request.method.prefix(utf8Bytes: 20)))
         fields.append(.string("path", request.path.prefix(utf8Bytes: 200)))
         if let route = outcome.route { fields.append(.string("route", route)) }
+        if let dialect = outcome.dialect { fields.append(.string("dialect", dialect)) }
         fields.append(.int("status", status))
         fields.append(.double("durationMs", (milliseconds * 1000).rounded() / 1000))
         fields.append(.int("bytesIn", request.body.count))

@@ -80,28 +80,4 @@ package struct ModelCatalog: Sendable {
     package func model(_ id: String) -> Model? {
         models.first { $0.id == id }
     }
-
-    /// The `GET /v1/models` body.
-    package var listBody: [UInt8] {
-        var json = JSONText(reservingCapacity: 512)
-        json.string("object", "list")
-        json.array("data") { list in
-            for model in models {
-                list.object {
-                    $0.string("id", model.id)
-                    $0.string("object", "model")
-                    $0.int("created", 0)
-                    $0.string("owned_by", "eliza-lambda")
-                    // This server's extension: the script behind the model and its greeting, for the
-                    // playground (docs/api.md, "The playground"); `loaded` for a script read at start-up.
-                    $0.object("eliza") {
-                        $0.string("script", model.script.name)
-                        $0.string("greeting", model.script.greetingText)
-                        $0.bool("loaded", !model.builtIn)
-                    }
-                }
-            }
-        }
-        return json.finishUTF8()
-    }
 }

@@ -271,7 +271,7 @@ import Testing
         let message = try expectOpenAIError(response, status: 404, type: "not_found_error")
         #expect(message.utf8.starts(with: "no route for GET /a\u{301}".utf8))
         // The quoted path, and the list of routes.
-        #expect(message.utf8.count < 400 + ElizaAPI.Route.summary.utf8.count)
+        #expect(message.utf8.count < 400 + ElizaAPI.routeSummary.utf8.count)
         #expect(response.body.count < 1024)
         let long = APIError(
             .badRequest, String(repeating: "é", count: 10_000), param: String(repeating: "p", count: 5_000))

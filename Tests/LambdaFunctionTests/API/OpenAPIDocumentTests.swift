@@ -6,7 +6,7 @@ import Testing
 @testable import LambdaFunction
 
 /// `docs/openapi.yaml` against the routing table: every path and method it lists is routed, to the
-/// route whose template it is, and every route of `ElizaAPI.Route` is in it with exactly its methods.
+/// route whose template it is, and every row of `ElizaAPI.routes` is in it with exactly its methods.
 /// The rest of the document (schemas, statuses, media types) is proven in
 /// IntegrationTests/test_openapi.py (openapi-spec-validator, schemathesis, recorded responses).
 @Suite struct OpenAPIDocumentTests {
@@ -55,37 +55,16 @@ import Testing
         return items
     }
 
-    /// Every route, by its template. Fixed paths come from `Route.fixed`; the exhaustive switch makes a
-    /// new case of `Route` fail to compile here until it is placed (and so checked against the document).
-    static var routingTable: [(template: String, route: ElizaAPI.Route)] {
-        var table: [(String, ElizaAPI.Route)] = []
-        func place(_ route: ElizaAPI.Route) {
-            if !table.contains(where: { $0.1 == route }) { table.append((route.template, route)) }
-        }
-        for (_, route) in ElizaAPI.Route.fixed {
-            switch route {
-            case .chatCompletions, .models, .health, .responses, .responseInputTokens, .completions, .messages,
-                .messageTokenCount, .scriptCheck, .playground, .favicon, .openAPI, .journal:
-                place(route)
-            case .storedResponse, .modelScript:
-                Issue.record("a route with a parameter in Route.fixed: \(route)")
-            }
-        }
-        place(.storedResponse(id: "{id}"))
-        place(.modelScript(id: "{id}"))
-        return table
-    }
-
     @Test func everyDocumentedPathAndMethodIsRoutedToTheRouteOfThatTemplate() throws {
         for item in try Self.document() {
             for path in [item.path] + item.aliases {
                 for method in item.methods {
                     let route = try #require(
                         try? RoutingTests.route(method, path).get(), "\(method) \(path) is not routed")
-                    #expect(route.template == item.path, "\(method) \(path) reaches \(route.template)")
+                    #expect(route.entry.template == item.path, "\(method) \(path) reaches \(route.entry.template)")
                 }
                 // The methods are exactly the route's: the others are answered 405.
-                let route = try RoutingTests.route(item.methods.sorted()[0], path).get()
+                let route = try RoutingTests.route(item.methods.sorted()[0], path).get().entry
                 #expect(Set(route.methods) == item.methods, "\(path): \(item.methods.sorted()) vs \(route.methods)")
             }
         }
@@ -94,18 +73,13 @@ import Testing
     @Test func everyRouteIsDocumentedWithEveryPathThatReachesIt() throws {
         let items = try Self.document()
         let documented = Set(items.flatMap { [$0.path] + $0.aliases })
-        for (template, route) in Self.routingTable {
-            let item = try #require(items.first { $0.path == template }, "\(template) is not in docs/openapi.yaml")
-            #expect(item.methods == Set(route.methods), "\(template)")
-        }
-        for (path, route) in ElizaAPI.Route.fixed {
-            #expect(documented.contains(path), "\(path) (\(route.template)) is neither a path nor an alias")
-        }
-        for prefix in ["/v1/responses/", "/responses/"] {
-            #expect(documented.contains(prefix + "{id}"), "\(prefix){id}")
-        }
-        for prefix in ["/v1/models/", "/models/"] {
-            #expect(documented.contains(prefix + "{id}/script"), "\(prefix){id}/script")
+        for entry in ElizaAPI.routes {
+            let item = try #require(
+                items.first { $0.path == entry.template }, "\(entry.template) is not in docs/openapi.yaml")
+            #expect(item.methods == Set(entry.methods), "\(entry.template)")
+            for path in entry.paths {
+                #expect(documented.contains(path), "\(path) (\(entry.template)) is neither a path nor an alias")
+            }
         }
         #expect(Set(items.map(\.path)).count == items.count, "a path listed twice")
     }

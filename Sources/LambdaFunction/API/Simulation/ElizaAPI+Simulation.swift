@@ -66,9 +66,9 @@ extension ElizaAPI {
     }
 
     /// The error an error-status fault answers instead of the route's work; nil for other faults.
-    func simulatedError(_ simulation: AppliedSimulation, dialect: APIError.Dialect, model: String) -> HTTPResponse? {
+    func simulatedError(_ simulation: AppliedSimulation, shape: any FailureShape, model: String) -> HTTPResponse? {
         guard let fault = simulation.fault, fault.isErrorStatus else { return nil }
-        var response = dialect.failures.errorResponse(
+        var response = shape.errorResponse(
             fault, model: model, retryAfterMilliseconds: simulation.spec.retryAfterMilliseconds, now: Self.unixTime)
         if let delay = simulation.spec.delayMilliseconds, delay > 0 {
             response.schedule = HTTPResponseSchedule(headDelayMilliseconds: delay)
@@ -81,19 +81,18 @@ extension ElizaAPI {
     /// - Parameters:
     ///   - response: The route's 200.
     ///   - simulation: The simulation.
-    ///   - dialect: Whose failure shapes apply.
+    ///   - shape: The dialect's failure shapes.
     ///   - model: The model as the client sent it.
     ///   - words: How many words the reply has (a non-stream answer waits as long as its stream would).
     /// - Throws: `APIError` 400 for `stream_error` on a request that is not streamed, or delays that
     ///   add up to more than the server's bound.
     func simulated(
-        _ response: HTTPResponse, _ simulation: AppliedSimulation, dialect: APIError.Dialect, model: String,
+        _ response: HTTPResponse, _ simulation: AppliedSimulation, shape: any FailureShape, model: String,
         words: Int
     ) throws(APIError) -> HTTPResponse {
         guard response.status == 200 else { return response }
         let spec = simulation.spec
-        let shape = dialect.failures
-        let isStream = response.header("content-type") == "text/event-stream"
+        let isStream = response.header("content-type") == shape.streamContentType
         let head = spec.delayMilliseconds ?? 0
         var result = response
         switch simulation.fault {
@@ -128,11 +127,11 @@ extension ElizaAPI {
             if wait > 0 { result.schedule = HTTPResponseSchedule(headDelayMilliseconds: wait) }
             return result
         }
-        var events = Self.events(response.body)
+        var events = shape.events(of: response.body)
         var ending = HTTPResponseSchedule.Ending.complete
         switch simulation.fault {
         case .malformed?:
-            if !events.isEmpty { events[0] = Self.malformed(events[0]) }
+            if !events.isEmpty { events[0] = shape.malformed(events[0]) }
         case .cut?:
             events = Array(events.prefix(spec.after ?? 1))
             ending = .cut

@@ -25,16 +25,24 @@ package protocol FailureShape: Sendable {
 
     /// Whether a framed stream event carries generated text: pacing spaces these by `tps`.
     func carriesText(_ event: ArraySlice<UInt8>) -> Bool
+
+    /// The media type of the dialect's streams: a 200 of this type is a stream, cut into events for
+    /// faults and pacing. Default: `text/event-stream`.
+    var streamContentType: String { get }
+
+    /// A stream body cut into its framed events. Default: server-sent events, each with the blank
+    /// line that ends it.
+    func events(of body: [UInt8]) -> [[UInt8]]
+
+    /// An event whose payload is not JSON, framed as the dialect frames events (`fault=malformed`).
+    /// Default: a server-sent event, its `event:` line kept.
+    func malformed(_ event: [UInt8]) -> [UInt8]
 }
 
-extension APIError.Dialect {
-    /// The dialect's failure shapes: the one place a dialect is mapped to them.
-    package var failures: any FailureShape {
-        switch self {
-        case .openAI: OpenAIFailures()
-        case .anthropic: AnthropicFailures()
-        }
-    }
+extension FailureShape {
+    package var streamContentType: String { "text/event-stream" }
+    package func events(of body: [UInt8]) -> [[UInt8]] { ElizaAPI.events(body) }
+    package func malformed(_ event: [UInt8]) -> [UInt8] { ElizaAPI.malformed(event) }
 }
 
 /// Shared by the shapes: the sentence every simulated error ends with, and header values.

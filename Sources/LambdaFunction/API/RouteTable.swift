@@ -1,0 +1,31 @@
+import ElizaHTTP
+
+extension ElizaAPI {
+    /// The routing table: every path this server answers, and the dialect and operation that answer
+    /// it. The one shared place a new dialect is added (`Dialect`). Of the rows whose paths match, the
+    /// most specific win (`RouteEntry.matchScored`), and of those the first that takes the request's
+    /// method (a path whose rows take other methods is a 405). The OpenAI and Anthropic paths are also served without `/v1`,
+    /// as their SDKs' base URLs are written both ways.
+    package static let routes: [RouteEntry] = [
+        RouteEntry(["/v1/chat/completions", "/chat/completions"], ["POST"], ChatCompletionsDialect(), .create),
+        RouteEntry(["/v1/responses", "/responses"], ["POST"], ResponsesDialect(), .create),
+        RouteEntry(
+            ["/v1/responses/input_tokens", "/responses/input_tokens"], ["POST"], ResponsesDialect(), .inputTokens),
+        RouteEntry(["/v1/responses/{id}", "/responses/{id}"], ["GET", "HEAD", "DELETE"], ResponsesDialect(), .stored),
+        RouteEntry(["/v1/completions", "/completions"], ["POST"], CompletionsDialect(), .create),
+        RouteEntry(["/v1/messages", "/messages"], ["POST"], MessagesDialect(), .create),
+        RouteEntry(
+            ["/v1/messages/count_tokens", "/messages/count_tokens"], ["POST"], MessagesDialect(), .countTokens),
+        RouteEntry(
+            ["/v1/models", "/models"], ["GET", "HEAD"],
+            ModelsDialect([OpenAIModelListing()], errors: ServiceDialect()), .list),
+        RouteEntry(
+            ["/v1/models/{id}/script", "/models/{id}/script"], ["GET", "HEAD"], ServiceDialect(), .modelScript),
+        RouteEntry(["/v1/scripts/check", "/scripts/check"], ["POST"], ServiceDialect(), .scriptCheck),
+        RouteEntry(["/health", "/v1/health"], ["GET", "HEAD"], ServiceDialect(), .health, open: true),
+        RouteEntry(["/"], ["GET", "HEAD"], ServiceDialect(), .playground, open: true),
+        RouteEntry(["/favicon.ico"], ["GET", "HEAD"], ServiceDialect(), .favicon, open: true),
+        RouteEntry(["/openapi.yaml"], ["GET", "HEAD"], ServiceDialect(), .openAPI, open: true),
+        RouteEntry(["/eliza/requests"], ["GET", "HEAD", "DELETE"], ServiceDialect(), .journal),
+    ]
+}
