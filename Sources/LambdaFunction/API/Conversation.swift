@@ -103,6 +103,8 @@ package struct Answer: Sendable, Equatable {
     package var inputTokens: Int
     /// Words of the reply.
     package var outputTokens: Int
+    /// The VM's trace of the reply, when the request asked for it (`eliza.trace`; `ElizaAPI.converse`).
+    package var trace: ChatTrace?
 
     package var totalTokens: Int { inputTokens + outputTokens }
 }

@@ -114,10 +114,12 @@ package struct ConversationRequest: Sendable, Equatable {
     package var eliza: ElizaExtension
     /// The request field that holds the user's turns, for errors (`contents`, `messages`, `prompt`).
     package var collection: String
+    /// The index in `collection` of the last user turn: the one `eliza.trace` traces (nil: none).
+    package var lastUserIndex: Int?
 
     package init(
         model: String, conversation: Conversation, maxWords: Int? = nil, stream: Bool = false,
-        eliza: ElizaExtension = ElizaExtension(), collection: String
+        eliza: ElizaExtension = ElizaExtension(), collection: String, lastUserIndex: Int? = nil
     ) {
         self.model = model
         self.conversation = conversation
@@ -125,6 +127,7 @@ package struct ConversationRequest: Sendable, Equatable {
         self.stream = stream
         self.eliza = eliza
         self.collection = collection
+        self.lastUserIndex = lastUserIndex
     }
 }
 
@@ -190,9 +193,19 @@ extension ElizaAPI {
             model: \.0.model, simulate: \.0.eliza.simulate
         ) { (decoded, budget) throws(APIError) in
             let (request, extra) = decoded
-            let answer = try request.conversation.answer(
-                script: script(for: request.model, request.eliza, budget: &budget), maxWords: request.maxWords,
-                collection: request.collection, budget: &budget)
+            let script = try script(for: request.model, request.eliza, budget: &budget)
+            var answer: Answer
+            if request.eliza.trace {
+                // `eliza.trace` (docs/api.md, "The trace extension"): the reply to the last user turn.
+                var recorder = request.lastUserIndex.map { ChatTrace.Recorder(message: $0) }
+                answer = try request.conversation.answer(
+                    script: script, maxWords: request.maxWords, collection: request.collection, budget: &budget,
+                    tracingLast: &recorder)
+                answer.trace = recorder?.trace ?? ChatTrace(message: nil)
+            } else {
+                answer = try request.conversation.answer(
+                    script: script, maxWords: request.maxWords, collection: request.collection, budget: &budget)
+            }
             let response =
                 request.stream
                 ? dialect.stream(answer, to: request, extra).response
@@ -207,5 +220,14 @@ extension DialectStream {
     /// A `text/event-stream` body, cut into its events.
     package init(sse stream: EventStream) {
         self.init(contentType: "text/event-stream", events: ElizaAPI.events(stream.bytes))
+    }
+}
+
+extension Answer {
+    /// Writes this server's `eliza` member of a reply, when the request asked for a trace
+    /// (`"eliza": {"trace": {…}}`): every dialect whose clients tolerate an extra member carries it.
+    package func writeElizaMember(into json: inout JSONText) {
+        guard let trace else { return }
+        json.object("eliza") { trace.write(into: &$0) }
     }
 }

@@ -64,6 +64,21 @@ import Testing
         #expect(plain["usage"]?["input_tokens"]?.number == 8)
     }
 
+    /// `eliza.trace` (`ElizaAPI.converse`): the trace of the reply to the last user message, by its
+    /// index in `messages`, rides in the message's `eliza` member; without it there is no member.
+    @Test func theTraceExtensionRidesOnTheMessage() throws {
+        let traced = try APIHarness().post(
+            "/v1/messages",
+            #"{"max_tokens":9,"eliza":{"trace":true},"messages":[{"role":"user","content":"Men are all alike."},{"role":"assistant","content":"IN WHAT WAY"},{"role":"user","content":"Perhaps I could learn to get along with my mother."}]}"#
+        ).json()
+        #expect(traced["content"]?[0]?["text"]?.string == "TELL ME MORE ABOUT YOUR FAMILY")
+        #expect(traced["eliza"]?["trace"]?["message"]?.number == 2)
+        let events = try #require(traced["eliza"]?["trace"]?["events"]?.array)
+        #expect(events.contains { $0["event"]?.string == "keyword" && $0["keyword"]?.string == "MY" })
+        let plain = try APIHarness().post("/v1/messages", Self.user("Men are all alike.")).json()
+        #expect(plain["eliza"] == nil)
+    }
+
     @Test func toolBlocksAreSkipped() throws {
         let body = #"""
             {"max_tokens":100,"messages":[

@@ -27,6 +27,7 @@ package struct AnthropicMessage: Sendable, Equatable {
             $0.int("input_tokens", answer.inputTokens)
             $0.int("output_tokens", answer.outputTokens)
         }
+        answer.writeElizaMember(into: &json)
         return json.finishUTF8()
     }
 

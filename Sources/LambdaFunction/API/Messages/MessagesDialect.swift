@@ -34,7 +34,7 @@ struct MessagesDialect: ConversationDialect {
         return (
             ConversationRequest(
                 model: body.model, conversation: body.conversation, maxWords: body.maxTokens, stream: body.stream,
-                eliza: body.eliza, collection: "messages"), ()
+                eliza: body.eliza, collection: "messages", lastUserIndex: body.lastUserIndex), ()
         )
     }
 

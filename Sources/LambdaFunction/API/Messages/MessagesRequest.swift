@@ -16,6 +16,8 @@ package struct MessagesRequest: Sendable, Equatable {
     package var stream: Bool
     /// The `eliza` member (`ElizaExtension`).
     package var eliza = ElizaExtension()
+    /// The index in `messages` of the last `user` message (`eliza.trace` traces the reply to it).
+    package var lastUserIndex: Int?
     /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
     package var simulate: SimulationSpec? { eliza.simulate }
 
@@ -36,6 +38,7 @@ package struct MessagesRequest: Sendable, Equatable {
         let list = try body.require("messages", "is required: send a non-empty array of message objects")
         var conversation = Conversation()
         var count = 0
+        var lastUser: Int?
         for (index, element) in try list.array("must be a non-empty array of message objects").enumerated() {
             let message = try element.object(#"must be a message object such as {"role": "user", "content": "…"}"#)
             let role = try message.require("role", "is required: user or assistant").string()
@@ -49,6 +52,7 @@ package struct MessagesRequest: Sendable, Equatable {
             let text = try RequestBody.text(
                 of: content, textTypes: ["text"], problem: "must be a string or a list of content blocks")
             if role == "user" {
+                lastUser = index
                 conversation.user(text, field: "messages[\(index)].content")
             } else {
                 conversation.context(text)
@@ -89,6 +93,7 @@ package struct MessagesRequest: Sendable, Equatable {
         }
         var request = MessagesRequest(model: model, conversation: conversation, maxTokens: maxTokens, stream: stream)
         request.eliza = try ElizaExtension.read(body.optional("eliza"))
+        request.lastUserIndex = lastUser
         return request
     }
 }
