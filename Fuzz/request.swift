@@ -32,6 +32,18 @@ let wordOverrun: Int = {
     return decompositions * (max(limits.inputBytes, RequestLimits.textWords) + 1) + RequestLimits.textWords
 }()
 
+/// Every other route that reads a body, from the routing table (so a new dialect's routes are fuzzed
+/// as soon as they are in it), each path parameter `eliza`; `/v1/scripts/check` reads a script, not a
+/// conversation (the `script` target fuzzes the compiler).
+let otherBodyRoutes: [String] = ElizaAPI.routes.filter {
+    $0.methods.contains("POST") && !["/v1/chat/completions", "/v1/scripts/check"].contains($0.template)
+}.map { entry in
+    entry.template.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+        guard segment.hasPrefix("{"), let close = segment.firstIndex(of: "}") else { return String(segment) }
+        return "eliza" + segment[segment.index(after: close)...]
+    }.joined(separator: "/")
+}
+
 /// Whether `body` may ask for a simulated failure (docs/failures.md): a model suffix or `eliza.simulate`.
 /// Such bodies are answered with the fault's status by design, and the JSONDecoder reference does not
 /// read the spec, so for them only the bounds are checked (`simulated`).
@@ -62,10 +74,7 @@ func simulated(_ outcome: ElizaAPI.HandledRequest, _ path: String) {
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let body = Array(UnsafeBufferPointer(start: data, count: size))
     if mayAskForSimulation(body) {
-        for path in [
-            "/v1/chat/completions", "/v1/responses", "/v1/responses/input_tokens", "/v1/completions", "/v1/messages",
-            "/v1/messages/count_tokens",
-        ] {
+        for path in ["/v1/chat/completions"] + otherBodyRoutes {
             simulated(
                 api.handle(
                     HTTPRequest(
@@ -115,13 +124,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         }
     }
     // The same bytes on every other route with a body: never a 5xx, and within the same bounds.
-    for path in [
-        "/v1/responses", "/v1/responses/input_tokens", "/v1/completions", "/v1/messages", "/v1/messages/count_tokens",
-    ] {
+    for path in otherBodyRoutes {
         let other = api.handle(
             HTTPRequest(method: "POST", path: path, headers: request.headers, body: body, callerIP: "203.0.113.7"))
         let status = other.response.status
-        precondition(status == 200 || status == 400 || status == 422, "\(path) answered \(status)")
+        // 404: a route that looks a model up without DOCTOR's fallback (`/api/show`).
+        precondition([200, 400, 404, 422].contains(status), "\(path) answered \(status)")
         precondition(
             other.response.body.count <= limits.responseBytes,
             "\(path): a response of \(other.response.body.count) bytes")
