@@ -3,7 +3,8 @@ answers to, and validates a response's content type, required headers and body a
 
 The body of each media type is read as schemathesis reads it: JSON; YAML; a text/event-stream as its
 events, each an object {"event", "data"} (an event without an `event:` line is a "message"), whose
-`data` is checked against `contentSchema` when its `contentMediaType` is application/json.
+`data` is checked against `contentSchema` when its `contentMediaType` is application/json; an
+application/x-ndjson body (Ollama's streams) as its lines, each a JSON object.
 
 A recorded response (IntegrationTests/recorded.py writes them, and so does the Swift tests' support
 under ELIZA_RECORD_RESPONSES) is a JSON file: {"source", "method", "path", "status", "headers",
@@ -43,6 +44,27 @@ def _content_schema(validator, content_schema, instance, schema):
 
 
 Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"contentSchema": _content_schema})
+
+
+def ndjson_lines(text):
+    """The objects of an application/x-ndjson body (Ollama's streams), and its framing problems: every
+    line ends with a newline, none is blank, each is JSON."""
+    problems = []
+    if not text.endswith("\n"):
+        problems.append("an NDJSON body whose last line has no newline")
+    lines = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+    instances = []
+    for index, line in enumerate(lines):
+        if not line:
+            problems.append(f"[{index}] a blank line in an NDJSON stream")
+            continue
+        try:
+            instances.append(json.loads(line))
+        except ValueError:
+            problems.append(f"[{index}] not JSON: {line[:80]!r}")
+    if not instances:
+        problems.append("an NDJSON stream without lines")
+    return instances, problems
 
 
 def pointer(*parts):
@@ -145,6 +167,9 @@ class Document:
             resumed = method.upper() == "GET" and re.search(r"[?&]starting_after=", path)
             if not instances and not resumed:
                 problems.append("an event stream without events")
+        elif media_type == "application/x-ndjson":
+            instances, framing = ndjson_lines(text)
+            problems += framing
         else:
             instances = [text]
         for index, instance in enumerate(instances):
@@ -174,9 +199,18 @@ class Document:
                 return [] if media_type in (response.get("content") or {}) else [
                     f"content type {media_type!r} not documented"]
         problems = self.check(method, path, status, headers, body)
-        if not problems or fault not in ("malformed", "cut") or media_type != "text/event-stream":
+        if not problems or fault not in ("malformed", "cut"):
             return problems
         text = body.decode("utf-8")
+        if media_type == "application/x-ndjson":
+            if fault == "cut":
+                # The lines before the cut, each whole, are checked as any stream's.
+                whole = text[:text.rfind("\n") + 1]
+                return self.check(method, path, status, headers, whole.encode()) if whole else problems
+            # malformed: only the first line is not JSON.
+            return [p for p in problems if not p.startswith("[0] not JSON")]
+        if media_type != "text/event-stream":
+            return problems
         if fault == "cut":
             # The events before the cut, each whole, are checked as any stream's.
             whole = text[:text.rfind("\n\n") + 2] if "\n\n" in text else ""

@@ -19,6 +19,15 @@ extension ElizaAPI {
         RouteEntry(
             ["/v1/models", "/models"], ["GET", "HEAD"],
             ModelsDialect([OpenAIModelListing()], errors: ServiceDialect()), .list),
+        RouteEntry(["/api/chat"], ["POST"], OllamaDialect(), .chat),
+        RouteEntry(["/api/generate"], ["POST"], OllamaDialect(), .generate),
+        RouteEntry(["/api/show"], ["POST"], OllamaDialect(), .show),
+        RouteEntry(
+            ["/api/tags"], ["GET", "HEAD"], ModelsDialect([OllamaModelListing()], errors: OllamaDialect()), .list),
+        RouteEntry(
+            ["/api/ps"], ["GET", "HEAD"], ModelsDialect([OllamaModelListing(running: true)], errors: OllamaDialect()),
+            .list),
+        RouteEntry(["/api/version"], ["GET", "HEAD"], OllamaDialect(), .version, open: true),
         RouteEntry(
             ["/v1/models/{id}/script", "/models/{id}/script"], ["GET", "HEAD"], ServiceDialect(), .modelScript),
         RouteEntry(["/v1/scripts/check", "/scripts/check"], ["POST"], ServiceDialect(), .scriptCheck),
