@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -192,6 +193,23 @@ def test_mid_stream_error_through_the_sdk(server):
     assert seen == ["YOUR", " BOYFRIEND"]
     assert raised.value.status_code == -1
     assert "fault=stream_error" in raised.value.error
+
+
+@pytest.mark.parametrize("spec, stream, error", [
+    ("fault=drop", False, httpx.RemoteProtocolError),
+    ("fault=malformed", False, json.JSONDecodeError),
+    ("fault=malformed", True, json.JSONDecodeError),
+    ("fault=cut", False, httpx.RemoteProtocolError),
+    ("fault=cut,after=2", True, httpx.RemoteProtocolError)])
+def test_broken_bodies_through_the_sdk(server, spec, stream, error):
+    # ollama-python wraps none of these: the transport's and the JSON reader's errors come through raw.
+    seen = []
+    with pytest.raises(error):
+        reply = client(server).chat(model=f"eliza@{spec}", stream=stream,
+                                    messages=[{"role": "user", "content": "Well, my boyfriend made me come here."}])
+        for part in (reply if stream else [reply]):
+            seen.append(part.message.content)
+    assert seen == (["YOUR", " BOYFRIEND"] if spec.endswith("after=2") else [])
 
 
 # LiteLLM
