@@ -51,12 +51,13 @@ func mayAskForSimulation(_ body: [UInt8]) -> Bool {
     body.contains(UInt8(ascii: "@")) || String(decoding: body, as: UTF8.self).contains("simulate")
 }
 
-/// The invariants of a request that may ask for a simulation: a status of the routes or of a fault,
-/// a body within the response limit, and a schedule within the delay bound.
+/// The invariants of a request that may ask for a simulation: a status of the routes (404: a lookup
+/// route's unknown model, `/api/show`) or of a fault, a body within the response limit, and a schedule
+/// within the delay bound.
 func simulated(_ outcome: ElizaAPI.HandledRequest, _ path: String) {
     let status = outcome.response.status
     precondition(
-        [200, 400, 422, 429, 500, 502, 503, 529].contains(status), "\(path) answered \(status) to a simulation")
+        [200, 400, 404, 422, 429, 500, 502, 503, 529].contains(status), "\(path) answered \(status) to a simulation")
     precondition(
         outcome.response.body.count <= limits.responseBytes,
         "\(path): a response of \(outcome.response.body.count) bytes")

@@ -346,6 +346,8 @@ import Testing
         (#"{"model":"eliza","prompt":"x","context":[55296,0]}"#, "context[0] must be 0 or a Unicode scalar value"),
         (#"{"model":"eliza","prompt":"x","context":[1.5,0]}"#, "context[0] must be 0 or a Unicode scalar value"),
         (#"{"model":"eliza","prompt":"x","images":{}}"#, "images must be an array"),
+        (#"{"model":"eliza","prompt":"x","context":[0]}"#, "context[0] is an empty turn"),
+        (#"{"model":"eliza","prompt":"x","context":[65,0,0]}"#, "context[2] is an empty turn"),
     ])
     func badGenerateInputIs400(body: String, message: String) throws {
         try Self.expectError(APIHarness().post("/api/generate", body), status: 400, message)

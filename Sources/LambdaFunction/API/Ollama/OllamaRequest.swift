@@ -47,7 +47,7 @@ enum OllamaRequest {
         var load: Bool
         if generate {
             if let context = try body.optionalArray("context", "must be an array of integers") {
-                for turn in try OllamaContext.turns(context) { conversation.user(turn, field: "context") }
+                try OllamaContext.replay(context, into: &conversation)
             }
             let prompt = try body.optionalString("prompt") ?? ""
             load = prompt.isEmpty
@@ -162,11 +162,10 @@ enum OllamaContext {
         return context
     }
 
-    /// The user turns of a context.
-    /// - Throws: `JSONDecodingError` at the first value that is not a Unicode scalar value or 0, or
-    ///   at the context when its last turn has no 0 after it.
-    static func turns(_ context: JSONArray) throws(JSONDecodingError) -> [String] {
-        var turns: [String] = []
+    /// Adds the user turns of a context to a conversation, as turns to replay.
+    /// - Throws: `JSONDecodingError` at the first value that is not a Unicode scalar value or 0, at an
+    ///   empty turn, or at the context when its last turn has no 0 after it.
+    static func replay(_ context: JSONArray, into conversation: inout Conversation) throws(JSONDecodingError) {
         var scalars = String.UnicodeScalarView()
         var open = false
         for value in context {
@@ -174,7 +173,12 @@ enum OllamaContext {
                 "must be 0 or a Unicode scalar value: this server's context is the user turns so far, each as its scalars followed by 0, as an earlier /api/generate returned it"
             let number = try value.int(problem)
             if number == 0 {
-                turns.append(String(scalars))
+                // An empty prompt is a load request, which returns no context: a turn is never empty.
+                guard open else {
+                    throw value.invalid(
+                        "is an empty turn (0 at the start or after 0): a context's turns are never empty")
+                }
+                conversation.user(String(scalars), field: "context")
                 scalars = String.UnicodeScalarView()
                 open = false
                 continue
@@ -189,7 +193,6 @@ enum OllamaContext {
             throw context.value.invalid(
                 "must end with 0: this server's context is the user turns so far, each as its scalars followed by 0")
         }
-        return turns
     }
 }
 
