@@ -29,7 +29,7 @@ os.environ.pop("OLLAMA_API_KEY", None)
 import litellm  # noqa: E402
 import ollama  # noqa: E402
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage  # noqa: E402
-from langchain_ollama import ChatOllama  # noqa: E402
+from langchain_ollama import ChatOllama, OllamaLLM  # noqa: E402
 from local_server import Server  # noqa: E402
 
 
@@ -292,3 +292,15 @@ def test_langchain_chat_ollama(server, keyed_server, keyed):
             assert reply.usage_metadata["output_tokens"] == len(turn["eliza"].split())
         assert text == turn["eliza"]
         history.append(AIMessage(text))
+
+
+def test_langchain_validates_the_model_and_cuts_at_num_predict(server):
+    # validate_model_on_init reads /api/tags, where `eliza` is listed as `eliza:latest`.
+    model = ChatOllama(base_url=root(server), model="eliza", validate_model_on_init=True, num_predict=2)
+    reply = model.invoke("Well, my boyfriend made me come here.")
+    assert reply.content == "YOUR BOYFRIEND"
+    assert reply.response_metadata["done_reason"] == "length"
+    with pytest.raises(ValueError, match="eliza:latest"):
+        ChatOllama(base_url=root(server), model="llama3", validate_model_on_init=True)
+    # OllamaLLM speaks /api/generate.
+    assert OllamaLLM(base_url=root(server), model="eliza").invoke("Men are all alike.") == "IN WHAT WAY"
