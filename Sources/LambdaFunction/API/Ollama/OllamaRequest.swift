@@ -163,8 +163,8 @@ enum OllamaContext {
     }
 
     /// Adds the user turns of a context to a conversation, as turns to replay.
-    /// - Throws: `JSONDecodingError` at the first value that is not a Unicode scalar value or 0, at an
-    ///   empty turn, or at the context when its last turn has no 0 after it.
+    /// - Throws: `JSONDecodingError` at the first value that is not a Unicode scalar value or 0, or at
+    ///   the context when its last turn has no 0 after it.
     static func replay(_ context: JSONArray, into conversation: inout Conversation) throws(JSONDecodingError) {
         var scalars = String.UnicodeScalarView()
         var open = false
@@ -173,11 +173,6 @@ enum OllamaContext {
                 "must be 0 or a Unicode scalar value: this server's context is the user turns so far, each as its scalars followed by 0, as an earlier /api/generate returned it"
             let number = try value.int(problem)
             if number == 0 {
-                // An empty prompt is a load request, which returns no context: a turn is never empty.
-                guard open else {
-                    throw value.invalid(
-                        "is an empty turn (0 at the start or after 0): a context's turns are never empty")
-                }
                 conversation.user(String(scalars), field: "context")
                 scalars = String.UnicodeScalarView()
                 open = false
@@ -208,32 +203,43 @@ struct OllamaTranscript {
         ("### System:\n", .system), ("### User:\n", .user), ("### Assistant:\n", .assistant),
     ]
 
-    /// Reads a prompt that begins with a section header; nil for any other prompt.
+    /// Reads a prompt that begins with a section header; nil for any other prompt. One pass over
+    /// its bytes (a prompt may be as long as the body).
     init?(_ prompt: String) {
-        guard Self.header(at: prompt.utf8[...]) != nil else { return nil }
+        let bytes = Array(prompt.utf8)
+        guard Self.header(bytes, at: 0) != nil else { return nil }
+        let newline = UInt8(ascii: "\n")
         sections = []
-        var rest = Substring(prompt)
-        while let (length, role) = Self.header(at: rest.utf8[...]) {
-            rest = rest.dropFirst(length)
+        var index = 0
+        while let (length, role) = Self.header(bytes, at: index) {
+            let start = index + length
             // The section ends at the blank line before the next header, or at the end.
-            var end = rest.endIndex
-            var next = rest.startIndex
-            while let blank = rest[next...].firstRange(of: "\n\n") {
-                if Self.header(at: rest[blank.upperBound...].utf8[...]) != nil {
-                    end = blank.lowerBound
+            var end = bytes.count
+            var scan = start
+            while scan + 1 < bytes.count {
+                if bytes[scan] == newline, bytes[scan + 1] == newline, scan + 2 < bytes.count,
+                    bytes[scan + 2] == UInt8(ascii: "#"), Self.header(bytes, at: scan + 2) != nil
+                {
+                    end = scan
                     break
                 }
-                next = rest.index(after: blank.lowerBound)
+                scan += 1
             }
-            var text = rest[..<end]
-            if end == rest.endIndex { while text.hasSuffix("\n") { text = text.dropLast() } }
-            sections.append((role, String(text)))
-            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(end, offsetBy: 2)...]
+            var textEnd = end
+            if end == bytes.count { while textEnd > start, bytes[textEnd - 1] == newline { textEnd -= 1 } }
+            // Cut at ASCII newlines and headers only, so every section is whole UTF-8.
+            sections.append((role, String(decoding: bytes[start..<textEnd], as: UTF8.self)))
+            index = end == bytes.count ? end : end + 2
         }
     }
 
-    private static func header(at text: Substring.UTF8View) -> (Int, Role)? {
-        for (header, role) in headers where text.starts(with: header.utf8) { return (header.utf8.count, role) }
+    private static let headerBytes = headers.map { (Array($0.0.utf8), $0.1) }
+
+    private static func header(_ bytes: [UInt8], at index: Int) -> (Int, Role)? {
+        for (header, role) in headerBytes
+        where index + header.count <= bytes.count && bytes[index..<index + header.count].elementsEqual(header) {
+            return (header.count, role)
+        }
         return nil
     }
 
