@@ -353,6 +353,25 @@ import Testing
             harness.chat(userBody("hi")), status: 401, type: "authentication_error", "missing API key")
     }
 
+    /// The most specific row wins: `{model}:generateContent` over `{model}`, `{id}/script` is its own row.
+    @Test(arguments: [
+        ("/v1beta/models/eliza:generateContent", "POST", "/v1beta/models/{model}:generateContent"),
+        ("/v1/models/eliza:generateContent", "POST", "/v1beta/models/{model}:generateContent"),
+        ("/v1/models/eliza:streamGenerateContent", "POST", "/v1beta/models/{model}:streamGenerateContent"),
+        ("/v1/models/eliza%3Av2:countTokens", "POST", "/v1beta/models/{model}:countTokens"),
+        ("/v1beta/models", "GET", "/v1beta/models"), ("/v1beta/models/eliza", "GET", "/v1beta/models/{model}"),
+        ("/v1/models/eliza", "GET", "/v1/models/{model}"), ("/models/eliza", "GET", "/v1/models/{model}"),
+        ("/v1/models/eliza/script", "GET", "/v1/models/{id}/script"), ("/v1/models", "GET", "/v1/models"),
+    ])
+    func pathsReachTheirRoutes(path: String, method: String, template: String) throws {
+        #expect(try RoutingTests.route(method, path).get().entry.template == template)
+    }
+
+    @Test func anUnroutedV1betaPathIsAnsweredInGooglesShape() {
+        #expect(ElizaAPI.nearestRoute(["v1beta", "files"]).dialectName == "gemini")
+        #expect(ElizaAPI.nearestRoute(["v1", "models", "eliza", "x"]).dialectName != "gemini")
+    }
+
     // MARK: Models
 
     @Test func theGeminiModelList() throws {
