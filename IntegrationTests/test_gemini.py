@@ -144,6 +144,16 @@ def test_litellm_cacm_conversation(server, stream, system):
         assert text == turn["eliza"]
 
 
+def test_litellm_max_tokens(server):
+    """`max_tokens` arrives as `generation_config.max_output_tokens` (snake_case) and cuts the reply."""
+    reply = litellm.completion(model="gemini/eliza", api_base=root(server) + "/v1beta", api_key="unused", max_tokens=2,
+                               messages=[{"role": "user", "content": "Well, my boyfriend made me come here."}],
+                               timeout=20)
+    assert reply.choices[0].message.content == "YOUR BOYFRIEND"
+    assert reply.choices[0].finish_reason == "length"
+    assert reply.usage.completion_tokens == 2
+
+
 def test_the_key(keyed_server):
     client = gemini(keyed_server, key=KEY)
     assert client.models.generate_content(model="eliza", contents="Men are all alike.").text == "IN WHAT WAY"
@@ -157,6 +167,9 @@ def test_the_key(keyed_server):
     reply = litellm.completion(model="gemini/eliza", api_base=base, api_key=KEY, timeout=20,
                                messages=[{"role": "user", "content": "Men are all alike."}])
     assert reply.choices[0].message.content == "IN WHAT WAY"
+    streamed = litellm.completion(model="gemini/eliza", api_base=base, api_key=KEY, timeout=20, stream=True,
+                                  messages=[{"role": "user", "content": "Men are all alike."}])
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in streamed) == "IN WHAT WAY"
     with pytest.raises(litellm.AuthenticationError):
         litellm.completion(model="gemini/eliza", api_base=base, api_key="AIza-wrong", timeout=20, num_retries=0,
                            messages=[{"role": "user", "content": "Men are all alike."}])
