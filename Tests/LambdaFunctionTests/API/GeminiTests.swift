@@ -441,7 +441,9 @@ import Testing
                 == "GenerateRequestsPerDayPerProjectPerModel-FreeTier")
     }
 
-    @Test(arguments: [("server_error", 500, "INTERNAL"), ("overloaded", 503, "UNAVAILABLE")])
+    @Test(arguments: [
+        ("server_error", 500, "INTERNAL"), ("overloaded", 503, "UNAVAILABLE"), ("drop", 502, "UNAVAILABLE"),
+    ])
     func serverFaults(fault: String, status: Int, code: String) throws {
         try expectGeminiError(
             APIHarness().post(
@@ -470,6 +472,25 @@ import Testing
         #expect(objects.count == 3)
         #expect(objects[2]["error"]?["code"]?.number == 500)
         #expect(objects[2]["error"]?["status"]?.string == "INTERNAL")
+    }
+
+    /// `malformed` breaks the first event's data, `cut` ends the stream before the event with `finishReason`.
+    @Test func malformedAndCutStreams() throws {
+        func stream(_ spec: String) throws -> HTTPResponse {
+            APIHarness().handle(
+                try Self.request(
+                    "/v1beta/models/eliza:streamGenerateContent", query: "alt=sse", Self.user("Men are all alike."),
+                    headers: [HTTPHeader("x-eliza-simulate", spec)]))
+        }
+        let malformed = try stream("fault=malformed")
+        let payloads = try #require(eventPayloads(malformed.text))
+        #expect(payloads.count == 3)
+        #expect(payloads.first?.hasPrefix("this event is not JSON") == true)
+        let cut = try stream("fault=cut,after=2")
+        #expect(cut.schedule?.ending == .cut)
+        let objects = try Self.sseObjects(cut)
+        #expect(objects.count == 2)
+        #expect(objects.allSatisfy { $0["candidates"]?[0]?["finishReason"] == nil })
     }
 
     /// `ttft_ms` holds the first event with text, `tps` spaces the others (`GeminiFailures.carriesText`).
