@@ -148,6 +148,11 @@ import Testing
         let events = try #require(traced["eliza"]?["trace"]?["events"]?.array)
         #expect(events.contains { $0["event"]?.string == "keyword" && $0["keyword"]?.string == "MY" })
         #expect(try APIHarness().post(Self.generate, Self.user("hi")).json()["eliza"] == nil)
+        let streamed = try Self.sseObjects(
+            APIHarness().handle(
+                try Self.request("/v1beta/models/eliza:streamGenerateContent", query: "alt=sse", body)))
+        #expect(streamed.dropLast().allSatisfy { $0["eliza"] == nil })
+        #expect(streamed.last?["eliza"]?["trace"]?["message"]?.number == 2)
         let script = try APIHarness().post(
             Self.generate,
             Self.user(
