@@ -230,3 +230,20 @@ def test_stream_error_fault(server):
             received.append(chunk.text)
     assert received == ["IN"]
     assert (failed.value.code, failed.value.status) == (500, "INTERNAL")
+
+
+def test_genai_async_client(server):
+    """`client.aio`, the async face of the same client: one turn and a stream."""
+    import asyncio
+
+    client = gemini(server, "v1beta")
+
+    async def run():
+        reply = await client.aio.models.generate_content(model="eliza", contents="Men are all alike.")
+        pieces = [chunk.text async for chunk in await client.aio.models.generate_content_stream(
+            model="eliza", contents="Men are all alike.")]
+        return reply.text, pieces
+
+    text, pieces = asyncio.run(asyncio.wait_for(run(), timeout=60))
+    assert text == "IN WHAT WAY"
+    assert pieces == ["IN", " WHAT", " WAY"]
