@@ -85,7 +85,8 @@ def test_genai_cacm_conversation(server, version):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_genai_stream_and_max_output_tokens(server, version):
     client = gemini(server, version)
-    chunks = list(client.models.generate_content_stream(model="eliza", contents="Well, my boyfriend made me come here."))
+    chunks = list(client.models.generate_content_stream(model="eliza",
+                                                        contents="Well, my boyfriend made me come here."))
     assert [c.text for c in chunks] == ["YOUR", " BOYFRIEND", " MADE", " YOU", " COME", " HERE"]
     assert chunks[-1].candidates[0].finish_reason == types.FinishReason.STOP
     assert chunks[-1].usage_metadata.candidates_token_count == 6
@@ -210,7 +211,8 @@ def test_rate_limit_fault(server):
     clear_journal(server)
     retrying = gemini(server, retry_options=types.HttpRetryOptions(attempts=4, initial_delay=0.05, max_delay=0.2))
     started = time.monotonic()
-    reply = retrying.models.generate_content(model="eliza@fault=rate_limit,times=2,key=genai", contents="Men are all alike.")
+    reply = retrying.models.generate_content(model="eliza@fault=rate_limit,times=2,key=genai",
+                                             contents="Men are all alike.")
     assert reply.text == "IN WHAT WAY"
     assert [entry["status"] for entry in journal(server)] == [429, 429, 200]
     assert time.monotonic() - started < 15
@@ -223,7 +225,8 @@ def test_rate_limit_fault(server):
 def test_stream_error_fault(server):
     """A mid-stream `data: {"error": …}` event: genai raises ServerError while iterating."""
     client = gemini(server, "v1beta")
-    config = types.GenerateContentConfig(http_options=types.HttpOptions(headers={"x-eliza-simulate": "fault=stream_error"}))
+    config = types.GenerateContentConfig(
+        http_options=types.HttpOptions(headers={"x-eliza-simulate": "fault=stream_error"}))
     received = []
     with pytest.raises(genai_errors.ServerError) as failed:
         for chunk in client.models.generate_content_stream(model="eliza", contents="Men are all alike.", config=config):
