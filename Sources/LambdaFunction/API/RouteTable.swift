@@ -16,6 +16,9 @@ extension ElizaAPI {
         RouteEntry(["/v1/messages", "/messages"], ["POST"], MessagesDialect(), .create),
         RouteEntry(
             ["/v1/messages/count_tokens", "/messages/count_tokens"], ["POST"], MessagesDialect(), .countTokens),
+        RouteEntry(["/model/{modelId}/converse"], ["POST"], BedrockDialect(), .converse),
+        RouteEntry(["/model/{modelId}/converse-stream"], ["POST"], BedrockDialect(), .converseStream),
+        RouteEntry(["/model/{modelId}/count-tokens"], ["POST"], BedrockDialect(), .countTokens),
         RouteEntry(
             ["/v1/models", "/models"], ["GET", "HEAD"],
             ModelsDialect([OpenAIModelListing()], errors: ServiceDialect()), .list),
