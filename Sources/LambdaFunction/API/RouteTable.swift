@@ -16,9 +16,16 @@ extension ElizaAPI {
         RouteEntry(["/v1/messages", "/messages"], ["POST"], MessagesDialect(), .create),
         RouteEntry(
             ["/v1/messages/count_tokens", "/messages/count_tokens"], ["POST"], MessagesDialect(), .countTokens),
-        RouteEntry(["/model/{modelId}/converse"], ["POST"], BedrockDialect(), .converse),
-        RouteEntry(["/model/{modelId}/converse-stream"], ["POST"], BedrockDialect(), .converseStream),
-        RouteEntry(["/model/{modelId}/count-tokens"], ["POST"], BedrockDialect(), .countTokens),
+        // Bedrock: the second path of each is an ARN model id whose `/` arrived decoded (API Gateway's
+        // HTTP API decodes paths), its resource (`us.eliza-doctor:0`) in `modelId`.
+        RouteEntry(
+            ["/model/{modelId}/converse", "/model/{arn}/{modelId}/converse"], ["POST"], BedrockDialect(), .converse),
+        RouteEntry(
+            ["/model/{modelId}/converse-stream", "/model/{arn}/{modelId}/converse-stream"], ["POST"], BedrockDialect(),
+            .converseStream),
+        RouteEntry(
+            ["/model/{modelId}/count-tokens", "/model/{arn}/{modelId}/count-tokens"], ["POST"], BedrockDialect(),
+            .countTokens),
         RouteEntry(
             ["/v1/models", "/models"], ["GET", "HEAD"],
             ModelsDialect([OpenAIModelListing()], errors: ServiceDialect()), .list),
