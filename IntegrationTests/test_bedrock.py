@@ -202,7 +202,7 @@ def test_boto3_stream_error_is_an_event_stream_error(server):
         for event in response["stream"]:
             seen.append(next(iter(event)))
     assert seen == ["messageStart", "contentBlockDelta"]
-    assert caught.value.response["Error"]["Code"] == "modelStreamErrorException"
+    assert caught.value.response["Error"]["Code"] == "internalServerException"
 
 
 def test_the_stream_decodes_with_botocores_own_decoder(server):

@@ -54,13 +54,16 @@ struct BedrockFailures: FailureShape {
             status: status, headers: headers, body: BedrockDialect.messageBody(message + FailureText.simulated(fault)))
     }
 
-    /// `modelStreamErrorException`: the stream member AWS uses when the model fails after the reply
-    /// has begun (boto3 raises `EventStreamError` with that code).
+    /// `internalServerException`, as OpenAI's stream error is its `server_error`: boto3 raises
+    /// `EventStreamError` with that code, and LiteLLM reads the member's modelled status (500), so its
+    /// router can fall back (`modelStreamErrorException` is modelled 424, which LiteLLM reports as a
+    /// 400-class BadRequestError that no router retries).
     func streamErrorEvent(namedEvents: Bool, sequence: Int) -> [UInt8] {
         AWSEventStream.exception(
-            "modelStreamErrorException",
+            "internalServerException",
             payload: BedrockDialect.messageBody(
-                "The model failed while streaming its reply." + FailureText.simulated(.streamError)))
+                "The server encountered an internal error while streaming the reply."
+                    + FailureText.simulated(.streamError)))
     }
 
     func carriesText(_ event: ArraySlice<UInt8>) -> Bool {
