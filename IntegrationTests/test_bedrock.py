@@ -263,8 +263,8 @@ def test_litellm_cacm_conversation(server, stream):
 @pytest.mark.parametrize("stream", [False, True])
 def test_litellm_with_the_key(keyed_server, stream):
     def ask(**auth):
-        response = litellm.completion(model="bedrock/converse/eliza", messages=[{"role": "user", "content": "Men are all alike."}],
-                                      stream=stream, **auth)
+        response = litellm.completion(model="bedrock/converse/eliza", stream=stream,
+                                      messages=[{"role": "user", "content": "Men are all alike."}], **auth)
         if stream:
             return "".join(chunk.choices[0].delta.content or "" for chunk in response)
         return response.choices[0].message.content
@@ -273,18 +273,31 @@ def test_litellm_with_the_key(keyed_server, stream):
     bearer = {"api_base": root(keyed_server), "api_key": KEY, "aws_region_name": REGION, "timeout": 20,
               "num_retries": 0}
     assert ask(**bearer) == "IN WHAT WAY"
-    with pytest.raises(Exception) as caught:
+    # LiteLLM reads "security token" as an authentication failure; a bad signature is a 403 it passes on.
+    with pytest.raises(litellm.AuthenticationError) as caught:
         ask(**dict(bearer, api_key="wrong"))
-    assert "UnrecognizedClientException" in str(caught.value) or "security token" in str(caught.value)
-    with pytest.raises(Exception) as caught:
+    assert caught.value.status_code == 403 and "security token included in the request is invalid" in str(caught.value)
+    with pytest.raises(litellm.PermissionDeniedError) as caught:
         ask(**litellm_sigv4(keyed_server, secret="not-the-key"))
-    assert "signature" in str(caught.value)
+    assert "signature we calculated does not match" in str(caught.value)
 
 
-def test_litellm_rate_limit(server):
+@pytest.mark.parametrize("stream", [False, True])
+def test_litellm_faults(server, stream):
+    def ask(model):
+        response = litellm.completion(model=model, messages=[{"role": "user", "content": "Men are all alike."}],
+                                      stream=stream, **litellm_sigv4(server))
+        if stream:
+            return "".join(c.choices[0].delta.content or "" for c in response)
+        return response.choices[0].message.content
+
     with pytest.raises(litellm.RateLimitError):
-        litellm.completion(model="bedrock/converse/eliza@fault=rate_limit", messages=[{"role": "user", "content": "hi"}],
-                           **litellm_sigv4(server))
+        ask("bedrock/converse/eliza@fault=rate_limit")
+    if stream:
+        # The exception message (internalServerException, modelled 500) mid-stream.
+        with pytest.raises(litellm.exceptions.MidStreamFallbackError):
+            ask("bedrock/converse/eliza@fault=stream_error,after=2")
+
 
 
 # MARK: LangChain
@@ -304,5 +317,21 @@ def test_langchain_invoke_and_stream(server):
     assert text == "IN WHAT WAY"
 
 
+def test_langchain_cacm_conversation(server):
+    model = langchain(server)
+    messages = []
+    for turn in CACM["turns"]:
+        messages.append(("human", turn["user"]))
+        reply = model.invoke(messages).content
+        assert reply == turn["eliza"]
+        messages.append(("ai", reply))
+
+
 def test_langchain_with_the_key(keyed_server):
-    assert langchain(keyed_server, secret=KEY).invoke("Men are all alike.").content == "IN WHAT WAY"
+    model = langchain(keyed_server, secret=KEY)
+    assert model.invoke("Men are all alike.").content == "IN WHAT WAY"
+    assert "".join(c.content if isinstance(c.content, str) else "".join(b.get("text", "") for b in c.content)
+                   for c in model.stream("Men are all alike.")) == "IN WHAT WAY"
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        langchain(keyed_server, secret="not-the-key").invoke("Men are all alike.")
+    assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"

@@ -392,6 +392,27 @@ import Testing
         #expect(BedrockKey.check(otherPath, key: Self.key, bodyRead: true, now: now2) != .granted)
     }
 
+    /// The local server's `100 Continue` preflight sees the head alone: a signature waits for the body
+    /// (it covers the body's hash), a missing or wrong Bearer key is refused at once.
+    @Test func preflightLetsASignedBodyComeAndRefusesTheRest() throws {
+        let harness = APIHarness { $0.apiKey = Self.key }
+        let date = BedrockKey.amzDateText(ElizaAPI.unixTime)
+        let signed = HTTPRequest(
+            method: "POST", path: "/model/eliza/converse",
+            headers: [
+                HTTPHeader("host", "127.0.0.1"), HTTPHeader("x-amz-date", date),
+                HTTPHeader(
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKID/\(date.prefix(8))/us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature=\(String(repeating: "0", count: 64))"
+                ),
+            ], callerIP: "203.0.113.7")
+        let context = ElizaAPI.Context(requestId: "preflight")
+        #expect(harness.api.preflight(signed, context: context) == nil)
+        let unsigned = HTTPRequest(method: "POST", path: "/model/eliza/converse", callerIP: "203.0.113.7")
+        let refused = try #require(harness.api.preflight(unsigned, context: context))
+        try expectAWSError(refused, status: 403, code: "MissingAuthenticationTokenException")
+    }
+
     @Test func unixTimeOfAnAmzDate() {
         #expect(BedrockKey.unixTime("19700101T000000Z") == 0)
         #expect(BedrockKey.unixTime("20000301T000001Z") == 951_868_801)
