@@ -170,15 +170,16 @@ def test_boto3_with_the_key(keyed_server):
 
 def test_boto3_throttling_is_retried_by_standard_mode(server, journal):
     """fault=rate_limit: 429 ThrottlingException; boto3's standard mode makes 3 attempts in all,
-    and with times=2 (attempts counted by the local server) the third one is answered."""
+    and with times=2 the third one is answered."""
     client = bedrock(server, retries={"mode": "standard"})
     with pytest.raises(client.exceptions.ThrottlingException) as caught:
         client.converse(modelId="eliza@fault=rate_limit,retry_after_ms=10", messages=USER)
     assert caught.value.response["ResponseMetadata"]["RetryAttempts"] == 2
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    # boto3 numbers its attempts in `amz-sdk-request: attempt=N; max=3`, which the server reads.
     assert [(e["status"], e["attempt"]) for e in journal() if e["route"] == "/model/{modelId}/converse"] == [
-        (429, 0), (429, 0), (429, 0)]
-    reply = client.converse(modelId="eliza@fault=rate_limit,times=2,key=boto3,retry_after_ms=10", messages=USER)
+        (429, 0), (429, 1), (429, 2)]
+    reply = client.converse(modelId="eliza@fault=rate_limit,times=2,retry_after_ms=10", messages=USER)
     assert reply["output"]["message"]["content"][0]["text"] == "IN WHAT WAY"
     assert reply["ResponseMetadata"]["RetryAttempts"] == 2
     assert [(e["status"], e["attempt"]) for e in journal()][-3:] == [(429, 0), (429, 1), (200, 2)]

@@ -473,6 +473,24 @@ import Testing
         }
     }
 
+    /// `times` on Lambda (no attempt counter): boto3's `amz-sdk-request: attempt=N` numbers the attempt.
+    @Test func timesReadsBotocoresAttemptHeader() throws {
+        #expect(ElizaAPI.awsSDKAttempt("attempt=3; max=3") == 2)
+        #expect(ElizaAPI.awsSDKAttempt("ttl=20261207T060000Z; attempt=1; max=4") == 0)
+        #expect(ElizaAPI.awsSDKAttempt("attempt=0") == nil)
+        #expect(ElizaAPI.awsSDKAttempt("max=3") == nil)
+        let lambda = APIHarness()
+        #expect(lambda.api.attempts == nil)
+        func attempt(_ n: Int) -> HTTPResponse {
+            lambda.post(
+                "/model/eliza@fault=rate_limit,times=2/converse", Self.user("Men are all alike."),
+                headers: [HTTPHeader("amz-sdk-request", "attempt=\(n); max=3")])
+        }
+        #expect(attempt(1).status == 429)
+        #expect(attempt(2).status == 429)
+        #expect(attempt(3).status == 200)
+    }
+
     @Test func streamErrorIsAnExceptionFrame() throws {
         let response = APIHarness().post(
             "/model/eliza/converse-stream",
