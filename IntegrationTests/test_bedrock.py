@@ -125,6 +125,27 @@ def test_boto3_cacm_conversation(server, stream):
         assert text == turn["eliza"]
 
 
+def test_boto3_count_tokens(server):
+    counted = bedrock(server).count_tokens(
+        modelId="eliza", input={"converse": {"messages": USER, "system": [{"text": "Be kind."}]}})
+    assert counted["inputTokens"] == 6
+
+
+def test_botocore_decodes_the_exception_message(server):
+    request = urllib.request.Request(
+        root(server) + "/model/eliza/converse-stream", method="POST", data=json.dumps({"messages": USER}).encode(),
+        headers={"content-type": "application/json", "x-eliza-simulate": "fault=stream_error,after=1"})
+    with DIRECT.open(request, timeout=20) as response:
+        body = response.read()
+    buffer = botocore.eventstream.EventStreamBuffer()
+    buffer.add_data(body)
+    messages = list(buffer)
+    assert [m.headers.get(":event-type") for m in messages] == ["messageStart", None]
+    assert messages[-1].headers == {":exception-type": "internalServerException",
+                                    ":content-type": "application/json", ":message-type": "exception"}
+    assert "fault=stream_error" in json.loads(messages[-1].payload)["message"]
+
+
 def test_boto3_max_tokens_cuts_the_reply(server):
     reply = bedrock(server).converse(modelId="eliza", messages=USER, inferenceConfig={"maxTokens": 2})
     assert reply["output"]["message"]["content"][0]["text"] == "IN WHAT"
@@ -219,8 +240,10 @@ def test_the_stream_decodes_with_botocores_own_decoder(server):
         body = response.read()
     buffer = botocore.eventstream.EventStreamBuffer()
     buffer.add_data(body)
-    frames = [(message.headers, json.loads(message.payload)) for message in buffer]
-    assert sum(16 + len(json.dumps(p, separators=(",", ":")).encode()) for _, p in frames) < len(body)
+    messages = list(buffer)
+    # Every byte belongs to a message (botocore raises on a bad CRC or length).
+    assert sum(message.prelude.total_length for message in messages) == len(body)
+    frames = [(message.headers, json.loads(message.payload)) for message in messages]
     for headers, _ in frames:
         assert headers[":content-type"] == "application/json"
         assert headers[":message-type"] == "event"
