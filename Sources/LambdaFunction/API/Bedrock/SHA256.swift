@@ -6,31 +6,20 @@ enum SHA256 {
     /// - Parameter message: Any bytes.
     /// - Returns: 32 bytes.
     static func hash(_ message: some Collection<UInt8>) -> [UInt8] {
+        let bytes = Array(message)
         var state = initial
-        var block = [UInt8]()
-        block.reserveCapacity(64)
-        var length: UInt64 = 0
-        for byte in message {
-            block.append(byte)
-            length &+= 1
-            if block.count == 64 {
-                compress(&state, block)
-                block.removeAll(keepingCapacity: true)
-            }
-        }
-        // Padding: 0x80, zeros, then the length in bits, big-endian, filling a whole block.
-        block.append(0x80)
-        if block.count > 56 {
-            while block.count < 64 { block.append(0) }
-            compress(&state, block)
-            block.removeAll(keepingCapacity: true)
-        }
-        while block.count < 56 { block.append(0) }
-        let bits = length &* 8
+        var schedule = [UInt32](repeating: 0, count: 64)
+        let whole = bytes.count / 64 * 64
+        for offset in stride(from: 0, to: whole, by: 64) { compress(&state, &schedule, bytes, at: offset) }
+        // The rest, 0x80, zeros, then the length in bits, big-endian: one or two blocks.
+        var tail = Array(bytes[whole...])
+        tail.append(0x80)
+        while tail.count % 64 != 56 { tail.append(0) }
+        let bits = UInt64(bytes.count) &* 8
         for shift in stride(from: 56, through: 0, by: -8) {
-            block.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+            tail.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
         }
-        compress(&state, block)
+        for offset in stride(from: 0, to: tail.count, by: 64) { compress(&state, &schedule, tail, at: offset) }
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
         for word in state {
@@ -78,13 +67,13 @@ enum SHA256 {
 
     private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
-    /// One 64-byte block into the state (FIPS 180-4 §6.2.2).
-    private static func compress(_ state: inout [UInt32], _ block: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 64)
+    /// The 64-byte block of `bytes` at `offset` into the state (FIPS 180-4 §6.2.2); `w`, the message
+    /// schedule, is the caller's, so that no block allocates.
+    private static func compress(_ state: inout [UInt32], _ w: inout [UInt32], _ bytes: [UInt8], at offset: Int) {
         for t in 0..<16 {
+            let i = offset + 4 * t
             w[t] =
-                UInt32(block[4 * t]) << 24 | UInt32(block[4 * t + 1]) << 16 | UInt32(block[4 * t + 2]) << 8
-                | UInt32(block[4 * t + 3])
+                UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8 | UInt32(bytes[i + 3])
         }
         for t in 16..<64 {
             let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
