@@ -413,6 +413,47 @@ import Testing
         try expectAWSError(refused, status: 403, code: "MissingAuthenticationTokenException")
     }
 
+    /// A request signed now, written out step by step as SigV4's documentation lays it out (the path as
+    /// botocore signs an ARN id: encoded, then encoded again), through API Gateway's HTTP API event,
+    /// which hands the path over decoded.
+    @Test func aSignatureVerifiesThroughTheHTTPAPIAdapter() throws {
+        let host = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+        let body = Self.user("Men are all alike.")
+        func hex(_ text: String) -> String { SHA256.hex(SHA256.hash(Array(text.utf8))) }
+        func event(secret: String) throws -> [UInt8] {
+            let date = BedrockKey.amzDateText(ElizaAPI.unixTime)
+            let day = String(date.prefix(8))
+            let signedPath =
+                "/model/arn%253Aaws%253Abedrock%253Aus-east-1%253A123456789012%253Ainference-profile%252Fus.eliza-doctor%253A0/converse"
+            let canonical =
+                "POST\n\(signedPath)\n\ncontent-type:application/json\nhost:\(host)\nx-amz-date:\(date)\n\ncontent-type;host;x-amz-date\n\(hex(body))"
+            let stringToSign = "AWS4-HMAC-SHA256\n\(date)\n\(day)/us-east-1/bedrock/aws4_request\n\(hex(canonical))"
+            var key = Array("AWS4\(secret)".utf8)
+            for part in [day, "us-east-1", "bedrock", "aws4_request"] { key = SHA256.hmac(key: key, Array(part.utf8)) }
+            let signature = SHA256.hex(SHA256.hmac(key: key, Array(stringToSign.utf8)))
+            var text = String(decoding: try LambdaEventTests.event(path: Self.arnPath, body: body), as: UTF8.self)
+            text = text.replacing(
+                #""authorization": "Bearer sk-dummy","#,
+                with:
+                    #""authorization": "AWS4-HMAC-SHA256 Credential=AKIDELIZA/\#(day)/us-east-1/bedrock/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=\#(signature)", "x-amz-date": "\#(date)","#
+            )
+            return Array(text.utf8)
+        }
+        let configure: (inout Configuration) -> Void = {
+            $0.allowList = allowList(LambdaEventTests.allowedCallers)
+            $0.apiKey = Self.key
+        }
+        let signed = try LambdaEventTests.Handled(event(secret: Self.key), configure: configure)
+        #expect(signed.request.target.pathSegments.count == 4, "the ARN's / arrives decoded")
+        let response = try LambdaEventTests.ProxyResponse(signed.encoded, multiValue: false)
+        #expect(response.status == 200)
+        #expect(try response.bodyJSON()["output"]?["message"]?["content"]?[0]?["text"]?.string == "IN WHAT WAY")
+        let forged = try LambdaEventTests.ProxyResponse(
+            LambdaEventTests.Handled(event(secret: "not-the-key"), configure: configure).encoded, multiValue: false)
+        #expect(forged.status == 403)
+        #expect(forged.headers["x-amzn-ErrorType"] == "InvalidSignatureException")
+    }
+
     @Test func unixTimeOfAnAmzDate() {
         #expect(BedrockKey.unixTime("19700101T000000Z") == 0)
         #expect(BedrockKey.unixTime("20000301T000001Z") == 951_868_801)
