@@ -217,6 +217,20 @@ def test_boto3_other_faults(server):
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
+def test_boto3_simulation_header_through_an_event_hook(keyed_server):
+    """boto3 validates its parameters, so the spec rides in x-eliza-simulate, added before signing
+    (botocore then signs it too, and the signature still verifies)."""
+    client = bedrock(keyed_server, secret=KEY)
+
+    def add_spec(request, **_):
+        request.headers["x-eliza-simulate"] = "fault=overloaded"
+    client.meta.events.register("before-sign.bedrock-runtime.Converse", add_spec)
+    with pytest.raises(client.exceptions.ServiceUnavailableException) as caught:
+        client.converse(modelId="eliza", messages=USER)
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert "fault=overloaded" in caught.value.response["Error"]["Message"]
+
+
 def test_boto3_stream_error_is_an_event_stream_error(server):
     response = bedrock(server).converse_stream(modelId="eliza@fault=stream_error,after=2", messages=USER)
     seen = []
