@@ -134,7 +134,8 @@ class Document:
         template, item = self.match(path)
         if template is None or method.lower() not in item:
             # The allow-list is applied before routing: a caller it refuses gets 403 on any path.
-            dialect = "Anthropic" if re.match(r"(/v1)?/messages(/|$)", path) else "OpenAI"
+            dialect = ("Anthropic" if re.match(r"(/v1)?/messages(/|$)", path)
+                       else "Gemini" if re.match(r"/v1beta(/|$)", path) else "OpenAI")
             allowed = {403: dialect + "Forbidden"}
             allowed.update({404: "NotFound"} if template is None else {405: "MethodNotAllowed"})
             assert status in allowed, f"{method} {path}: not in the document, yet answered {status}"

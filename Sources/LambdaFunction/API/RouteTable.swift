@@ -16,6 +16,30 @@ extension ElizaAPI {
         RouteEntry(["/v1/messages", "/messages"], ["POST"], MessagesDialect(), .create),
         RouteEntry(
             ["/v1/messages/count_tokens", "/messages/count_tokens"], ["POST"], MessagesDialect(), .countTokens),
+        // One body for the OpenAI SDK and google-genai 3.x, which both list models at GET /v1/models:
+        // OpenAI's `object`/`data` and Gemini's `models` side by side (docs/api.md, "Models").
+        RouteEntry(
+            ["/v1/models", "/models"], ["GET", "HEAD"],
+            ModelsDialect([OpenAIModelListing(), GeminiModelListing()], errors: ServiceDialect()), .list),
+        RouteEntry(
+            ["/v1/models/{model}", "/models/{model}"], ["GET", "HEAD"],
+            ModelsDialect([OpenAIModelListing(), GeminiModelListing()], errors: ServiceDialect()), .retrieve),
+        RouteEntry(
+            ["/v1/models/{id}/script", "/models/{id}/script"], ["GET", "HEAD"], ServiceDialect(), .modelScript),
+        RouteEntry(
+            ["/v1beta/models/{model}:generateContent", "/v1/models/{model}:generateContent"], ["POST"],
+            GeminiDialect(), .generate),
+        RouteEntry(
+            ["/v1beta/models/{model}:streamGenerateContent", "/v1/models/{model}:streamGenerateContent"], ["POST"],
+            GeminiDialect(), .stream),
+        RouteEntry(
+            ["/v1beta/models/{model}:countTokens", "/v1/models/{model}:countTokens"], ["POST"], GeminiDialect(),
+            .countTokens),
+        RouteEntry(
+            ["/v1beta/models"], ["GET", "HEAD"], ModelsDialect([GeminiModelListing()], errors: GeminiDialect()), .list),
+        RouteEntry(
+            ["/v1beta/models/{model}"], ["GET", "HEAD"], ModelsDialect([GeminiModelListing()], errors: GeminiDialect()),
+            .retrieve),
         // Bedrock: the second path of each is an ARN model id whose `/` arrived decoded (API Gateway's
         // HTTP API decodes paths), its resource (`us.eliza-doctor:0`) in `modelId`.
         RouteEntry(
@@ -26,11 +50,6 @@ extension ElizaAPI {
         RouteEntry(
             ["/model/{modelId}/count-tokens", "/model/{arn}/{modelId}/count-tokens"], ["POST"], BedrockDialect(),
             .countTokens),
-        RouteEntry(
-            ["/v1/models", "/models"], ["GET", "HEAD"],
-            ModelsDialect([OpenAIModelListing()], errors: ServiceDialect()), .list),
-        RouteEntry(
-            ["/v1/models/{id}/script", "/models/{id}/script"], ["GET", "HEAD"], ServiceDialect(), .modelScript),
         RouteEntry(["/v1/scripts/check", "/scripts/check"], ["POST"], ServiceDialect(), .scriptCheck),
         RouteEntry(["/health", "/v1/health"], ["GET", "HEAD"], ServiceDialect(), .health, open: true),
         RouteEntry(["/"], ["GET", "HEAD"], ServiceDialect(), .playground, open: true),

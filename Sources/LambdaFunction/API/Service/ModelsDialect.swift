@@ -9,6 +9,14 @@ package protocol ModelListing: Sendable {
     func listMembers(_ catalog: ModelCatalog, _ json: inout JSONText)
     /// Writes one model's members.
     func modelMembers(_ model: ModelCatalog.Model, _ json: inout JSONText)
+    /// Whether a request presents the server's key as this family's clients send it, on a row whose
+    /// error dialect reads it otherwise (google-genai's `x-goog-api-key` on `GET /v1/models`).
+    /// Default: false (the row's dialect decides alone).
+    func presentsKey(_ request: HTTPRequest, key: String) -> Bool
+}
+
+extension ModelListing {
+    package func presentsKey(_ request: HTTPRequest, key: String) -> Bool { false }
 }
 
 /// The model routes: the list and one model, with the members of every `ModelListing` the row names,
@@ -32,8 +40,11 @@ struct ModelsDialect<Errors: Dialect>: Dialect {
 
     func errorResponse(_ error: APIError) -> HTTPResponse { errors.errorResponse(error) }
 
+    /// The key as the error dialect reads it, or as any listing's clients send it.
     func authorize(_ request: HTTPRequest, key: String, bodyRead: Bool) -> KeyCheck {
-        errors.authorize(request, key: key, bodyRead: bodyRead)
+        let check = errors.authorize(request, key: key, bodyRead: bodyRead)
+        if check != .granted, listings.contains(where: { $0.presentsKey(request, key: key) }) { return .granted }
+        return check
     }
 
     func handle(_ operation: Operation, _ call: RouteCall, api: ElizaAPI) -> ElizaAPI.HandledRequest {
