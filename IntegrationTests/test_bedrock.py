@@ -6,6 +6,7 @@ profiles, no instance metadata."""
 
 import json
 import os
+import socket
 import urllib.request
 
 import pytest
@@ -20,7 +21,10 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 os.environ.setdefault("LITELLM_TELEMETRY", "False")
 
 import boto3  # noqa: E402
+import botocore.auth  # noqa: E402
+import botocore.awsrequest  # noqa: E402
 import botocore.config  # noqa: E402
+import botocore.credentials  # noqa: E402
 import botocore.eventstream  # noqa: E402
 import botocore.exceptions  # noqa: E402
 import litellm  # noqa: E402
@@ -187,6 +191,41 @@ def test_boto3_with_the_key(keyed_server):
         bedrock(keyed_server, secret="not-the-key").converse(modelId="eliza", messages=USER)
     assert caught.value.response["Error"]["Code"] == "InvalidSignatureException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_a_signed_request_waits_for_its_body_after_100_continue(keyed_server):
+    """The local server answers `Expect: 100-continue` from the head alone; a signature covers the
+    body's hash, so it lets the body come and decides then (a missing key is refused at once)."""
+    host, port = root(keyed_server).removeprefix("http://").split(":")
+    body = json.dumps({"messages": USER}).encode()
+
+    def exchange(headers):
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            connection.sendall(f"POST /model/eliza/converse HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n"
+                               "Expect: 100-continue\r\n\r\n".encode())
+            first = connection.recv(65536)
+            if not first.startswith(b"HTTP/1.1 100"):
+                return first
+            connection.sendall(body)
+            response = b""
+            while b"\r\n\r\n" not in response or not response.rstrip().endswith(b"}"):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    break
+                response += chunk
+            return first + response
+
+    request = botocore.awsrequest.AWSRequest(
+        method="POST", url=f"{root(keyed_server)}/model/eliza/converse", data=body,
+        headers={"Content-Type": "application/json"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("AKIDELIZA", KEY), "bedrock", REGION).add_auth(request)
+    signed = exchange({"Host": f"{host}:{port}", **dict(request.headers.items())})
+    assert signed.startswith(b"HTTP/1.1 100"), signed[:200]
+    assert b"HTTP/1.1 200" in signed and b"IN WHAT WAY" in signed, signed[:400]
+    refused = exchange({"Host": f"{host}:{port}", "Content-Type": "application/json"})
+    assert refused.startswith(b"HTTP/1.1 403"), refused[:200]
+    assert b"MissingAuthenticationTokenException" in refused
 
 
 def test_boto3_throttling_is_retried_by_standard_mode(server, journal):
