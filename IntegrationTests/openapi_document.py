@@ -4,7 +4,9 @@ answers to, and validates a response's content type, required headers and body a
 The body of each media type is read as schemathesis reads it: JSON; YAML; a text/event-stream as its
 events, each an object {"event", "data"} (an event without an `event:` line is a "message"), whose
 `data` is checked against `contentSchema` when its `contentMediaType` is application/json; an
-application/x-ndjson body (Ollama's streams) as its lines, each a JSON object.
+application/x-ndjson body (Ollama's streams) as its lines, each a JSON object. An AWS
+binary event stream (application/vnd.amazon.eventstream, Bedrock) is read as its messages, each
+{"headers", "payload"}, both CRC-32s checked; `payload` is checked as `data` is.
 
 A recorded response (IntegrationTests/recorded.py writes them, and so does the Swift tests' support
 under ELIZA_RECORD_RESPONSES) is a JSON file: {"source", "method", "path", "status", "headers",
@@ -14,6 +16,8 @@ under ELIZA_RECORD_RESPONSES) is a JSON file: {"source", "method", "path", "stat
 import base64
 import json
 import re
+import struct
+import zlib
 from pathlib import Path
 
 import jsonschema
@@ -91,6 +95,40 @@ def sse_events(text):
     return events
 
 
+EVENTSTREAM = "application/vnd.amazon.eventstream"
+
+
+def aws_event_stream_messages(body):
+    """The messages of an AWS event stream: ({"headers", "payload"} list, problems). String headers only
+    (type 7), as Bedrock sends them; a message whose CRC fails or that breaks off is a problem."""
+    messages, problems, start = [], [], 0
+    while start < len(body):
+        if len(body) - start < 16:
+            return messages, problems + [f"a message breaks off at byte {start}"]
+        total, headers_length, prelude_crc = struct.unpack(">III", body[start:start + 12])
+        if zlib.crc32(body[start:start + 8]) != prelude_crc:
+            return messages, problems + [f"the prelude CRC of the message at byte {start} is wrong"]
+        if total < 16 + headers_length or start + total > len(body):
+            return messages, problems + [f"the message at byte {start} breaks off"]
+        end = start + total
+        if zlib.crc32(body[start:end - 4]) != struct.unpack(">I", body[end - 4:end])[0]:
+            problems.append(f"the message CRC of the message at byte {start} is wrong")
+        headers, i = {}, start + 12
+        while i < start + 12 + headers_length:
+            name_length = body[i]
+            name = body[i + 1:i + 1 + name_length].decode("utf-8")
+            if body[i + 1 + name_length] != 7:
+                return messages, problems + [f"header {name!r} is not a string"]
+            value_length = struct.unpack(">H", body[i + 2 + name_length:i + 4 + name_length])[0]
+            value_start = i + 4 + name_length
+            headers[name] = body[value_start:value_start + value_length].decode("utf-8")
+            i = value_start + value_length
+        payload = body[start + 12 + headers_length:end - 4].decode("utf-8", errors="replace")
+        messages.append({"headers": headers, "payload": payload})
+        start = end
+    return messages, problems
+
+
 class Document:
     def __init__(self, path=DOCUMENT_PATH):
         self.spec = load(path)
@@ -156,6 +194,14 @@ class Document:
         if media_type not in content:
             return problems + [f"content type {media_type!r} not documented (documented: {sorted(content)})"]
         schema_at = at + pointer("content", media_type, "schema")
+        if media_type == EVENTSTREAM:
+            instances, framing = aws_event_stream_messages(body)
+            problems += framing
+            if not instances:
+                problems.append("an event stream without messages")
+            for index, instance in enumerate(instances):
+                problems += [f"[{index}] {error}" for error in self.validate(instance, schema_at)]
+            return problems
         text = body.decode("utf-8")
         if media_type == "application/json":
             instances = [json.loads(text)]
@@ -202,6 +248,9 @@ class Document:
         problems = self.check(method, path, status, headers, body)
         if not problems or fault not in ("malformed", "cut"):
             return problems
+        if media_type == EVENTSTREAM:
+            # A cut sends whole messages, so only malformed's first payload is exempt.
+            return [p for p in problems if not (fault == "malformed" and p.startswith("[0] ") and "not JSON" in p)]
         text = body.decode("utf-8")
         if media_type == "application/x-ndjson":
             if fault == "cut":

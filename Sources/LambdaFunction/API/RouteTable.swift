@@ -40,6 +40,16 @@ extension ElizaAPI {
         RouteEntry(
             ["/v1beta/models/{model}"], ["GET", "HEAD"], ModelsDialect([GeminiModelListing()], errors: GeminiDialect()),
             .retrieve),
+        // Bedrock: the second path of each is an ARN model id whose `/` arrived decoded (API Gateway's
+        // HTTP API decodes paths), its resource (`us.eliza-doctor:0`) in `modelId`.
+        RouteEntry(
+            ["/model/{modelId}/converse", "/model/{arn}/{modelId}/converse"], ["POST"], BedrockDialect(), .converse),
+        RouteEntry(
+            ["/model/{modelId}/converse-stream", "/model/{arn}/{modelId}/converse-stream"], ["POST"], BedrockDialect(),
+            .converseStream),
+        RouteEntry(
+            ["/model/{modelId}/count-tokens", "/model/{arn}/{modelId}/count-tokens"], ["POST"], BedrockDialect(),
+            .countTokens),
         RouteEntry(["/api/chat"], ["POST"], OllamaDialect(), .chat),
         RouteEntry(["/api/generate"], ["POST"], OllamaDialect(), .generate),
         RouteEntry(["/api/show"], ["POST"], OllamaDialect(), .show),

@@ -25,7 +25,8 @@ package final class AttemptCounter: Sendable {
     /// Numbers one attempt of a series.
     /// - Parameters:
     ///   - series: The spec's canonical text.
-    ///   - reported: The client's own number (`x-stainless-retry-count`), 0 when it sent none.
+    ///   - reported: The client's own number (`x-stainless-retry-count`, or `amz-sdk-request`'s
+    ///     attempt less one), 0 when it sent none.
     ///   - times: How many attempts fail.
     /// - Returns: The attempt number, from 0.
     package func attempt(series: String, reported: Int, times: Int) -> Int {

@@ -20,7 +20,8 @@ extension ElizaAPI {
     /// The spec a request carries (the member `eliza.simulate`, else the header, else the model's
     /// `@` suffix; every one given is checked), numbered as an attempt.
     /// - Parameters:
-    ///   - request: The request, for the header and `x-stainless-retry-count`.
+    ///   - request: The request, for the header and the attempt (`x-stainless-retry-count`, else
+    ///     `amz-sdk-request`).
     ///   - member: `eliza.simulate`, already read.
     ///   - model: The model as the client sent it.
     /// - Returns: nil when the request asks for no simulation.
@@ -56,13 +57,29 @@ extension ElizaAPI {
             throw APIError(.badRequest, "simulation \(key) \(problem)", param: key)
         }
         // The SDKs number their retries from 0; anything else in the header counts as no number.
-        let reported = request.header("x-stainless-retry-count").flatMap { Int($0) }.map { max(0, $0) } ?? 0
+        let reported =
+            request.header("x-stainless-retry-count").flatMap { Int($0) }.map { max(0, $0) }
+            ?? Self.awsSDKAttempt(request.header("amz-sdk-request")) ?? 0
         var attempt = reported
         if let times = spec.times, let attempts {
             attempt = attempts.attempt(series: spec.canonical, reported: reported, times: times)
         }
         let fails = spec.times.map { attempt < $0 } ?? true
         return AppliedSimulation(spec: spec, attempt: attempt, fault: fails ? spec.fault : nil)
+    }
+
+    /// The AWS SDKs' own attempt number, from 0: `amz-sdk-request: attempt=3; max=3` is attempt 2
+    /// (boto3 and botocore send it on every request); nil when absent or not of that form.
+    static func awsSDKAttempt(_ header: String?) -> Int? {
+        guard let header else { return nil }
+        for part in header.split(separator: ";") {
+            let pair = part.trimmingBlanks
+            guard pair.hasPrefix("attempt="), let number = Int(pair.dropFirst("attempt=".count)), number >= 1 else {
+                continue
+            }
+            return number - 1
+        }
+        return nil
     }
 
     /// The error an error-status fault answers instead of the route's work; nil for other faults.
