@@ -4,8 +4,9 @@ extension ElizaAPI {
     /// The routing table: every path this server answers, and the dialect and operation that answer
     /// it. The one shared place a new dialect is added (`Dialect`). Of the rows whose paths match, the
     /// most specific win (`RouteEntry.matchScored`), and of those the first that takes the request's
-    /// method (a path whose rows take other methods is a 405). The OpenAI and Anthropic paths are also served without `/v1`,
-    /// as their SDKs' base URLs are written both ways.
+    /// method (a path whose rows take other methods is a 405). The OpenAI and Anthropic paths are also
+    /// served without `/v1`, as their SDKs' base URLs are written both ways; Gemini's under `/v1beta`
+    /// and `/v1`, as google-genai 3.x and LiteLLM call them.
     package static let routes: [RouteEntry] = [
         RouteEntry(["/v1/chat/completions", "/chat/completions"], ["POST"], ChatCompletionsDialect(), .create),
         RouteEntry(["/v1/responses", "/responses"], ["POST"], ResponsesDialect(), .create),
