@@ -40,3 +40,21 @@ def test_cacm_conversation_with_the_openai_sdk(eliza_server):
 def test_models(eliza_server):
     client = openai.OpenAI(base_url=eliza_server.base_url, api_key="unused", timeout=20, max_retries=0)
     assert {"eliza", "eliza-doctor"} <= {model.id for model in client.models.list()}
+
+
+def test_the_root_serves_gemini_ollama_and_bedrock_through_their_sdks(eliza_server):
+    """`eliza_server.url` (docs/testing.md) is the root those three SDKs take: the first CACM turn each."""
+    import boto3
+    import ollama
+    from google import genai
+    from google.genai import types
+
+    gemini = genai.Client(api_key="unused", http_options=types.HttpOptions(base_url=eliza_server.url))
+    assert gemini.models.generate_content(model="eliza", contents="Men are all alike.").text == "IN WHAT WAY"
+    local = ollama.Client(host=eliza_server.url)
+    reply = local.chat(model="eliza", messages=[{"role": "user", "content": "Men are all alike."}])
+    assert reply.message.content == "IN WHAT WAY"
+    bedrock = boto3.client("bedrock-runtime", endpoint_url=eliza_server.url, region_name="us-east-1",
+                           aws_access_key_id="any", aws_secret_access_key="unused")
+    answer = bedrock.converse(modelId="eliza", messages=[{"role": "user", "content": [{"text": "Men are all alike."}]}])
+    assert answer["output"]["message"]["content"][0]["text"] == "IN WHAT WAY"
