@@ -207,7 +207,7 @@ func latencies(count: Int, _ work: () -> Int) -> (p50: Duration, p99: Duration, 
 }
 
 /// The VM's part of a request: the user messages of a `turns`-turn conversation through a fresh
-/// session, as `ChatCompletion.answer` replays them.
+/// session, as `Conversation.answer` replays them for every dialect.
 func vmLatency(turns: Int, count: Int) -> (p50: Duration, p99: Duration, checksum: Int) {
     let lines = (0..<turns).map { cacmLines[$0 % cacmLines.count] }
     return latencies(count: count) {

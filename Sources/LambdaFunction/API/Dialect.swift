@@ -175,6 +175,25 @@ package protocol ConversationDialect: Dialect {
 
     /// The stream of a reply, event by event.
     func stream(_ answer: Answer, to request: ConversationRequest, _ extra: Extra) -> DialectStream
+
+    /// The response to an answer, admitted by the request's budget (`RequestBudget.admitResponse`).
+    /// The default encodes the reply or the stream and then measures it; a dialect whose body can be
+    /// many replies long (chat completions' `n` choices) measures it before it builds it.
+    /// - Throws: `APIError` 422 when the body is over the budget's `responseBytes`.
+    func response(_ answer: Answer, to request: ConversationRequest, _ extra: Extra, budget: inout RequestBudget)
+        throws(APIError) -> HTTPResponse
+}
+
+extension ConversationDialect {
+    package func response(
+        _ answer: Answer, to request: ConversationRequest, _ extra: Extra, budget: inout RequestBudget
+    ) throws(APIError) -> HTTPResponse {
+        let response =
+            request.stream
+            ? stream(answer, to: request, extra).response
+            : ElizaAPI.json(200, reply(answer, to: request, extra))
+        return try ElizaAPI.admitted(response, &budget)
+    }
 }
 
 extension ElizaAPI {
@@ -206,12 +225,9 @@ extension ElizaAPI {
                 answer = try request.conversation.answer(
                     script: script, maxWords: request.maxWords, collection: request.collection, budget: &budget)
             }
-            let response =
-                request.stream
-                ? dialect.stream(answer, to: request, extra).response
-                : Self.json(200, dialect.reply(answer, to: request, extra))
             return HandledRequest(
-                response: try Self.admitted(response, &budget), model: request.model, reply: answer.text)
+                response: try dialect.response(answer, to: request, extra, budget: &budget), model: request.model,
+                reply: answer.text)
         }
     }
 }

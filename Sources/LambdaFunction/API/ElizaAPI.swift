@@ -326,34 +326,6 @@ package struct ElizaAPI: Sendable {
     /// The current Unix time in whole seconds, for `created` and `created_at`.
     static var unixTime: Int { Int(time(nil)) }
 
-    func chatCompletion(_ request: HTTPRequest) -> HandledRequest {
-        serve(request, decode: ChatCompletionRequest.decode, model: \.model, simulate: \.simulate) {
-            (chat, budget) throws(APIError) in
-            // One budget for the whole request: the replay of every user message, the reply, and the
-            // body of all its choices.
-            let script = try script(for: chat.model, chat.eliza, budget: &budget)
-            let completion = try ChatCompletion.answer(chat, script: script, budget: &budget)
-            let id = Self.completionID()
-            let response: HTTPResponse
-            if chat.stream {
-                response =
-                    EventStream(
-                        framed: try completion.eventStream(
-                            id: id, created: Self.unixTime, model: chat.model,
-                            choices: chat.n, includeUsage: chat.includeUsage,
-                            budget: &budget)
-                    ).response
-            } else {
-                response = Self.json(
-                    200,
-                    try completion.jsonBody(
-                        id: id, created: Self.unixTime, model: chat.model, choices: chat.n,
-                        budget: &budget))
-            }
-            return HandledRequest(response: response, model: chat.model, reply: completion.content)
-        }
-    }
-
     /// `GET /eliza/requests` lists the journal; `DELETE` clears it and the local attempt counts.
     func journalRoute(_ request: HTTPRequest) -> HandledRequest {
         guard let journal else {

@@ -1,9 +1,6 @@
-import ElizaVM
-
-/// Turns a chat-completion request into ELIZA's answer (transport-independent).
-///
-/// Stateless: every request replays the conversation's user messages, in order, through a fresh
-/// `Session`; the reply to the last one is the answer. Identical requests give identical answers.
+/// ELIZA's answer as a chat completion (`chat.completion` and its `chat.completion.chunk` stream),
+/// for `n` choices: ELIZA is deterministic, so the reply is computed once (`ElizaAPI.converse`) and
+/// the encoders repeat it in every choice.
 package struct ChatCompletion: Sendable {
     /// The text ELIZA answered with (after any `max_tokens` cut).
     package var content: String
@@ -14,54 +11,25 @@ package struct ChatCompletion: Sendable {
     /// The trace of the reply, when the request asked for one (`eliza.trace`).
     package var trace: ChatTrace?
 
-    /// Answers a request with the given script, within the request's budget.
-    ///
-    /// ELIZA is deterministic, so the reply is computed once whatever `n` is; the encoders repeat it
-    /// in every choice.
-    ///
-    /// - Parameters:
-    ///   - request: The decoded request.
-    ///   - script: The script of the requested model.
-    ///   - budget: The request's budget; the replay and the reply are charged to it.
-    /// - Throws: `APIError` 422 when the conversation is over a bound of the budget (the step budget,
-    ///   the input, the reply).
-    package static func answer(_ request: ChatCompletionRequest, script: Script, budget: inout RequestBudget)
-        throws(APIError) -> ChatCompletion
-    {
-        var conversation = Conversation()
-        var lastUserMessage: Int?
-        for (index, message) in request.messages.enumerated() {
-            guard let text = message.text else { continue }
-            // system, developer, assistant and tool messages are not spoken to ELIZA.
-            if message.role == .user {
-                conversation.user(text, field: "messages[\(index)].content")
-                lastUserMessage = index
-            } else {
-                conversation.context(text)
-            }
-        }
-        // Only the reply the response carries is traced; without `eliza.trace` nothing is (NoTracer).
-        var recorder = request.trace ? lastUserMessage.map { ChatTrace.Recorder(message: $0) } : nil
-        let answer = try conversation.answer(
-            script: script, maxWords: request.maxTokens, collection: "messages",
-            budget: &budget, tracingLast: &recorder)
-        let trace = request.trace ? recorder?.trace ?? ChatTrace(message: nil) : nil
-        return ChatCompletion(
-            content: answer.text, finishReason: answer.isCut ? "length" : "stop",
-            promptTokens: answer.inputTokens, completionTokens: answer.outputTokens, trace: trace)
+    /// The completion of an answer.
+    package init(_ answer: Answer) {
+        content = answer.text
+        finishReason = answer.isCut ? "length" : "stop"
+        promptTokens = answer.inputTokens
+        completionTokens = answer.outputTokens
+        trace = answer.trace
     }
 
-    /// The non-stream response body (`chat.completion`), admitted by `budget` before it is built.
-    ///
-    /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
-    package func jsonBody(id: String, created: Int, model: String, choices: Int, budget: inout RequestBudget)
-        throws(APIError) -> [UInt8]
-    {
-        // Exact: the body with empty contents, plus each choice's escaped content (a JSON string's
-        // escaped length is the sum of its parts').
-        let envelope = renderJSON(content: "", id: id, created: created, model: model, choices: choices)
-        try budget.admitResponse(bytes: envelope.count + choices * JSONText.escapedLength(content))
-        return renderJSON(content: content, id: id, created: created, model: model, choices: choices)
+    /// The exact size of `jsonBody`, measured without building it: the body with empty contents,
+    /// plus each choice's escaped content (a JSON string's escaped length is the sum of its parts').
+    package func jsonBodySize(id: String, created: Int, model: String, choices: Int) -> Int {
+        renderJSON(content: "", id: id, created: created, model: model, choices: choices).count + choices
+            * JSONText.escapedLength(content)
+    }
+
+    /// The non-stream response body (`chat.completion`).
+    package func jsonBody(id: String, created: Int, model: String, choices: Int) -> [UInt8] {
+        renderJSON(content: content, id: id, created: created, model: model, choices: choices)
     }
 
     private func renderJSON(content: String, id: String, created: Int, model: String, choices: Int) -> [UInt8] {
@@ -95,44 +63,45 @@ package struct ChatCompletion: Sendable {
         json.object("eliza") { trace.write(into: &$0) }
     }
 
-    /// The `text/event-stream` body, admitted by `budget` before it is built: per choice a role
-    /// chunk, the content in at most `RequestLimits.streamChunksPerChoice` chunks (one per word for
-    /// a reply of that many words or fewer), the finish chunk; then a usage chunk when asked for,
-    /// then `[DONE]`. Each event is `data: …` followed by a blank line. A trace rides on the last
-    /// finish chunk, as its `eliza` member.
-    ///
-    /// - Throws: `APIError` 422 when the body would be over the budget's `responseBytes`.
-    package func eventStream(
-        id: String, created: Int, model: String, choices: Int, includeUsage: Bool,
-        budget: inout RequestBudget
-    ) throws(APIError) -> [UInt8] {
+    /// The exact size of `eventStream`, measured without building it: one rendering of each kind of
+    /// chunk per choice (the index changes its size), plus the escaped content, which the pieces
+    /// share out exactly.
+    package func eventStreamSize(id: String, created: Int, model: String, choices: Int, includeUsage: Bool) -> Int {
         let events = StreamEvents(id: id, created: created, model: model)
-        let pieces = Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice)
-        // Exact, from one rendering of each kind of chunk per choice (the index changes its size),
-        // plus the escaped content, which the pieces share out exactly.
+        let pieces = Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice).count
         var scratch: [UInt8] = []
         func measure(_ write: (inout [UInt8]) -> Void) -> Int {
             scratch.removeAll(keepingCapacity: true)
             write(&scratch)
             return scratch.count
         }
-        let escapedContent = JSONText.escapedLength(content)
         var size = EventStream.done.count
         for index in 0..<choices {
             size += measure { events.role(index, into: &$0) }
-            size += pieces.count * measure { events.content(index, "", into: &$0) } + escapedContent
+            size += pieces * measure { events.content(index, "", into: &$0) } + JSONText.escapedLength(content)
             size += measure { events.finish(index, finishReason, into: &$0, extra: extra(last: index == choices - 1)) }
         }
         if includeUsage {
             size += measure { events.usage(into: &$0) { usage(&$0, choices: choices) } }
         }
-        try budget.admitResponse(bytes: size)
+        return size
+    }
 
+    /// The `text/event-stream` body: per choice a role chunk, the content in at most
+    /// `RequestLimits.streamChunksPerChoice` chunks (one per word for a reply of that many words or
+    /// fewer), the finish chunk; then a usage chunk when asked for, then `[DONE]`. Each event is
+    /// `data: …` followed by a blank line. A trace rides on the last finish chunk, as its `eliza`
+    /// member.
+    /// - Parameter capacity: The body's size, when it has been measured (`eventStreamSize`).
+    package func eventStream(
+        id: String, created: Int, model: String, choices: Int, includeUsage: Bool, reservingCapacity capacity: Int = 0
+    ) -> EventStream {
+        let events = StreamEvents(id: id, created: created, model: model)
         var out: [UInt8] = []
-        out.reserveCapacity(size)
+        out.reserveCapacity(capacity)
         for index in 0..<choices {
             events.role(index, into: &out)
-            for piece in pieces {
+            for piece in Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice) {
                 events.content(index, piece, into: &out)
             }
             events.finish(index, finishReason, into: &out, extra: extra(last: index == choices - 1))
@@ -141,7 +110,7 @@ package struct ChatCompletion: Sendable {
             events.usage(into: &out) { usage(&$0, choices: choices) }
         }
         out.append(contentsOf: EventStream.done)
-        return out
+        return EventStream(framed: out)
     }
 
     /// What the finish chunk of choice `last` carries besides the choice: the trace, on the last one.

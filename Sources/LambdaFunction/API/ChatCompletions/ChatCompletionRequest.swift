@@ -42,6 +42,24 @@ package struct ChatCompletionRequest: Sendable, Equatable {
         try RequestBody.decode(body, expected: "a JSON object with a messages array", read)
     }
 
+    /// What ELIZA hears of the messages: the user messages, replayed in order; system, developer,
+    /// assistant, tool and function messages are counted as input tokens, not spoken
+    /// (../shared/docs/openai-and-litellm.md, "Request").
+    package var conversation: (Conversation, lastUserIndex: Int?) {
+        var conversation = Conversation()
+        var lastUserIndex: Int?
+        for (index, message) in messages.enumerated() {
+            guard let text = message.text else { continue }
+            if message.role == .user {
+                conversation.user(text, field: "messages[\(index)].content")
+                lastUserIndex = index
+            } else {
+                conversation.context(text)
+            }
+        }
+        return (conversation, lastUserIndex)
+    }
+
     static let roleList = Role.allCases.map(\.rawValue).joined(separator: ", ")
 
     /// The fields in a fixed order, so that of several problems the same one is always reported:
