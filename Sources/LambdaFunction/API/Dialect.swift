@@ -170,6 +170,12 @@ package protocol ConversationDialect: Dialect {
     /// - Throws: `APIError` 400 naming the field at fault.
     func decode(_ operation: Operation, _ call: RouteCall) throws(APIError) -> (ConversationRequest, Extra)
 
+    /// Completes a decoded request from the server's state, after the request's simulation spec and
+    /// before its script: the Responses API's `previous_response_id` names a kept conversation. The
+    /// default changes nothing.
+    /// - Throws: `APIError` 400 naming the field at fault.
+    func prepare(_ request: inout ConversationRequest, _ extra: inout Extra, api: ElizaAPI) throws(APIError)
+
     /// The JSON body of a complete (not streamed) reply.
     func reply(_ answer: Answer, to request: ConversationRequest, _ extra: Extra) -> [UInt8]
 
@@ -185,6 +191,8 @@ package protocol ConversationDialect: Dialect {
 }
 
 extension ConversationDialect {
+    package func prepare(_ request: inout ConversationRequest, _ extra: inout Extra, api: ElizaAPI) throws(APIError) {}
+
     package func response(
         _ answer: Answer, to request: ConversationRequest, _ extra: Extra, budget: inout RequestBudget
     ) throws(APIError) -> HTTPResponse {
@@ -211,7 +219,8 @@ extension ElizaAPI {
             decode: { (_) throws(APIError) in try dialect.decode(operation, call) },
             model: \.0.model, simulate: \.0.eliza.simulate
         ) { (decoded, budget) throws(APIError) in
-            let (request, extra) = decoded
+            var (request, extra) = decoded
+            try dialect.prepare(&request, &extra, api: self)
             let script = try script(for: request.model, request.eliza, budget: &budget)
             var answer: Answer
             if request.eliza.trace {

@@ -1,109 +1,11 @@
 import ElizaHTTP
 
 /// The OpenAI dialects' shared error shape (`{"error":{"message","type","param","code"}}`) and
-/// failures (`OpenAIFailures`): chat completions, the Responses API, legacy completions and this
-/// server's own routes.
+/// failures (`OpenAIFailures`): chat completions (`ChatCompletionsDialect`), the Responses API
+/// (`ResponsesDialect`), legacy completions (`CompletionsDialect`) and this server's own routes.
 package protocol OpenAIShaped: Dialect {}
 
 extension OpenAIShaped {
     package var failures: any FailureShape { OpenAIFailures() }
     package func errorResponse(_ error: APIError) -> HTTPResponse { error.response }
-}
-
-/// `POST /v1/chat/completions`: `n` choices, `stream_options.include_usage`, `eliza.trace`
-/// (docs/api.md). A `ConversationDialect`: only the request and the `chat.completion` encodings are
-/// its own.
-struct ChatCompletionsDialect: OpenAIShaped, ConversationDialect {
-    enum Operation: Sendable { case create }
-    var name: String { "openai.chat" }
-
-    /// What the encoders need beyond the shared request: the choices, the usage chunk, and the id
-    /// and time every chunk of the response carries.
-    struct Extra: Sendable {
-        var choices: Int
-        var includeUsage: Bool
-        var id: String
-        var created: Int
-    }
-
-    func handle(_ operation: Operation, _ call: RouteCall, api: ElizaAPI) -> ElizaAPI.HandledRequest {
-        api.converse(self, operation, call)
-    }
-
-    func decode(_ operation: Operation, _ call: RouteCall) throws(APIError) -> (ConversationRequest, Extra) {
-        let chat = try ChatCompletionRequest.decode(call.request.body)
-        let (conversation, lastUserIndex) = chat.conversation
-        return (
-            ConversationRequest(
-                model: chat.model, conversation: conversation, maxWords: chat.maxTokens, stream: chat.stream,
-                eliza: chat.eliza, collection: "messages", lastUserIndex: lastUserIndex),
-            Extra(
-                choices: chat.n, includeUsage: chat.includeUsage, id: ElizaAPI.completionID(),
-                created: ElizaAPI.unixTime)
-        )
-    }
-
-    func reply(_ answer: Answer, to request: ConversationRequest, _ extra: Extra) -> [UInt8] {
-        ChatCompletion(answer).jsonBody(
-            id: extra.id, created: extra.created, model: request.model, choices: extra.choices)
-    }
-
-    func stream(_ answer: Answer, to request: ConversationRequest, _ extra: Extra) -> DialectStream {
-        DialectStream(sse: streamBody(ChatCompletion(answer), request, extra))
-    }
-
-    /// Measured before it is built: with `n` choices the body is up to 16 replies long, so it is
-    /// admitted by the budget first (`RequestBudget.admitResponse`), then built once.
-    func response(_ answer: Answer, to request: ConversationRequest, _ extra: Extra, budget: inout RequestBudget)
-        throws(APIError) -> HTTPResponse
-    {
-        let completion = ChatCompletion(answer)
-        if request.stream {
-            let size = completion.eventStreamSize(
-                id: extra.id, created: extra.created, model: request.model, choices: extra.choices,
-                includeUsage: extra.includeUsage)
-            try budget.admitResponse(bytes: size)
-            return streamBody(completion, request, extra, capacity: size).response
-        }
-        try budget.admitResponse(
-            bytes: completion.jsonBodySize(
-                id: extra.id, created: extra.created, model: request.model, choices: extra.choices))
-        return ElizaAPI.json(
-            200, completion.jsonBody(id: extra.id, created: extra.created, model: request.model, choices: extra.choices)
-        )
-    }
-
-    private func streamBody(
-        _ completion: ChatCompletion, _ request: ConversationRequest, _ extra: Extra, capacity: Int = 0
-    )
-        -> EventStream
-    {
-        completion.eventStream(
-            id: extra.id, created: extra.created, model: request.model, choices: extra.choices,
-            includeUsage: extra.includeUsage, reservingCapacity: capacity)
-    }
-}
-
-/// The Responses API (ElizaAPI+Responses): create, count input tokens, and the stored responses.
-struct ResponsesDialect: OpenAIShaped {
-    enum Operation: Sendable { case create, inputTokens, stored }
-    var name: String { "openai.responses" }
-
-    func handle(_ operation: Operation, _ call: RouteCall, api: ElizaAPI) -> ElizaAPI.HandledRequest {
-        switch operation {
-        case .create: api.createResponse(call.request)
-        case .inputTokens: api.countResponseInputTokens(call.request)
-        case .stored: api.storedResponse(call.request, id: call["id"])
-        }
-    }
-}
-
-/// `POST /v1/completions`, the legacy text completions (ElizaAPI+Completions: batches of prompts).
-struct CompletionsDialect: OpenAIShaped {
-    enum Operation: Sendable { case create }
-    var name: String { "openai.completions" }
-
-    func handle(_ operation: Operation, _ call: RouteCall, api: ElizaAPI) -> ElizaAPI.HandledRequest {
-        api.completion(call.request)
-    }
 }

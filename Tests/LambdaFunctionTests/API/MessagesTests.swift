@@ -77,6 +77,15 @@ import Testing
         #expect(events.contains { $0["event"]?.string == "keyword" && $0["keyword"]?.string == "MY" })
         let plain = try APIHarness().post("/v1/messages", Self.user("Men are all alike.")).json()
         #expect(plain["eliza"] == nil)
+        // Streamed, it rides on message_delta.
+        let stream = APIHarness().post(
+            "/v1/messages",
+            #"{"max_tokens":9,"stream":true,"eliza":{"trace":true},"messages":[{"role":"user","content":"Men are all alike."}]}"#
+        ).text
+        let delta = try #require(stream.components(separatedBy: "\n").first { $0.contains(#""type":"message_delta""#) })
+        let json = try DecodedJSON.parse(String(delta.dropFirst("data: ".count)))
+        #expect(json["eliza"]?["trace"]?["message"]?.number == 0)
+        #expect(stream.components(separatedBy: #""eliza":"#).count == 2, "only message_delta carries it")
     }
 
     @Test func toolBlocksAreSkipped() throws {

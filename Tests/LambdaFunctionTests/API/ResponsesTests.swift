@@ -271,6 +271,32 @@ import Testing
         #expect(second["instructions"]?.isNull == true)
     }
 
+    /// `eliza.trace` (`ElizaAPI.converse`): the trace of the reply to the last user item, by its index
+    /// in `input`, rides in the final response object's `eliza` member, so also on
+    /// `response.completed`; the kept response has none (the store's byte bound does not count it).
+    @Test func theTraceExtensionRidesOnTheFinalObject() throws {
+        let harness = Self.storing()
+        let input =
+            #"[{"role":"user","content":"Men are all alike."},{"role":"assistant","content":"IN WHAT WAY"},{"role":"user","content":"Perhaps I could learn to get along with my mother."},{"type":"function_call_output","call_id":"c","output":"x"}]"#
+        let traced = try harness.post("/v1/responses", #"{"eliza":{"trace":true},"input":\#(input)}"#).json()
+        #expect(Self.text(traced) == "TELL ME MORE ABOUT YOUR FAMILY")
+        #expect(traced["eliza"]?["trace"]?["message"]?.number == 2)
+        let events = try #require(traced["eliza"]?["trace"]?["events"]?.array)
+        #expect(events.contains { $0["event"]?.string == "keyword" && $0["keyword"]?.string == "MY" })
+        let id = try #require(traced["id"]?.string)
+        let kept = try harness.handle(.get("/v1/responses/\(id)")).json()
+        #expect(kept["eliza"] == nil && Self.text(kept) == "TELL ME MORE ABOUT YOUR FAMILY")
+
+        let stream = try Stream(
+            harness.post("/v1/responses", #"{"eliza":{"trace":true},"stream":true,"input":"Men are all alike."}"#))
+        let completed = try #require(stream.first("response.completed")?["response"])
+        #expect(completed["eliza"]?["trace"]?["message"]?.number == 0)
+        #expect(stream.first("response.created")?["response"]?["eliza"] == nil)
+
+        let plain = try harness.post("/v1/responses", #"{"input":\#(input)}"#).json()
+        #expect(plain["eliza"] == nil)
+    }
+
     // MARK: Stored responses
 
     @Test func storedResponseCanBeRetrievedAndDeleted() throws {

@@ -1,5 +1,15 @@
 import ElizaHTTP
 
+/// `POST /v1/completions`, the legacy text completions (ElizaAPI+Completions: batches of prompts).
+struct CompletionsDialect: OpenAIShaped {
+    enum Operation: Sendable { case create }
+    var name: String { "openai.completions" }
+
+    func handle(_ operation: Operation, _ call: RouteCall, api: ElizaAPI) -> ElizaAPI.HandledRequest {
+        api.completion(call.request)
+    }
+}
+
 /// The legacy text-completion route: `POST /v1/completions`.
 extension ElizaAPI {
     func completion(_ request: HTTPRequest) -> HandledRequest {

@@ -33,7 +33,7 @@ package struct AnthropicMessage: Sendable, Equatable {
 
     /// The `text/event-stream` body: `message_start`, the text block (`content_block_start`, `ping`,
     /// one `content_block_delta` per word, `content_block_stop`), `message_delta` with the stop
-    /// reason and the usage, `message_stop`. Every event has its `event:` line, which the anthropic
+    /// reason, the usage and any trace, `message_stop`. Every event has its `event:` line, which the anthropic
     /// SDK requires.
     package var eventStream: EventStream {
         var stream = EventStream(reservingCapacity: 1024 + answer.text.utf8.count * 6)
@@ -80,6 +80,8 @@ package struct AnthropicMessage: Sendable, Equatable {
                 $0.int("input_tokens", answer.inputTokens)
                 $0.int("output_tokens", answer.outputTokens)
             }
+            // The trace, when asked for, on the event that ends the message (docs/api.md).
+            answer.writeElizaMember(into: &json)
         }
         stream.event("message_stop") { _ in }
         return stream

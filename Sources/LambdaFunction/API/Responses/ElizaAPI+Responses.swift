@@ -1,32 +1,9 @@
 import ElizaHTTP
 
-/// The Responses API routes: `POST /v1/responses`, `GET`/`DELETE /v1/responses/{id}` (`GET` with
-/// `?stream=true` replays the event stream) and `POST /v1/responses/input_tokens`.
+/// The Responses API routes besides `POST /v1/responses` (`ResponsesDialect`): `GET`/`DELETE
+/// /v1/responses/{id}` (`GET` with `?stream=true` replays the event stream) and
+/// `POST /v1/responses/input_tokens`.
 extension ElizaAPI {
-    func createResponse(_ request: HTTPRequest) -> HandledRequest {
-        serve(request, decode: ResponsesRequest.decode, model: \.model, simulate: \.simulate) {
-            (body, budget) throws(APIError) in
-            let (asked, carried) = try conversation(for: body)
-            let collection =
-                body.previousResponseID == nil ? "input" : "input with the conversation of previous_response_id"
-            let answer = try asked.answer(
-                script: script(for: body.model, body.eliza, budget: &budget), maxWords: body.maxOutputTokens,
-                collection: collection, budget: &budget)
-            var kept = carried
-            kept.addContextTokens(answer.outputTokens)
-            let object = ResponseObject(
-                id: RandomID.make("resp_", hexDigits: 32), createdAt: Self.unixTime, model: body.model,
-                messageID: RandomID.make("msg_", hexDigits: 32), answer: answer, instructions: body.instructions,
-                maxOutputTokens: body.maxOutputTokens, previousResponseID: body.previousResponseID,
-                store: body.store && responseStore != nil, metadata: body.metadata, toolChoice: body.toolChoice,
-                parallelToolCalls: body.parallelToolCalls, conversation: kept)
-            let response = try Self.admitted(
-                body.stream ? object.eventStream.response : Self.json(200, object.jsonBody), &budget)
-            if object.store { responseStore?.insert(object) }
-            return HandledRequest(response: response, model: body.model, reply: answer.text)
-        }
-    }
-
     func countResponseInputTokens(_ request: HTTPRequest) -> HandledRequest {
         serve(request, decode: ResponsesRequest.decode, model: \.model, simulate: \.simulate) {
             (body, _) throws(APIError) in

@@ -105,6 +105,9 @@ package struct ResponseObject: Sendable, Equatable {
                 $0.object("output_tokens_details") { $0.int("reasoning_tokens", 0) }
                 $0.int("total_tokens", answer.totalTokens)
             }
+            // The trace, when asked for (docs/api.md, "The trace extension"): on the final object,
+            // so also on `response.completed`.
+            answer.writeElizaMember(into: &json)
         } else {
             json.null("usage")
         }

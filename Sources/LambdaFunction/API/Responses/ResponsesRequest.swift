@@ -21,6 +21,9 @@ package struct ResponsesRequest: Sendable, Equatable {
     package var metadata: [ResponseObject.Metadatum]
     package var toolChoice: String
     package var parallelToolCalls: Bool
+    /// The index in `input` of the last user message (0 for a string input; nil: none), the one
+    /// `eliza.trace` traces.
+    package var lastUserIndex: Int?
     /// The `eliza` member (`ElizaExtension`).
     package var eliza = ElizaExtension()
     /// `eliza.simulate`: a failure to simulate (`SimulationSpec`).
@@ -42,12 +45,16 @@ package struct ResponsesRequest: Sendable, Equatable {
     static func read(_ body: JSONObject) throws(JSONDecodingError) -> ResponsesRequest {
         let model = try body.optionalString("model") ?? "eliza"
         var conversation = Conversation()
+        var lastUserIndex: Int?
         if let input = body.optional("input") {
             if input.kind == .string {
                 conversation.user(try input.string(), field: "input")
+                lastUserIndex = 0
             } else {
                 for (index, item) in try input.array("must be a string or a list of input items").enumerated() {
+                    let turns = conversation.inputs.count
                     try read(item: item, index: index, into: &conversation)
+                    if conversation.inputs.count > turns { lastUserIndex = index }
                 }
             }
         }
@@ -101,6 +108,7 @@ package struct ResponsesRequest: Sendable, Equatable {
             model: model, conversation: conversation, instructions: instructions,
             maxOutputTokens: maxOutputTokens, stream: stream, previousResponseID: previous, store: store,
             metadata: metadata, toolChoice: toolChoice, parallelToolCalls: parallelToolCalls)
+        request.lastUserIndex = lastUserIndex
         request.eliza = try ElizaExtension.read(body.optional("eliza"))
         return request
     }
