@@ -32,6 +32,14 @@ package protocol Dialect: Sendable {
     ///   - bodyRead: False for the local server's `100 Continue` preflight, which sees the head alone.
     func authorize(_ request: HTTPRequest, key: String, bodyRead: Bool) -> KeyCheck
 
+    /// The answer to a request `authorize` did not grant. The default: `errorResponse` of `error`, a
+    /// 401 with the check's message.
+    /// - Parameters:
+    ///   - error: The 401.
+    ///   - check: What `authorize` found (`missing` or `wrong`; `needsBody` once the body could not
+    ///     be checked either).
+    func keyRefusal(_ error: APIError, _ check: KeyCheck) -> HTTPResponse
+
     /// Answers one routed request.
     /// - Parameters:
     ///   - operation: What the route asks for.
@@ -56,6 +64,8 @@ extension Dialect {
     package func authorize(_ request: HTTPRequest, key: String, bodyRead: Bool) -> KeyCheck {
         KeyCheck.bearerOrAPIKey(request, key: key)
     }
+
+    package func keyRefusal(_ error: APIError, _ check: KeyCheck) -> HTTPResponse { errorResponse(error) }
 }
 
 extension KeyCheck {

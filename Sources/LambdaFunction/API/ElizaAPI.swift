@@ -185,7 +185,7 @@ package struct ElizaAPI: Sendable {
             return .failure(
                 Refusal(
                     outcome: HandledRequest(
-                        response: entry.errorResponse(error), denialReason: "bad or missing API key",
+                        response: entry.keyRefusal(error, check), denialReason: "bad or missing API key",
                         errorMessage: error.message, route: entry.template, dialect: entry.dialectName)))
         }
         return .success(routed)

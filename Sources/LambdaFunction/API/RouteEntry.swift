@@ -18,6 +18,7 @@ package struct RouteEntry: Sendable {
     let patterns: [[Segment]]
     let errorResponse: @Sendable (APIError) -> HTTPResponse
     let authorize: @Sendable (HTTPRequest, String, Bool) -> KeyCheck
+    let keyRefusal: @Sendable (APIError, KeyCheck) -> HTTPResponse
     let handle: @Sendable (RouteCall, ElizaAPI) -> ElizaAPI.HandledRequest
 
     /// A row.
@@ -37,6 +38,7 @@ package struct RouteEntry: Sendable {
         self.patterns = paths.map(Self.pattern)
         self.errorResponse = { dialect.errorResponse($0) }
         self.authorize = { dialect.authorize($0, key: $1, bodyRead: $2) }
+        self.keyRefusal = { dialect.keyRefusal($0, $1) }
         self.handle = { dialect.handle(operation, $0, api: $1) }
     }
 

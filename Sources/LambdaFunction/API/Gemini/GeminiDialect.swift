@@ -29,21 +29,23 @@ struct GeminiDialect: ConversationDialect {
         return .wrong(Self.invalidKeyMessage)
     }
 
-    /// Google's error object. A wrong key is Google's own answer, 400 `INVALID_ARGUMENT` with the
-    /// `ErrorInfo` reason `API_KEY_INVALID`; a missing key is 401 `UNAUTHENTICATED`, not Google's 403
+    /// A wrong key gets Google's own answer, 400 `INVALID_ARGUMENT` with the `ErrorInfo` reason
+    /// `API_KEY_INVALID`; a missing key is 401 `UNAUTHENTICATED`, not Google's 403
     /// `PERMISSION_DENIED`, which LiteLLM turns into a `BadRequestError` (docs/api.md, "Gemini").
-    func errorResponse(_ error: APIError) -> HTTPResponse {
-        // The wrong key's message is this dialect's own (`authorize`): the only 401 answered as a 400.
-        if case .unauthorized = error.code, error.message == Self.invalidKeyMessage {
-            let info: (inout JSONText) -> Void = {
-                $0.string("@type", "type.googleapis.com/google.rpc.ErrorInfo")
-                $0.string("reason", "API_KEY_INVALID")
-                $0.string("domain", "googleapis.com")
-                $0.object("metadata") { $0.string("service", "generativelanguage.googleapis.com") }
-            }
-            let body = Self.errorBody(code: 400, message: error.message, status: "INVALID_ARGUMENT", details: [info])
-            return ElizaAPI.json(400, body)
+    func keyRefusal(_ error: APIError, _ check: KeyCheck) -> HTTPResponse {
+        guard case .wrong = check else { return errorResponse(error) }
+        let info: (inout JSONText) -> Void = {
+            $0.string("@type", "type.googleapis.com/google.rpc.ErrorInfo")
+            $0.string("reason", "API_KEY_INVALID")
+            $0.string("domain", "googleapis.com")
+            $0.object("metadata") { $0.string("service", "generativelanguage.googleapis.com") }
         }
+        return ElizaAPI.json(
+            400, Self.errorBody(code: 400, message: error.message, status: "INVALID_ARGUMENT", details: [info]))
+    }
+
+    /// Google's error object, with a `BadRequest` field violation naming the field at fault.
+    func errorResponse(_ error: APIError) -> HTTPResponse {
         var details: [(inout JSONText) -> Void] = []
         if let param = error.param {
             details.append {
