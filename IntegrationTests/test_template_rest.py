@@ -207,11 +207,18 @@ def test_without_an_allow_list_the_policy_only_allows():
 
 def test_gateway_refusals_are_error_objects_the_sdks_read():
     responses = translate({})["Resources"]["ElizaRestApi"]["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
-    assert {name: r["statusCode"] for name, r in responses.items()} == {
-        "ACCESS_DENIED": "403", "WAF_FILTERED": "403", "THROTTLED": "429"}
-    for response in responses.values():
-        error = json.loads(response["responseTemplates"]["application/json"])["error"]
+    # The defaults keep API Gateway's own status (413, 502, 504, ...).
+    assert {name: r.get("statusCode") for name, r in responses.items()} == {
+        "ACCESS_DENIED": "403", "WAF_FILTERED": "403", "THROTTLED": "429", "DEFAULT_4XX": None, "DEFAULT_5XX": None}
+    for name, response in responses.items():
+        template = response["responseTemplates"]["application/json"]
+        # $context.error.messageString is API Gateway's message already quoted as a JSON string.
+        if name.startswith("DEFAULT_"):
+            assert template.count("$context.error.messageString") == 1
+        error = json.loads(template.replace("$context.error.messageString", '"Internal server error"'))["error"]
         assert error["message"] and error["type"] and error["code"]
+    assert json.loads(responses["DEFAULT_5XX"]["responseTemplates"]["application/json"].replace(
+        "$context.error.messageString", '"x"'))["error"]["type"] == "server_error"
 
 
 def test_the_web_acl_is_associated_with_the_stage_only_when_given():
