@@ -227,7 +227,9 @@ extension ElizaAPI {
         serve(
             call.request, errors: dialect,
             decode: { (_) throws(APIError) in try dialect.decode(operation, call) },
-            model: \.0.model, simulate: \.0.eliza.simulate
+            // Closures, not key paths: `\.0.model` on the tuple went through the generic key-path
+            // machinery on every use, 6 µs of a 29 µs chat request (`eliza-bench`).
+            model: { $0.0.model }, simulate: { $0.0.eliza.simulate }
         ) { (decoded, budget) throws(APIError) in
             var (request, extra) = decoded
             try dialect.prepare(&request, &extra, api: self)
