@@ -61,6 +61,8 @@ package struct ChatCompletionRequest: Sendable, Equatable {
     }
 
     static let roleList = Role.allCases.map(\.rawValue).joined(separator: ", ")
+    /// `Role.allCases`, built once (the synthesized property builds a new array on every use).
+    static let roles = Role.allCases
 
     /// The fields in a fixed order, so that of several problems the same one is always reported:
     /// model, messages (each in turn: role, then content), then the options.
@@ -109,12 +111,12 @@ package struct ChatCompletionRequest: Sendable, Equatable {
     static func message(_ element: JSONValue) throws(JSONDecodingError) -> Message {
         let message = try element.object("must be a message object with a role and content")
         let roleValue = try message.require("role", "is required: one of \(roleList)")
-        guard let role = Role.allCases.first(where: { roleValue.isString($0.rawValue) }) else {
+        guard let role = roles.first(where: { roleValue.isString($0.rawValue) }) else {
             let roleText = try roleValue.string("must be one of \(roleList)")
             throw message.invalid("role", "'\(roleText)' is not a valid role; use one of \(roleList)")
         }
         guard let content = message.optional("content") else { return Message(role: role, text: nil) }
         // Join the text parts with spaces; ignore other part types (point 10 of the doc).
-        return Message(role: role, text: try RequestBody.text(of: content, textTypes: ["text"]))
+        return Message(role: role, text: try RequestBody.text(of: content, textTypes: RequestBody.textParts))
     }
 }

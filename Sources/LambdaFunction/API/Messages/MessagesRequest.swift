@@ -50,7 +50,7 @@ package struct MessagesRequest: Sendable, Equatable {
             }
             let content = try message.require("content", "is required: a string or a list of content blocks")
             let text = try RequestBody.text(
-                of: content, textTypes: ["text"], problem: "must be a string or a list of content blocks")
+                of: content, textTypes: RequestBody.textParts, problem: "must be a string or a list of content blocks")
             if role == "user" {
                 lastUser = index
                 conversation.user(text, field: "messages[\(index)].content")
@@ -63,7 +63,7 @@ package struct MessagesRequest: Sendable, Equatable {
         if let system = body.optional("system") {
             conversation.context(
                 try RequestBody.text(
-                    of: system, textTypes: ["text"], problem: "must be a string or a list of text blocks"))
+                    of: system, textTypes: RequestBody.textParts, problem: "must be a string or a list of text blocks"))
         }
         var maxTokens: Int?
         if !countingTokens {
