@@ -206,6 +206,15 @@ extension ConversationDialect {
     package func response(
         _ answer: Answer, to request: ConversationRequest, _ extra: Extra, budget: inout RequestBudget
     ) throws(APIError) -> HTTPResponse {
+        try encodedResponse(answer, to: request, extra, budget: &budget)
+    }
+
+    /// The default `response`, for a dialect that replaces `response` to do more around it: the reply
+    /// or the stream, built, then admitted by the budget.
+    /// - Throws: `APIError` 422 when the body is over the budget's `responseBytes`.
+    package func encodedResponse(
+        _ answer: Answer, to request: ConversationRequest, _ extra: Extra, budget: inout RequestBudget
+    ) throws(APIError) -> HTTPResponse {
         let response =
             request.stream
             ? stream(answer, to: request, extra).response

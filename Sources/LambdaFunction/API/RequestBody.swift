@@ -30,6 +30,10 @@ enum RequestBody {
         }
     }
 
+    /// The part types of OpenAI chat and Anthropic content whose `text` is read: built once, not per
+    /// message (a set literal per call was 5% of a chat request in `eliza-bench`).
+    static let textParts: Set<String> = ["text"]
+
     /// The text of a message's content: a string, or a list of parts whose text parts are joined
     /// with spaces. Parts of other types (images, files, audio, tool calls and results) are skipped:
     /// ELIZA reads words only.
@@ -41,10 +45,6 @@ enum RequestBody {
     ///   - example: A part, for the wording when an element is not an object.
     /// - Returns: The text.
     /// - Throws: `JSONDecodingError` at the content, a part, its `type` or its `text`.
-    /// The part types of OpenAI chat and Anthropic content whose `text` is read: built once, not per
-    /// message (a set literal per call was 5% of a chat request in `eliza-bench`).
-    static let textParts: Set<String> = ["text"]
-
     static func text(
         of content: JSONValue, textTypes: Set<String>, problem: String = "must be a string or a list of parts",
         example: String = #"{"type": "text", "text": "…"}"#

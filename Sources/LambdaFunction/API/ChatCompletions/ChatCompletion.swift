@@ -97,11 +97,12 @@ package struct ChatCompletion: Sendable {
         id: String, created: Int, model: String, choices: Int, includeUsage: Bool, reservingCapacity capacity: Int = 0
     ) -> EventStream {
         let events = StreamEvents(id: id, created: created, model: model)
+        let pieces = Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice)
         var out: [UInt8] = []
         out.reserveCapacity(capacity)
         for index in 0..<choices {
             events.role(index, into: &out)
-            for piece in Words.streamPieces(content, maxChunks: RequestLimits.streamChunksPerChoice) {
+            for piece in pieces {
                 events.content(index, piece, into: &out)
             }
             events.finish(index, finishReason, into: &out, extra: extra(last: index == choices - 1))

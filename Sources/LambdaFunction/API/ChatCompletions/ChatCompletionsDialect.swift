@@ -58,9 +58,7 @@ struct ChatCompletionsDialect: OpenAIShaped, ConversationDialect {
         try budget.admitResponse(
             bytes: completion.jsonBodySize(
                 id: extra.id, created: extra.created, model: request.model, choices: extra.choices))
-        return ElizaAPI.json(
-            200, completion.jsonBody(id: extra.id, created: extra.created, model: request.model, choices: extra.choices)
-        )
+        return ElizaAPI.json(200, reply(answer, to: request, extra))
     }
 
     private func streamBody(

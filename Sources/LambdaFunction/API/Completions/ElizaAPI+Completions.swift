@@ -1,6 +1,7 @@
 import ElizaHTTP
 
-/// `POST /v1/completions`, the legacy text completions (ElizaAPI+Completions: batches of prompts).
+/// `POST /v1/completions`, the legacy text completions. Not a `ConversationDialect`: a request may be
+/// a batch of prompts, each its own conversation, answered below within one budget.
 struct CompletionsDialect: OpenAIShaped {
     enum Operation: Sendable { case create }
     var name: String { "openai.completions" }

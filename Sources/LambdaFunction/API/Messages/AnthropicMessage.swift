@@ -33,8 +33,8 @@ package struct AnthropicMessage: Sendable, Equatable {
 
     /// The `text/event-stream` body: `message_start`, the text block (`content_block_start`, `ping`,
     /// one `content_block_delta` per word, `content_block_stop`), `message_delta` with the stop
-    /// reason, the usage and any trace, `message_stop`. Every event has its `event:` line, which the anthropic
-    /// SDK requires.
+    /// reason, the usage and any trace, `message_stop`. Every event has its `event:` line, which the
+    /// anthropic SDK requires.
     package var eventStream: EventStream {
         var stream = EventStream(reservingCapacity: 1024 + answer.text.utf8.count * 6)
         stream.event("message_start") { json in

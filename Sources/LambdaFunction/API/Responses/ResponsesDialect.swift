@@ -62,11 +62,9 @@ struct ResponsesDialect: OpenAIShaped, ConversationDialect {
     func response(_ answer: Answer, to request: ConversationRequest, _ extra: Extra, budget: inout RequestBudget)
         throws(APIError) -> HTTPResponse
     {
-        let object = object(answer, extra)
-        let response = try ElizaAPI.admitted(
-            request.stream ? object.eventStream.response : ElizaAPI.json(200, object.jsonBody), &budget)
+        let response = try encodedResponse(answer, to: request, extra, budget: &budget)
         if let store = extra.store {
-            var kept = object
+            var kept = object(answer, extra)
             kept.answer.trace = nil
             store.insert(kept)
         }
